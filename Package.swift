@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "shmd",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ShmKit", targets: ["ShmKit"]),
+        .executable(name: "shmd", targets: ["shmd"]),
+        .executable(name: "shm-writer", targets: ["shm-writer"]),
+        .executable(name: "shm-reader", targets: ["shm-reader"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(name: "CShim"),
+        .target(
+            name: "ShmKit",
+            dependencies: [
+                "CShim",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
+            name: "ShmDaemon",
+            dependencies: [
+                "ShmKit",
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "shmd",
+            dependencies: [
+                "ShmDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "shm-writer",
+            dependencies: ["ShmKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "shm-reader",
+            dependencies: ["ShmKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "ShmKitTests", dependencies: ["ShmKit"]),
+        .testTarget(name: "ShmDaemonTests", dependencies: ["ShmDaemon", "ShmKit"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ShmKit", "shmd", "shm-writer", "shm-reader"],
+            exclude: ["C"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,125 @@
+import Foundation
+import ShmKit
+import TOMLKit
+import SystemPackage
+
+/// Reads `shmd.toml` and turns it into a `DaemonConfig`, or a `ConfigError` that names the file,
+/// the line where it can be found, the key and the reason.
+public enum ConfigLoader {
+    /// Where the packaged service reads its config.
+    public static let defaultPath = "/etc/shmd/shmd.toml"
+
+    /// Reads and validates the file at `path`.
+    ///
+    /// - Throws: `ConfigError`.
+    public static func load(path: String) throws -> DaemonConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: "", reason: "cannot read the file: \(Self.reason(readingFailure: path))")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Validates TOML `text`; `file` is only used in errors.
+    ///
+    /// - Throws: `ConfigError`.
+    public static func parse(_ text: String, file: String) throws -> DaemonConfig {
+        let locator = KeyLocator(source: text)
+        let raw: ConfigFile
+        do {
+            raw = try TOMLDecoder(strictDecoding: true).decode(ConfigFile.self, from: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(file: file, line: error.source.begin.line, key: "", reason: "TOML syntax: \(error.description)")
+        } catch let error as UnexpectedKeysError {
+            let (key, path) = error.keys.sorted(by: { $0.key < $1.key }).first!
+            let location = Location(path: path + [PlainKey(key)])
+            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
+                              reason: "unknown key (known keys: \(knownKeys(for: location.table)))")
+        } catch let DecodingError.typeMismatch(type, context) {
+            let location = Location(path: context.codingPath)
+            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
+                              reason: "wrong type: expected \(typeName(type))")
+        } catch let DecodingError.valueNotFound(type, context) {
+            let location = Location(path: context.codingPath)
+            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
+                              reason: "wrong type: expected \(typeName(type))")
+        } catch let DecodingError.dataCorrupted(context) {
+            let location = Location(path: context.codingPath)
+            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
+                              reason: context.debugDescription)
+        } catch {
+            throw ConfigError(file: file, line: nil, key: "", reason: "\(error)")
+        }
+        return try ConfigValidator(file: file, locator: locator).validate(raw)
+    }
+
+    private static func knownKeys(for table: String?) -> String {
+        switch table {
+        case "daemon": return "prefix, mode, group, sweep-interval"
+        case "channel": return "name, layout, slots, slot-size, protocol, mode, group, segment, sem-empty, sem-full"
+        default: return "[daemon], [[channel]]"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type: return "an integer"
+        case is Double.Type: return "a number"
+        case is [ConfigFile.Channel].Type: return "an array of tables ([[channel]])"
+        case is ConfigFile.Daemon.Type: return "a table ([daemon])"
+        default: return "\(type)"
+        }
+    }
+
+    private static func reason(readingFailure path: String) -> String {
+        let error = Errno(rawValue: errno)
+        return access(path, F_OK) == 0 ? error.description : "no such file"
+    }
+}
+
+/// A coding path as `table`, `index` and `key`, for messages and `KeyLocator`.
+struct Location {
+    var table: String?
+    var index: Int?
+    var key: String?
+
+    init(table: String?, index: Int?, key: String?) {
+        self.table = table
+        self.index = index
+        self.key = key
+    }
+
+    init(path: [CodingKey]) {
+        for element in path {
+            if let value = element.intValue, table != nil, index == nil, key == nil {
+                index = value
+            } else if table == nil {
+                table = element.stringValue
+            } else {
+                key = element.stringValue
+            }
+        }
+    }
+
+    var dotted: String {
+        var text = table ?? ""
+        if let index { text += "[\(index)]" }
+        if let key { text += text.isEmpty ? key : ".\(key)" }
+        return text
+    }
+
+    func line(in locator: KeyLocator) -> Int? {
+        locator.line(table: table, index: index, key: key)
+    }
+}
+
+struct PlainKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ value: String) { stringValue = value }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ShmKit
+
+/// Applies defaults and checks every value of a decoded `ConfigFile`, blaming the exact key.
+struct ConfigValidator {
+    let file: String
+    let locator: KeyLocator
+
+    func validate(_ raw: ConfigFile) throws -> DaemonConfig {
+        let daemon = raw.daemon ?? ConfigFile.Daemon()
+        let prefix = daemon.prefix ?? "shmd"
+        do {
+            try ChannelNames.validate(component: prefix, what: "prefix")
+        } catch let error as ChannelError {
+            throw fail(Location(table: "daemon", index: nil, key: "prefix"), reason(error))
+        }
+        let mode = try parseMode(daemon.mode, at: Location(table: "daemon", index: nil, key: "mode")) ?? 0o660
+        let group = try resolveGroup(daemon.group, at: Location(table: "daemon", index: nil, key: "group"))
+        let defaults = ObjectPermissions(mode: mode, group: group)
+        let sweep = daemon.sweepInterval ?? 1
+        guard sweep >= 0.01 && sweep <= 3600 else {
+            throw fail(Location(table: "daemon", index: nil, key: "sweep-interval"), "must be between 0.01 and 3600 seconds, not \(sweep)")
+        }
+
+        guard let channels = raw.channel, !channels.isEmpty else {
+            throw ConfigError(file: file, line: nil, key: "channel", reason: "no [[channel]] table: shmd has nothing to serve")
+        }
+        var specs: [ChannelSpec] = []
+        var seenNames: [String: Int] = [:]
+        var seenObjects: [String: String] = [:]
+        var total = 0
+        for (index, channel) in channels.enumerated() {
+            let spec = try validate(channel, index: index, prefix: prefix, defaults: defaults)
+            if let first = seenNames[spec.name] {
+                throw fail(Location(table: "channel", index: index, key: "name"),
+                           "duplicate channel name '\(spec.name)' (also channel[\(first)])")
+            }
+            seenNames[spec.name] = index
+            for object in try spec.objects(prefix: prefix) {
+                if let owner = seenObjects[object.name] {
+                    throw fail(Location(table: "channel", index: index, key: nil),
+                               "object \(object.name) is used by channel '\(owner)' too")
+                }
+                seenObjects[object.name] = spec.name
+            }
+            total += spec.sharedMemoryBytes
+            guard total <= Layout.maximumTotalSize else {
+                throw fail(Location(table: "channel", index: index, key: nil),
+                           "the channels need \(total) bytes of /dev/shm together, more than the limit of \(Layout.maximumTotalSize)")
+            }
+            specs.append(spec)
+        }
+        return DaemonConfig(prefix: prefix, sweepInterval: sweep, channels: specs)
+    }
+
+    private func validate(_ channel: ConfigFile.Channel, index: Int, prefix: String, defaults: ObjectPermissions) throws -> ChannelSpec {
+        func at(_ key: String?) -> Location { Location(table: "channel", index: index, key: key) }
+        guard let name = channel.name else { throw fail(at(nil), "missing key 'name'") }
+        do {
+            _ = try ChannelNames(prefix: prefix, channel: name)
+        } catch let error as ChannelError {
+            throw fail(at("name"), reason(error))
+        }
+        let mode = try parseMode(channel.mode, at: at("mode")) ?? defaults.mode
+        let group = try resolveGroup(channel.group, at: at("group")) ?? defaults.group
+        let permissions = ObjectPermissions(mode: mode, group: group)
+
+        switch channel.layout ?? "ring" {
+        case "ring":
+            for (key, value) in [("segment", channel.segment), ("sem-empty", channel.semEmpty), ("sem-full", channel.semFull)] where value != nil {
+                throw fail(at(key), "only a channel with layout = \"seed\" names its own objects")
+            }
+            let slots = channel.slots ?? 64
+            guard Layout.slotCountRange.contains(slots) else {
+                throw fail(at("slots"), "must be between \(Layout.slotCountRange.lowerBound) and \(Layout.slotCountRange.upperBound), not \(slots)")
+            }
+            let slotSize = channel.slotSize ?? 1024
+            guard Layout.slotSizeRange.contains(slotSize) else {
+                throw fail(at("slot-size"), "must be between \(Layout.slotSizeRange.lowerBound) and \(Layout.slotSizeRange.upperBound) bytes, not \(slotSize)")
+            }
+            let size = Layout.ringSize(slotCount: slots, slotSize: slotSize)
+            guard size <= Layout.maximumTotalSize else {
+                throw fail(at("slot-size"), "\(slots) slots of \(slotSize) bytes make \(size) bytes, more than the limit of \(Layout.maximumTotalSize)")
+            }
+            let proto = try parseProtocol(channel.protocol, at: at("protocol"))
+            return ChannelSpec(name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: proto), permissions: permissions)
+
+        case "seed":
+            for (key, value) in [("slots", channel.slots), ("slot-size", channel.slotSize)] where value != nil {
+                throw fail(at(key), "a seed channel has one buffer of \(Layout.seedBufferSize) bytes, as in shm_sem.h")
+            }
+            if channel.protocol != nil { throw fail(at("protocol"), "a seed channel always uses the seed's protocol") }
+            var objects: [String] = []
+            for (key, value) in [("segment", channel.segment), ("sem-empty", channel.semEmpty), ("sem-full", channel.semFull)] {
+                guard let value else { throw fail(at(nil), "missing key '\(key)': a seed channel names its segment and semaphores") }
+                do {
+                    try ChannelNames.validate(objectName: value)
+                } catch let error as ChannelError {
+                    throw fail(at(key), reason(error))
+                }
+                objects.append(value)
+            }
+            guard objects[1] != objects[2] else { throw fail(at("sem-full"), "sem-empty and sem-full must differ") }
+            return ChannelSpec(name: name, layout: .seed(segment: objects[0], semaphoreEmpty: objects[1], semaphoreFull: objects[2]),
+                               permissions: permissions)
+
+        case let other:
+            throw fail(at("layout"), "unknown layout '\(other)' (use \"ring\" or \"seed\")")
+        }
+    }
+
+    private func parseProtocol(_ text: String?, at location: Location) throws -> ChannelProtocol {
+        switch text ?? "classic" {
+        case "classic": return .classic
+        case let other: throw fail(location, "unknown protocol '\(other)' (use \"classic\")")
+        }
+    }
+
+    private func parseMode(_ text: String?, at location: Location) throws -> mode_t? {
+        guard let text else { return nil }
+        guard !text.isEmpty, text.count <= 4, let mode = mode_t(text, radix: 8), mode <= 0o777 else {
+            throw fail(location, "'\(text)' is not an octal mode such as \"0660\"")
+        }
+        guard mode & 0o002 == 0 else {
+            throw fail(location, "\(text) lets every user write the channel; give access through a group instead (e.g. \"0660\" and group)")
+        }
+        guard mode & 0o600 == 0o600 else {
+            throw fail(location, "\(text) does not give the owner (shmd) read and write access")
+        }
+        return mode
+    }
+
+    private func resolveGroup(_ name: String?, at location: Location) throws -> gid_t? {
+        guard let name else { return nil }
+        guard let entry = getgrnam(name) else {
+            throw fail(location, "no group named '\(name)' on this system (create it, e.g. with systemd-sysusers or groupadd)")
+        }
+        return entry.pointee.gr_gid
+    }
+
+    private func reason(_ error: ChannelError) -> String {
+        if case let .invalidName(_, reason) = error { return reason }
+        return error.description
+    }
+
+    private func fail(_ location: Location, _ reason: String) -> ConfigError {
+        ConfigError(file: file, line: location.line(in: locator), key: location.dotted, reason: reason)
+    }
+}

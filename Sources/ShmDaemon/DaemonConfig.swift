@@ -1,0 +1,31 @@
+import ShmKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The validated daemon configuration: what `shmd.toml` says, after every check.
+public struct DaemonConfig: Equatable, Sendable {
+    /// Prefix of every object name: `/PREFIX.CHANNEL`.
+    public var prefix: String
+    /// How often the daemon refreshes its status and looks at its channels, in seconds.
+    public var sweepInterval: Double
+    /// The channels, in file order.
+    public var channels: [ChannelSpec]
+
+    public init(prefix: String = "shmd", sweepInterval: Double = 1, channels: [ChannelSpec]) {
+        self.prefix = prefix
+        self.sweepInterval = sweepInterval
+        self.channels = channels
+    }
+
+    /// Used when no `--config` is given and /etc/shmd/shmd.toml does not exist: one ring
+    /// channel `demo` of 64 slots of 1024 bytes.
+    public static let builtIn = DaemonConfig(channels: [
+        ChannelSpec(name: "demo", layout: .ring(slots: 64, slotSize: 1024, protocol: .classic)),
+    ])
+
+    /// Bytes of /dev/shm the channels need, semaphores included (one page each).
+    public var sharedMemoryBytes: Int {
+        channels.reduce(0) { $0 + $1.sharedMemoryBytes + 2 * Int(sysconf(Int32(_SC_PAGESIZE))) }
+    }
+}

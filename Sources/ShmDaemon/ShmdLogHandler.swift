@@ -1,0 +1,101 @@
+import CSystemd
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one swift-log handler of shmd: structured entries in the native journal
+/// (`journalctl -u shmd SHMD_CHANNEL=demo`), or `<N>`-prefixed lines on stderr, which
+/// systemd also understands as priorities.
+///
+/// Metadata key `channel` becomes journal field `SHMD_CHANNEL`, and so on: upper-cased, anything
+/// outside `[A-Z0-9_]` replaced by `_`, prefixed `SHMD_`.
+public struct ShmdLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public let label: String
+    public let sink: LogSink
+
+    public init(label: String, sink: LogSink = .detect()) {
+        self.label = label
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = self.metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let priority = Self.priority(event.level)
+        switch sink {
+        case .journal:
+            var fields = [
+                "MESSAGE=\(event.message)",
+                "PRIORITY=\(priority)",
+                "SYSLOG_IDENTIFIER=\(label)",
+                "CODE_FILE=\(event.file)",
+                "CODE_LINE=\(event.line)",
+                "CODE_FUNC=\(event.function)",
+            ]
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+                fields.append("\(Self.journalField(key))=\(value)")
+            }
+            Self.sendToJournal(fields)
+        case .stderr:
+            var line = "<\(priority)>\(event.message)"
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+                line += " \(key)=\(value)"
+            }
+            line += "\n"
+            let bytes = Array(line.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { break }
+                offset += written
+            }
+        }
+    }
+
+    /// syslog(3) priority for a swift-log level.
+    static func priority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
+    }
+
+    /// `channel` → `SHMD_CHANNEL`: journal field names may hold only `[A-Z0-9_]`.
+    static func journalField(_ key: String) -> String {
+        let cleaned = key.uppercased().unicodeScalars.map { scalar -> Character in
+            switch scalar {
+            case "A"..."Z", "0"..."9", "_": return Character(scalar)
+            default: return "_"
+            }
+        }
+        return "SHMD_" + String(cleaned)
+    }
+
+    private static func sendToJournal(_ fields: [String]) {
+        var storage = fields.map { Array($0.utf8) }
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(storage.count)
+        for index in storage.indices {
+            storage[index].withUnsafeMutableBytes { buffer in
+                vectors.append(iovec(iov_base: buffer.baseAddress, iov_len: buffer.count))
+            }
+        }
+        // The buffers outlive the call: `storage` is alive and unmodified until the end of scope.
+        withExtendedLifetime(storage) {
+            _ = sd_journal_sendv(vectors, Int32(vectors.count))
+        }
+    }
+}

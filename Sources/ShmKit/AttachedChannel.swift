@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A channel a client has found, validated and opened: the shared part of `ChannelWriter` and
+/// `ChannelReader`.
+final class AttachedChannel: @unchecked Sendable {
+    let names: ChannelNames
+    /// The ring, or the descriptor of a seed channel.
+    let segment: SharedMemorySegment
+    let header: ChannelHeader
+    let empty: NamedSemaphore
+    let full: NamedSemaphore
+    let body: Body
+    private let registration: Int?
+    private let process = ProcessIdentity.current
+
+    enum Body {
+        case ring(Ring)
+        case seed(SharedMemorySegment)
+    }
+
+    var channel: String { names.channel }
+
+    /// Largest message a slot holds (the seed's buffer holds a C string: 1023 bytes and a NUL).
+    var slotSize: Int { Int(header.slotSize) }
+
+    /// Finds channel `names`, waiting up to `wait` seconds for the daemon to create it.
+    ///
+    /// - Throws: `ChannelError`: `.notFound` after the wait, `.headerMismatch`,
+    ///   `.permissionDenied`, `.system`.
+    init(names: ChannelNames, role: ClientRole, wait: Double?) throws {
+        self.names = names
+        let deadline = Deadline.after(seconds: wait ?? 0)!
+        var segment: SharedMemorySegment
+        while true {
+            do {
+                segment = try SharedMemorySegment.open(name: names.segment)
+                let header = ChannelHeader(base: segment.base)
+                // A segment whose header the daemon has not finished is treated as not there yet.
+                if header.magic != 0 || header.state != .initializing { break }
+            } catch let error as SystemCallError where error.errno == .noSuchFileOrDirectory {
+            } catch let error as SystemCallError where error.errno == .invalidArgument && error.call == "mmap" {
+                // Size 0: created, not yet sized.
+            } catch let error as SystemCallError {
+                throw ChannelError.from(error, channel: names.channel)
+            }
+            if deadline.hasPassed {
+                throw ChannelError.notFound(channel: names.channel, object: names.segment, waited: wait ?? 0)
+            }
+            usleep(20_000)
+        }
+        self.segment = segment
+        header = ChannelHeader(base: segment.base)
+        try HeaderValidation.validate(header, mappedSize: segment.size, channel: names.channel)
+        do {
+            if header.magic == Layout.seedMagic {
+                let seed = header.seedNames
+                let buffer = try SharedMemorySegment.open(name: seed.segment)
+                guard buffer.size >= Layout.seedBufferSize else {
+                    throw ChannelError.headerMismatch(
+                        channel: names.channel, field: "seed segment \(seed.segment) size",
+                        expected: "\(Layout.seedBufferSize) bytes", found: "\(buffer.size) bytes")
+                }
+                empty = try NamedSemaphore.open(name: seed.semaphoreEmpty)
+                full = try NamedSemaphore.open(name: seed.semaphoreFull)
+                body = .seed(buffer)
+            } else {
+                empty = try NamedSemaphore.open(name: names.semaphoreEmpty)
+                full = try NamedSemaphore.open(name: names.semaphoreFull)
+                body = .ring(Ring(header: header))
+            }
+        } catch let error as SystemCallError {
+            throw ChannelError.from(error, channel: names.channel)
+        }
+        registration = header.clientTable.register(process, role: role)
+    }
+
+    deinit {
+        if let registration { header.clientTable.unregister(registration, process: process) }
+    }
+
+    /// True once the daemon closed the channel or its objects are gone.
+    var isClosed: Bool {
+        if header.isClosing || segment.isUnlinked { return true }
+        if case let .seed(buffer) = body, buffer.isUnlinked { return true }
+        return false
+    }
+
+    /// Passes a closing wake-up on to the next waiter on `semaphore` (see `HostedChannel.close`).
+    func relayClose(on semaphore: NamedSemaphore) {
+        if case .ring = body { try? semaphore.post() }
+    }
+
+    /// Turns a failed call during traffic into the user-facing error.
+    func failure(_ error: Error) -> Error {
+        if let error = error as? SystemCallError { return ChannelError.from(error, channel: channel) }
+        return error
+    }
+}

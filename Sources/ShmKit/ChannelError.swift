@@ -1,0 +1,91 @@
+import SystemPackage
+
+/// Everything a client or the daemon can do wrong with a channel, each case carrying what a user
+/// needs to fix it. `description` is the message to print; `exitCode` the sysexits code.
+public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// No segment under the channel's name, after waiting `waited` seconds for shmd to create it.
+    case notFound(channel: String, object: String, waited: Double)
+    /// A message longer than a slot can hold.
+    case messageTooLarge(channel: String, size: Int, limit: Int)
+    /// A message the channel's layout cannot carry (the seed layout holds C strings: no NUL bytes).
+    case unrepresentable(channel: String, reason: String)
+    /// The segment's header is not one this build understands, or contradicts itself.
+    case headerMismatch(channel: String, field: String, expected: String, found: String)
+    /// The caller may not open one of the channel's objects.
+    case permissionDenied(channel: String, object: String)
+    /// A blocking wait ran past its deadline.
+    case timedOut(channel: String, operation: String, seconds: Double)
+    /// shmd closed the channel (it is stopping, or the channel was removed from its config).
+    case closed(channel: String)
+    /// A channel name or prefix that cannot form a POSIX IPC name.
+    case invalidName(name: String, reason: String)
+    /// The client table in the header has no free entry.
+    case tooManyClients(channel: String, limit: Int)
+    /// Any other failed system call.
+    case system(channel: String, SystemCallError)
+
+    public var description: String {
+        switch self {
+        case let .notFound(channel, object, waited):
+            let after = waited > 0 ? " after waiting \(Self.format(waited)) s" : ""
+            return "channel '\(channel)' does not exist (no \(object) in /dev/shm\(after)): is shmd running? "
+                + "`systemctl status shmd`; is the channel in its config and the prefix right (--prefix)?"
+        case let .messageTooLarge(channel, size, limit):
+            return "message of \(size) bytes is larger than a slot of channel '\(channel)' (\(limit) bytes): "
+                + "send smaller messages or raise slot-size for the channel in shmd.toml"
+        case let .unrepresentable(channel, reason):
+            return "message cannot be sent on channel '\(channel)': \(reason)"
+        case let .headerMismatch(channel, field, expected, found):
+            return "channel '\(channel)' has an incompatible header: \(field) is \(found), expected \(expected); "
+                + "the segment was made by another version of shmd or is not a shmd channel: "
+                + "restart shmd (`systemctl restart shmd`) or remove the stale object (`shmctl clean`)"
+        case let .permissionDenied(channel, object):
+            return "permission denied opening \(object) of channel '\(channel)': run as root, as shmd's user, "
+                + "or as a member of the channel's group (`ls -l /dev/shm` shows owner and mode)"
+        case let .timedOut(channel, operation, seconds):
+            return "timed out after \(Self.format(seconds)) s waiting to \(operation) on channel '\(channel)'"
+        case let .closed(channel):
+            return "channel '\(channel)' was closed by shmd (it stopped or the channel was removed)"
+        case let .invalidName(name, reason):
+            return "invalid channel name '\(name)': \(reason)"
+        case let .tooManyClients(channel, limit):
+            return "channel '\(channel)' already has \(limit) attached clients, the most its header can record"
+        case let .system(channel, error):
+            return "channel '\(channel)': \(error)"
+        }
+    }
+
+    /// The sysexits(3) code a command-line client exits with for this error.
+    public var exitCode: SysExit {
+        switch self {
+        case .notFound, .closed: return .unavailable
+        case .messageTooLarge, .unrepresentable, .headerMismatch: return .dataError
+        case .permissionDenied: return .permissionDenied
+        case .timedOut, .tooManyClients: return .temporaryFailure
+        case .invalidName: return .usage
+        case .system: return .osError
+        }
+    }
+
+    /// Maps a failed call on one of `channel`'s objects to the case a user can act on.
+    static func from(_ error: SystemCallError, channel: String) -> ChannelError {
+        switch error.errno {
+        case .permissionDenied, .notPermitted: return .permissionDenied(channel: channel, object: error.object)
+        case .noSuchFileOrDirectory: return .notFound(channel: channel, object: error.object, waited: 0)
+        default: return .system(channel: channel, error)
+        }
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(format3: seconds)
+    }
+}
+
+extension String {
+    /// `value` with up to three decimals, without Foundation.
+    init(format3 value: Double) {
+        let milli = Int((value * 1000).rounded())
+        let fraction = String(milli % 1000)
+        self = "\(milli / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}

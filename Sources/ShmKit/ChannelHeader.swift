@@ -1,0 +1,122 @@
+import Atomics
+
+/// A typed view of the header page of a mapped channel segment.
+///
+/// Identification and geometry are written once by the daemon before the state becomes `open`
+/// and are plain loads; everything that changes while clients run is accessed atomically
+/// through `UnsafeAtomic` over the mapping.
+public struct ChannelHeader: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+
+    public init(base: UnsafeMutableRawPointer) { self.base = base }
+
+    // MARK: identification and geometry
+
+    public var magic: UInt64 { load(Layout.Offset.magic) }
+    public var version: UInt32 { load(Layout.Offset.version) }
+    public var wordSize: UInt32 { load(Layout.Offset.wordSize) }
+    public var headerSize: UInt32 { load(Layout.Offset.headerSize) }
+    public var kindRaw: UInt32 { load(Layout.Offset.kind) }
+    public var slotCount: UInt32 { load(Layout.Offset.slotCount) }
+    public var slotSize: UInt32 { load(Layout.Offset.slotSize) }
+    public var slotStride: UInt32 { load(Layout.Offset.slotStride) }
+    public var protocolRaw: UInt32 { load(Layout.Offset.protocol) }
+    public var totalSize: UInt64 { load(Layout.Offset.totalSize) }
+    public var daemonPid: Int32 { load(Layout.Offset.daemonPid) }
+    public var daemonStart: UInt64 { load(Layout.Offset.daemonStart) }
+    public var generation: UInt64 { load(Layout.Offset.generation) }
+    public var createdAt: UInt64 { load(Layout.Offset.createdAt) }
+
+    /// Writes identification and geometry. Only the daemon calls this, on a fresh segment,
+    /// before `state` becomes `open`.
+    func initialize(
+        magic: UInt64, kind: ChannelKind, slotCount: Int, slotSize: Int, protocol: ChannelProtocol,
+        totalSize: Int, daemon: ProcessIdentity, generation: UInt64, createdAt: UInt64
+    ) {
+        store(Layout.Offset.magic, magic)
+        store(Layout.Offset.version, Layout.version)
+        store(Layout.Offset.wordSize, UInt32(MemoryLayout<Int>.size))
+        store(Layout.Offset.headerSize, UInt32(Layout.headerSize))
+        store(Layout.Offset.kind, kind.rawValue)
+        store(Layout.Offset.slotCount, UInt32(slotCount))
+        store(Layout.Offset.slotSize, UInt32(slotSize))
+        store(Layout.Offset.slotStride, UInt32(kind == .ring ? Layout.slotStride(slotSize: slotSize) : 0))
+        store(Layout.Offset.protocol, `protocol`.rawValue)
+        store(Layout.Offset.totalSize, UInt64(totalSize))
+        store(Layout.Offset.daemonPid, daemon.pid)
+        store(Layout.Offset.daemonStart, daemon.startTime)
+        store(Layout.Offset.generation, generation)
+        store(Layout.Offset.createdAt, createdAt)
+    }
+
+    // MARK: state
+
+    /// The channel's life-cycle state; `nil` for a value this build does not know.
+    public var state: ChannelState? { ChannelState(rawValue: atomic32(Layout.Offset.state).load(ordering: .acquiring)) }
+
+    func setState(_ state: ChannelState) {
+        atomic32(Layout.Offset.state).store(state.rawValue, ordering: .sequentiallyConsistent)
+    }
+
+    /// True when the daemon has started to close the channel.
+    public var isClosing: Bool { state != .open }
+
+    // MARK: counters and cursors
+
+    public enum Counter: Int, CaseIterable, Sendable {
+        case written, read, dropped, abandoned, redelivered
+    }
+
+    public func counter(_ counter: Counter) -> UInt64 {
+        atomic64(Layout.Offset.counters + 8 * counter.rawValue).load(ordering: .relaxed)
+    }
+
+    func increment(_ counter: Counter, by amount: UInt64 = 1) {
+        atomic64(Layout.Offset.counters + 8 * counter.rawValue).wrappingIncrement(by: amount, ordering: .relaxed)
+    }
+
+    var writeCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.writeCursor) }
+    var readCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.readCursor) }
+
+    // MARK: seed descriptor
+
+    /// The seed layout's object names (segment, sem-empty, sem-full) held by a seed descriptor.
+    public var seedNames: (segment: String, semaphoreEmpty: String, semaphoreFull: String) {
+        (loadName(0), loadName(1), loadName(2))
+    }
+
+    func storeSeedNames(segment: String, semaphoreEmpty: String, semaphoreFull: String) {
+        for (index, name) in [segment, semaphoreEmpty, semaphoreFull].enumerated() {
+            let field = base + Layout.Offset.seedNames + index * Layout.Offset.seedNameLength
+            let bytes = Array(name.utf8.prefix(Layout.Offset.seedNameLength - 1)) + [0]
+            bytes.withUnsafeBytes { field.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+    }
+
+    private func loadName(_ index: Int) -> String {
+        let field = base + Layout.Offset.seedNames + index * Layout.Offset.seedNameLength
+        let bytes = UnsafeRawBufferPointer(start: field, count: Layout.Offset.seedNameLength)
+        let length = bytes.firstIndex(of: 0) ?? bytes.count
+        return String(decoding: bytes[..<length], as: UTF8.self)
+    }
+
+    // MARK: raw access
+
+    var clientTable: ClientTable { ClientTable(base: base + Layout.Offset.clients) }
+
+    private func load<T: FixedWidthInteger>(_ offset: Int) -> T {
+        base.loadUnaligned(fromByteOffset: offset, as: T.self)
+    }
+
+    private func store<T: FixedWidthInteger>(_ offset: Int, _ value: T) {
+        base.storeBytes(of: value, toByteOffset: offset, as: T.self)
+    }
+
+    func atomic64(_ offset: Int) -> UnsafeAtomic<UInt64> {
+        UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+    }
+
+    func atomic32(_ offset: Int) -> UnsafeAtomic<UInt32> {
+        UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+    }
+}

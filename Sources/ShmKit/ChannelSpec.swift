@@ -1,0 +1,46 @@
+/// Everything the daemon needs to create one channel.
+public struct ChannelSpec: Equatable, Sendable {
+    /// How the channel's memory is laid out.
+    public enum Layout: Equatable, Sendable {
+        /// shmd's own ring of `slots` slots of `slotSize` payload bytes.
+        case ring(slots: Int, slotSize: Int, protocol: ChannelProtocol)
+        /// Byte-compatible with the seed's `shm_sem.h`: one 1024-byte buffer and two semaphores,
+        /// under the names the config gives.
+        case seed(segment: String, semaphoreEmpty: String, semaphoreFull: String)
+    }
+
+    public var name: String
+    public var layout: Layout
+    public var permissions: ObjectPermissions
+
+    public init(name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions()) {
+        self.name = name
+        self.layout = layout
+        self.permissions = permissions
+    }
+
+    /// Bytes of /dev/shm the channel occupies (segments only; a semaphore takes one page more each).
+    public var sharedMemoryBytes: Int {
+        switch layout {
+        case let .ring(slots, slotSize, _): return Layout.ringSize(slots: slots, slotSize: slotSize)
+        case .seed: return ShmKit.Layout.headerSize + ShmKit.Layout.seedBufferSize
+        }
+    }
+
+    /// Every POSIX IPC object the channel uses under `prefix`, the segment clients look up first.
+    public func objects(prefix: String) throws -> [IPCObject] {
+        let names = try ChannelNames(prefix: prefix, channel: name)
+        switch layout {
+        case .ring:
+            return [.segment(names.segment), .semaphore(names.semaphoreEmpty), .semaphore(names.semaphoreFull)]
+        case let .seed(segment, empty, full):
+            return [.segment(names.segment), .segment(segment), .semaphore(empty), .semaphore(full)]
+        }
+    }
+}
+
+extension ChannelSpec.Layout {
+    static func ringSize(slots: Int, slotSize: Int) -> Int {
+        ShmKit.Layout.ringSize(slotCount: slots, slotSize: slotSize)
+    }
+}

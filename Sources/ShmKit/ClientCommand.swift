@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the command-line clients share: printing an error the way a user can act on it and
+/// turning it into a sysexits code.
+public enum ClientCommand {
+    /// Prints `error` as `program: message` on stderr and returns the exit code for it.
+    public static func report(_ error: Error, program: String) -> Int32 {
+        let (message, code): (String, SysExit)
+        switch error {
+        case let error as ChannelError: (message, code) = (error.description, error.exitCode)
+        case let error as SystemCallError: (message, code) = (error.description, .osError)
+        default: (message, code) = ("\(error)", .osError)
+        }
+        writeAll(STDERR_FILENO, "\(program): \(message)\n")
+        return code.rawValue
+    }
+
+    /// Writes all of `text` to `fd`, retrying short writes and EINTR.
+    ///
+    /// - Returns: `false` when the descriptor refuses (a closed pipe).
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes all of `bytes` to `fd`; see `writeAll(_:_:)`.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return false }
+            offset += written
+        }
+        return true
+    }
+}

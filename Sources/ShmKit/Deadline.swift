@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A point in time on `CLOCK_MONOTONIC`, the clock every blocking wait in ShmKit is measured on,
+/// so that setting the wall clock never shortens or stretches a timeout.
+public struct Deadline: Comparable, Sendable {
+    /// Nanoseconds since an arbitrary start (boot), as `clock_gettime(CLOCK_MONOTONIC)` gives them.
+    public let nanoseconds: UInt64
+
+    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+
+    /// The current monotonic time.
+    public static var now: Deadline { Deadline(nanoseconds: monotonicNanoseconds()) }
+
+    /// The deadline `seconds` from now; `nil` seconds means "never".
+    public static func after(seconds: Double?) -> Deadline? {
+        guard let seconds else { return nil }
+        let delta = seconds <= 0 ? 0 : UInt64(min(seconds, 1e9) * 1e9)
+        return Deadline(nanoseconds: monotonicNanoseconds() &+ delta)
+    }
+
+    /// `self` moved later by `nanoseconds`.
+    public func adding(nanoseconds delta: UInt64) -> Deadline {
+        Deadline(nanoseconds: nanoseconds &+ delta)
+    }
+
+    public var hasPassed: Bool { Deadline.monotonicNanoseconds() >= nanoseconds }
+
+    public static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    /// The earlier of `self` and `other` (a `nil` other is "never").
+    public func earlier(than other: Deadline?) -> Deadline {
+        guard let other else { return self }
+        return min(self, other)
+    }
+
+    var timespec: timespec {
+        Glibc.timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = Glibc.timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A channel as its owner, the daemon, holds it: the objects it created, mapped and open, until
+/// it closes the channel and unlinks them.
+///
+/// No message passes through the owner; it only creates, watches and removes.
+public final class HostedChannel: @unchecked Sendable {
+    public let spec: ChannelSpec
+    public let names: ChannelNames
+    /// The ring, or the descriptor of a seed channel.
+    let segment: SharedMemorySegment
+    let seedBuffer: SharedMemorySegment?
+    let empty: NamedSemaphore
+    let full: NamedSemaphore
+
+    public var header: ChannelHeader { ChannelHeader(base: segment.base) }
+
+    private init(spec: ChannelSpec, names: ChannelNames, segment: SharedMemorySegment,
+                 seedBuffer: SharedMemorySegment?, empty: NamedSemaphore, full: NamedSemaphore) {
+        self.spec = spec
+        self.names = names
+        self.segment = segment
+        self.seedBuffer = seedBuffer
+        self.empty = empty
+        self.full = full
+    }
+
+    /// Objects found under the channel's names before it was created, and removed.
+    public struct Leftover: Equatable, Sendable {
+        public let object: IPCObject
+    }
+
+    /// Creates every object of `spec` under `prefix` with `O_EXCL`, after removing objects an
+    /// earlier run left under the same names, and opens the channel (`state = open`) last, so a
+    /// client never sees a half-made channel.
+    ///
+    /// - Returns: the channel and the leftovers it removed.
+    /// - Throws: `SystemCallError` for the call that failed; whatever was created is removed again.
+    public static func create(
+        spec: ChannelSpec, prefix: String, daemon: ProcessIdentity, generation: UInt64
+    ) throws -> (HostedChannel, [Leftover]) {
+        let names = try ChannelNames(prefix: prefix, channel: spec.name)
+        let leftovers = try removeLeftovers(try spec.objects(prefix: prefix))
+        var created: [IPCObject] = []
+        do {
+            let channel: HostedChannel
+            switch spec.layout {
+            case let .ring(slots, slotSize, proto):
+                let empty = try NamedSemaphore.create(name: names.semaphoreEmpty, value: UInt32(slots), permissions: spec.permissions)
+                created.append(.semaphore(empty.name))
+                let full = try NamedSemaphore.create(name: names.semaphoreFull, value: 0, permissions: spec.permissions)
+                created.append(.semaphore(full.name))
+                let size = Layout.ringSize(slotCount: slots, slotSize: slotSize)
+                let segment = try SharedMemorySegment.create(name: names.segment, size: size, permissions: spec.permissions)
+                created.append(.segment(segment.name))
+                channel = HostedChannel(spec: spec, names: names, segment: segment, seedBuffer: nil, empty: empty, full: full)
+                channel.header.initialize(
+                    magic: Layout.ringMagic, kind: .ring, slotCount: slots, slotSize: slotSize, protocol: proto,
+                    totalSize: size, daemon: daemon, generation: generation, createdAt: realtimeNanoseconds())
+                Ring(header: channel.header).initializeSequences()
+
+            case let .seed(segmentName, emptyName, fullName):
+                // The seed's initial values: empty = 1 (the buffer may be written), full = 0.
+                let empty = try NamedSemaphore.create(name: emptyName, value: 1, permissions: spec.permissions)
+                created.append(.semaphore(empty.name))
+                let full = try NamedSemaphore.create(name: fullName, value: 0, permissions: spec.permissions)
+                created.append(.semaphore(full.name))
+                let buffer = try SharedMemorySegment.create(name: segmentName, size: Layout.seedBufferSize, permissions: spec.permissions)
+                created.append(.segment(buffer.name))
+                let descriptor = try SharedMemorySegment.create(name: names.segment, size: Layout.headerSize, permissions: spec.permissions)
+                created.append(.segment(descriptor.name))
+                channel = HostedChannel(spec: spec, names: names, segment: descriptor, seedBuffer: buffer, empty: empty, full: full)
+                channel.header.initialize(
+                    magic: Layout.seedMagic, kind: .seed, slotCount: 1, slotSize: Layout.seedBufferSize - 1,
+                    protocol: .classic, totalSize: Layout.headerSize, daemon: daemon, generation: generation,
+                    createdAt: realtimeNanoseconds())
+                channel.header.storeSeedNames(segment: segmentName, semaphoreEmpty: emptyName, semaphoreFull: fullName)
+            }
+            channel.header.setState(.open)
+            return (channel, leftovers)
+        } catch {
+            for object in created { try? object.unlink() }
+            throw error
+        }
+    }
+
+    /// Marks the channel closing and wakes every client blocked on it.
+    ///
+    /// Ring clients are woken by one post on each semaphore; each client that wakes to a closing
+    /// channel posts again before it leaves, so the wake-up passes along to every waiter.
+    /// Seed semaphores are not posted: the seed's own reader would take a post for a message.
+    /// Seed clients of shmd notice the closing state within their wait slice.
+    public func close() {
+        header.setState(.closing)
+        if case .ring = spec.layout {
+            try? full.post()
+            try? empty.post()
+        }
+    }
+
+    /// Messages written but not read: what is lost if the channel goes away now.
+    public var undelivered: UInt64 {
+        guard case .ring = spec.layout else { return 0 }
+        let written = header.writeCursor.load(ordering: .acquiring)
+        let read = header.readCursor.load(ordering: .acquiring)
+        return written > read ? written - read : 0
+    }
+
+    /// Removes every name the channel uses, segment first so no new client can find it.
+    ///
+    /// - Returns: the unlinks that failed for another reason than the name being gone already.
+    @discardableResult
+    public func unlink() -> [SystemCallError] {
+        let objects = (try? spec.objects(prefix: names.prefix)) ?? []
+        return objects.compactMap { object in
+            do {
+                try object.unlink()
+                return nil
+            } catch let error as SystemCallError where error.errno == .noSuchFileOrDirectory {
+                return nil
+            } catch {
+                return error as? SystemCallError
+            }
+        }
+    }
+
+    /// The clients currently registered in the header.
+    public var clients: [ClientRecord] { header.clientTable.records }
+
+    private static func removeLeftovers(_ objects: [IPCObject]) throws -> [Leftover] {
+        var removed: [Leftover] = []
+        for object in objects where object.exists {
+            try object.unlink()
+            removed.append(Leftover(object: object))
+        }
+        return removed
+    }
+}
+
+func realtimeNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

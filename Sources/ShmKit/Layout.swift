@@ -1,0 +1,108 @@
+/// The byte layout of a channel segment, shared by every process that maps it.
+///
+/// A ring segment is one 4 KiB header page followed by `slotCount` slots. The header starts
+/// with identification (magic, version, word size, geometry) that a client checks before it
+/// trusts anything else; the two cursors and the two waiter counts sit on cache lines of their
+/// own so writers and readers do not invalidate each other's lines.
+///
+///     offset  field
+///     0       magic            u64   "SHMDRING" (ring) or "SHMDSEED" (seed descriptor)
+///     8       version          u32
+///     12      wordSize         u32   MemoryLayout<Int>.size of the creator
+///     16      headerSize       u32
+///     20      kind             u32   ChannelKind
+///     24      slotCount        u32
+///     28      slotSize         u32   payload bytes per slot
+///     32      slotStride       u32   bytes from one slot to the next
+///     36      protocol         u32   ChannelProtocol
+///     40      totalSize        u64
+///     48      state            u32   ChannelState (atomic)
+///     52      daemonPid        i32
+///     56      daemonStart      u64   start time of the daemon process, clock ticks since boot
+///     64      generation       u64   incremented each time a daemon takes the channel over
+///     72      createdAt        u64   CLOCK_REALTIME nanoseconds
+///     128     counters         u64 × 5: written, read, dropped, abandoned, redelivered (atomic)
+///     256     writeCursor      u64   next ticket a writer takes (own cache line)
+///     320     readCursor       u64   next ticket a reader takes (own cache line)
+///     384     writersWaiting   u32   writers blocked on `empty` (fast protocol)
+///     448     readersWaiting   u32   readers blocked on `full` (fast protocol)
+///     512     seed names       3 × 256 bytes, NUL-terminated: segment, sem-empty, sem-full
+///     1536    clients          64 × 32 bytes: ClientTable
+///     4096    slots            slotCount × slotStride: sequence u64, length u32, flags u32, payload
+public enum Layout {
+    public static let ringMagic: UInt64 = 0x474E_4952_444D_4853   // "SHMDRING" little-endian
+    public static let seedMagic: UInt64 = 0x4445_4553_444D_4853   // "SHMDSEED" little-endian
+    /// Bumped on any change a reader of an older layout would misread.
+    public static let version: UInt32 = 1
+    public static let headerSize = 4096
+    public static let cacheLine = 64
+
+    enum Offset {
+        static let magic = 0
+        static let version = 8
+        static let wordSize = 12
+        static let headerSize = 16
+        static let kind = 20
+        static let slotCount = 24
+        static let slotSize = 28
+        static let slotStride = 32
+        static let `protocol` = 36
+        static let totalSize = 40
+        static let state = 48
+        static let daemonPid = 52
+        static let daemonStart = 56
+        static let generation = 64
+        static let createdAt = 72
+        static let counters = 128
+        static let writeCursor = 256
+        static let readCursor = 320
+        static let writersWaiting = 384
+        static let readersWaiting = 448
+        static let seedNames = 512
+        static let seedNameLength = 256
+        static let clients = 1536
+    }
+
+    /// Bytes before the payload in each slot: sequence (8), length (4), flags (4).
+    public static let slotHeaderSize = 16
+
+    /// Smallest and largest geometry shmd accepts; beyond these a config is an error.
+    public static let slotCountRange = 1...65_536
+    public static let slotSizeRange = 1...(64 << 20)
+    public static let maximumTotalSize = 4 << 30
+
+    /// Bytes from one slot to the next: header plus payload, rounded up to a cache line.
+    public static func slotStride(slotSize: Int) -> Int {
+        (slotHeaderSize + slotSize + cacheLine - 1) / cacheLine * cacheLine
+    }
+
+    /// Size of a ring segment with this geometry.
+    public static func ringSize(slotCount: Int, slotSize: Int) -> Int {
+        headerSize + slotCount * slotStride(slotSize: slotSize)
+    }
+
+    /// The seed's `shm_data`: one 1024-byte buffer holding a C string (`SHM_SIZE` in shm_sem.h).
+    public static let seedBufferSize = 1024
+}
+
+/// What a segment named `/prefix.channel` is.
+public enum ChannelKind: UInt32, Sendable {
+    /// A ring of slots in this segment.
+    case ring = 1
+    /// A descriptor pointing at a seed-layout segment and semaphores named in the config.
+    case seed = 2
+}
+
+/// How writers and readers coordinate on a ring.
+public enum ChannelProtocol: UInt32, Sendable, CaseIterable {
+    /// The seed's protocol over N slots: one `sem_wait`/`sem_post` pair per message.
+    case classic = 1
+}
+
+/// Life cycle of a channel, written by the daemon, read by every client before it blocks.
+public enum ChannelState: UInt32, Sendable {
+    case initializing = 0
+    case open = 1
+    /// The daemon is removing the channel: writers stop, readers drain what is left and stop.
+    case closing = 2
+}

@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShim
+import SystemPackage
+
+/// A POSIX named semaphore (`sem_open`), the blocking primitive of every channel.
+///
+/// `deinit` closes this process's handle; `unlink(name:)` removes the name.
+public final class NamedSemaphore: @unchecked Sendable {
+    /// The POSIX IPC name, `/shmd.demo.empty`.
+    public let name: String
+    private let handle: UnsafeMutablePointer<sem_t>
+
+    private init(name: String, handle: UnsafeMutablePointer<sem_t>) {
+        self.name = name
+        self.handle = handle
+    }
+
+    deinit { sem_close(handle) }
+
+    /// Creates a semaphore that must not exist yet, with initial `value` and exactly `permissions`.
+    ///
+    /// - Throws: `SystemCallError` (`EEXIST` when the name is taken); nothing is left behind on failure.
+    public static func create(name: String, value: UInt32, permissions: ObjectPermissions) throws -> NamedSemaphore {
+        guard let handle = sem_open(name, O_CREAT | O_EXCL, 0o600, value) else {
+            throw Syscall.lastError("sem_open", name)
+        }
+        let semaphore = NamedSemaphore(name: name, handle: handle)
+        do {
+            // sem_open applies the umask; set the bits on the backing file so it does not decide.
+            let path = filePath(name)
+            try Syscall.check("chmod", path) { chmod(path, permissions.mode) }
+            if let group = permissions.group {
+                try Syscall.check("chown", path) { chown(path, uid_t.max, group) }
+            }
+        } catch {
+            sem_unlink(name)
+            throw error
+        }
+        return semaphore
+    }
+
+    /// Opens an existing semaphore.
+    ///
+    /// - Throws: `SystemCallError` (`ENOENT`, `EACCES`).
+    public static func open(name: String) throws -> NamedSemaphore {
+        guard let handle = sem_open(name, 0, 0, 0) else {
+            throw Syscall.lastError("sem_open", name)
+        }
+        return NamedSemaphore(name: name, handle: handle)
+    }
+
+    /// Removes the name; processes that have it open keep a working semaphore.
+    ///
+    /// - Throws: `SystemCallError` (`ENOENT` when there is no such name).
+    public static func unlink(name: String) throws {
+        try Syscall.check("sem_unlink", name) { sem_unlink(name) }
+    }
+
+    /// Whether a semaphore of that name exists now.
+    public static func exists(name: String) -> Bool {
+        access(filePath(name), F_OK) == 0
+    }
+
+    /// Where glibc keeps the semaphore: `/dev/shm/sem.` followed by the name without its '/'.
+    public static func filePath(_ name: String) -> String {
+        "/dev/shm/sem." + name.dropFirst()
+    }
+
+    /// Decrements the semaphore, blocking until it is positive or `deadline` passes.
+    /// A `nil` deadline waits forever. Signals do not end the wait.
+    ///
+    /// - Returns: `true` when decremented, `false` when the deadline passed first.
+    /// - Throws: `SystemCallError` for anything but a timeout.
+    public func wait(until deadline: Deadline?) throws -> Bool {
+        guard let deadline else {
+            try Syscall.check("sem_wait", name) { sem_wait(handle) }
+            return true
+        }
+        var spec = deadline.timespec
+        do {
+            try Syscall.check("sem_clockwait", name) { cshim_sem_clockwait(handle, CLOCK_MONOTONIC, &spec) }
+            return true
+        } catch let error as SystemCallError where error.errno == .timedOut {
+            return false
+        }
+    }
+
+    /// Decrements the semaphore if it is positive, without blocking.
+    ///
+    /// - Returns: whether it was decremented.
+    public func tryWait() -> Bool {
+        while sem_trywait(handle) != 0 {
+            if Glibc.errno != EINTR { return false }
+        }
+        return true
+    }
+
+    /// Increments the semaphore, waking one waiter.
+    ///
+    /// - Throws: `SystemCallError` (`EOVERFLOW` past SEM_VALUE_MAX).
+    public func post() throws {
+        try Syscall.check("sem_post", name) { sem_post(handle) }
+    }
+
+    /// The current value (a snapshot: it may change at once).
+    public var value: Int {
+        var value: Int32 = 0
+        sem_getvalue(handle, &value)
+        return Int(value)
+    }
+}

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+/// One POSIX shared-memory object (`shm_open`), mapped read-write and shared into this process.
+///
+/// The mapping lives as long as the value: `deinit` unmaps it and closes the descriptor. Unlinking
+/// the name is separate (`unlink(name:)`), as in POSIX: a mapping outlives its name.
+public final class SharedMemorySegment: @unchecked Sendable {
+    /// The POSIX IPC name, `/shmd.demo`.
+    public let name: String
+    /// Start of the mapping.
+    public let base: UnsafeMutableRawPointer
+    /// Length of the mapping in bytes (the object's size when it was mapped).
+    public let size: Int
+    private let descriptor: Int32
+
+    private init(name: String, descriptor: Int32, size: Int) throws {
+        let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
+        guard let address, address != MAP_FAILED else {
+            throw Syscall.lastError("mmap", name)
+        }
+        self.name = name
+        self.descriptor = descriptor
+        self.base = address
+        self.size = size
+    }
+
+    deinit {
+        munmap(base, size)
+        Glibc.close(descriptor)
+    }
+
+    /// Creates a new object of `size` bytes that must not exist yet (`O_CREAT|O_EXCL`), applies
+    /// `permissions`, reserves its memory in tmpfs and maps it, zero-filled.
+    ///
+    /// Reserving with `posix_fallocate` makes a full /dev/shm fail here with `ENOSPC` rather
+    /// than kill a client with SIGBUS on its first write.
+    ///
+    /// - Throws: `SystemCallError` for the call that failed (`EEXIST` if the name is taken);
+    ///   nothing is left behind on failure.
+    public static func create(name: String, size: Int, permissions: ObjectPermissions) throws -> SharedMemorySegment {
+        let fd = try Syscall.value("shm_open", name) { shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600) }
+        do {
+            try Syscall.check("fchmod", name) { fchmod(fd, permissions.mode) }
+            if let group = permissions.group {
+                try Syscall.check("fchown", name) { fchown(fd, uid_t.max, group) }
+            }
+            try Syscall.check("ftruncate", name) { ftruncate(fd, off_t(size)) }
+            try reserve(fd: fd, size: size, name: name)
+            return try SharedMemorySegment(name: name, descriptor: fd, size: size)
+        } catch {
+            Glibc.close(fd)
+            shm_unlink(name)
+            throw error
+        }
+    }
+
+    /// Opens an existing object read-write and maps all of it.
+    ///
+    /// - Throws: `SystemCallError` (`ENOENT` when there is no such object, `EACCES` when the
+    ///   caller may not open it).
+    public static func open(name: String) throws -> SharedMemorySegment {
+        let fd = try Syscall.value("shm_open", name) { shm_open(name, O_RDWR | O_CLOEXEC, 0) }
+        do {
+            var info = stat()
+            try Syscall.check("fstat", name) { fstat(fd, &info) }
+            guard info.st_size > 0 else {
+                throw SystemCallError(call: "mmap", object: name, errno: .invalidArgument)
+            }
+            return try SharedMemorySegment(name: name, descriptor: fd, size: Int(info.st_size))
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
+    /// Removes the name. Mappings in every process stay valid until they are unmapped.
+    ///
+    /// - Throws: `SystemCallError` (`ENOENT` when there is no such name).
+    public static func unlink(name: String) throws {
+        try Syscall.check("shm_unlink", name) { shm_unlink(name) }
+    }
+
+    /// Whether an object of that name exists now.
+    public static func exists(name: String) -> Bool {
+        access("/dev/shm" + name, F_OK) == 0
+    }
+
+    /// True once the object's name was removed (its link count dropped to zero): the owner has
+    /// gone and the channel is dead even if nobody marked it closing.
+    public var isUnlinked: Bool {
+        var info = stat()
+        return fstat(descriptor, &info) == 0 && info.st_nlink == 0
+    }
+
+    private static func reserve(fd: Int32, size: Int, name: String) throws {
+        while true {
+            let result = posix_fallocate(fd, 0, off_t(size))
+            if result == 0 { return }
+            if result == EINTR { continue }
+            throw SystemCallError(call: "posix_fallocate", object: name, errno: Errno(rawValue: result))
+        }
+    }
+}

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a client waits: in slices, so that it notices a channel that closed or vanished even if
+/// no one posted the semaphore it sleeps on (a daemon killed with SIGKILL posts nothing).
+enum SlicedWait {
+    /// Longest single sleep: the bound on how late a client notices a dead channel.
+    static let slice: UInt64 = 200_000_000
+
+    enum Outcome { case acquired, closed, timedOut }
+
+    /// Takes one unit of `semaphore`, waiting until `deadline` at most.
+    ///
+    /// - Parameter isClosed: checked between slices; `true` ends the wait with `.closed`.
+    static func acquire(_ semaphore: NamedSemaphore, until deadline: Deadline?, isClosed: () -> Bool) throws -> Outcome {
+        if semaphore.tryWait() { return .acquired }
+        while true {
+            if isClosed() { return .closed }
+            let now = Deadline.now
+            if let deadline, now >= deadline { return .timedOut }
+            if try semaphore.wait(until: now.adding(nanoseconds: slice).earlier(than: deadline)) {
+                return .acquired
+            }
+        }
+    }
+
+    /// Spins, then yields, until `condition` holds, `isClosed` says the channel is gone, or
+    /// `deadline` passes. For the short windows in which another client is mid-copy.
+    static func until(_ condition: () -> Bool, deadline: Deadline?, isClosed: () -> Bool) -> Outcome {
+        var spins = 0
+        while !condition() {
+            spins += 1
+            if spins < 128 { continue }
+            if spins & 1023 == 0 {
+                if isClosed() { return .closed }
+                if let deadline, deadline.hasPassed { return .timedOut }
+            }
+            sched_yield()
+        }
+        return .acquired
+    }
+}

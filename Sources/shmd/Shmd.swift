@@ -1,0 +1,80 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import ShmDaemon
+import ShmKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Shmd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shmd",
+        abstract: "Owns shared-memory message channels: creates them, keeps them, unlinks them on SIGTERM.",
+        discussion: """
+            Without --config, shmd reads \(ConfigLoader.defaultPath); when that file does not exist \
+            it serves one built-in channel, 'demo' (64 slots of 1024 bytes).
+            Exit codes: 0 stopped cleanly, 64 usage, 73 cannot create, 77 permission, 78 config.
+            """)
+
+    @Option(name: .long, help: "The TOML config file.")
+    var config: String?
+
+    @Flag(name: .long, help: "Validate the config, print 'ok' or the error, and exit.")
+    var checkConfig = false
+
+    func run() async throws {
+        LoggingSystem.bootstrap { ShmdLogHandler(label: $0 == "shmd" ? "shmd" : "shmd") }
+        let logger = Logger(label: "shmd")
+
+        let loaded: DaemonConfig
+        let source: String
+        do {
+            if let config {
+                (loaded, source) = (try ConfigLoader.load(path: config), config)
+            } else if access(ConfigLoader.defaultPath, F_OK) == 0 {
+                (loaded, source) = (try ConfigLoader.load(path: ConfigLoader.defaultPath), ConfigLoader.defaultPath)
+            } else {
+                (loaded, source) = (DaemonConfig.builtIn, "built-in default")
+            }
+        } catch let error as ConfigError {
+            if checkConfig {
+                printError("shmd: \(error)")
+            } else {
+                logger.error("invalid configuration: \(error)", metadata: ["event": "config-error", "file": "\(error.file)"])
+            }
+            throw ExitCode(SysExit.config.rawValue)
+        }
+        if checkConfig {
+            print("ok")
+            return
+        }
+
+        logger.notice("starting shmd (pid \(getpid()), config \(source))", metadata: ["event": "starting"])
+        if config == nil && source != ConfigLoader.defaultPath {
+            logger.notice("\(ConfigLoader.defaultPath) does not exist: serving the built-in channel 'demo'")
+        }
+        var groupLogger = logger
+        groupLogger.logLevel = .warning
+        let service = DaemonService(config: loaded, logger: logger)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: groupLogger))
+        do {
+            try await group.run()
+        } catch let error as DaemonError {
+            logger.error("\(error)", metadata: ["event": "failed"])
+            throw ExitCode(error.exitCode.rawValue)
+        } catch let error as ServiceGroupError {
+            logger.error("\(error)", metadata: ["event": "failed"])
+            throw ExitCode(SysExit.osError.rawValue)
+        }
+    }
+}
+
+func printError(_ text: String) {
+    var line = text + "\n"
+    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
