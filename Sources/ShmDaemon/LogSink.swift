@@ -13,11 +13,16 @@ public enum LogSink: Sendable, Equatable {
 
     /// Picks the sink from `JOURNAL_STREAM` and `fstat(2)` of stderr.
     public static func detect() -> LogSink {
-        guard let value = getenv("JOURNAL_STREAM").map({ String(cString: $0) }) else { return .stderr }
+        detect(journalStream: getenv("JOURNAL_STREAM").map { String(cString: $0) }, descriptor: STDERR_FILENO)
+    }
+
+    /// `.journal` when `journalStream` (`DEV:INODE`) names the file open on `descriptor`.
+    static func detect(journalStream: String?, descriptor: Int32) -> LogSink {
+        guard let value = journalStream else { return .stderr }
         let parts = value.split(separator: ":")
         guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return .stderr }
         var info = stat()
-        guard fstat(STDERR_FILENO, &info) == 0 else { return .stderr }
+        guard fstat(descriptor, &info) == 0 else { return .stderr }
         return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode ? .journal : .stderr
     }
 }

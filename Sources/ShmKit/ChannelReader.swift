@@ -46,6 +46,7 @@ public final class ChannelReader: @unchecked Sendable {
             let ticket = attached.header.readCursor.loadThenWrappingIncrement(ordering: .relaxed)
             let ready = SlicedWait.until({ ring.isReady(ticket, expected: ticket &+ 1) }, deadline: nil, isClosed: { attached.isClosed })
             guard ready == .acquired else { return try drainClosed(ring, body) }
+            defer { try? attached.empty.post() }
             return try ring.drain(ticket: ticket, body)
         case .acquired, .closed:
             attached.relayClose(on: attached.full)

@@ -1,0 +1,49 @@
+/// What a channel's header says right now: for `shmctl`, for the daemon's status line, and for
+/// tests that must wait until a client is attached.
+public struct ChannelSnapshot: Sendable {
+    public let channel: String
+    public let kind: ChannelKind
+    public let state: ChannelState?
+    public let slotCount: Int
+    public let slotSize: Int
+    public let protocolRaw: UInt32
+    /// Messages in the ring, written and not yet taken by a reader.
+    public let queued: UInt64
+    public let counters: [ChannelHeader.Counter: UInt64]
+    public let daemon: ProcessIdentity
+    public let generation: UInt64
+    public let clients: [ClientRecord]
+
+    /// Reads the header of channel `channel` under `prefix` without attaching to it.
+    ///
+    /// - Throws: `ChannelError` (`.notFound`, `.headerMismatch`, `.permissionDenied`).
+    public init(channel: String, prefix: String = "shmd") throws {
+        let names = try ChannelNames(prefix: prefix, channel: channel)
+        let segment: SharedMemorySegment
+        do {
+            segment = try SharedMemorySegment.open(name: names.segment)
+        } catch let error as SystemCallError {
+            throw ChannelError.from(error, channel: channel)
+        }
+        let header = ChannelHeader(base: segment.base)
+        try HeaderValidation.validate(header, mappedSize: segment.size, channel: channel)
+        self.init(channel: channel, header: header)
+        withExtendedLifetime(segment) {}
+    }
+
+    init(channel: String, header: ChannelHeader) {
+        self.channel = channel
+        kind = header.magic == Layout.seedMagic ? .seed : .ring
+        state = header.state
+        slotCount = Int(header.slotCount)
+        slotSize = Int(header.slotSize)
+        protocolRaw = header.protocolRaw
+        let written = header.writeCursor.load(ordering: .acquiring)
+        let read = header.readCursor.load(ordering: .acquiring)
+        queued = kind == .ring && written > read ? written - read : 0
+        counters = Dictionary(uniqueKeysWithValues: ChannelHeader.Counter.allCases.map { ($0, header.counter($0)) })
+        daemon = ProcessIdentity(pid: header.daemonPid, startTime: header.daemonStart)
+        generation = header.generation
+        clients = header.clientTable.records
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Glibc
+
+/// A unique object-name prefix per test, so that tests run side by side and never collide with
+/// a real shmd; and the check that a test left nothing in /dev/shm.
+enum TestNames {
+    private static let counter = NSLock()
+    nonisolated(unsafe) private static var next = 0
+
+    static func prefix(_ hint: String = "t") -> String {
+        counter.withLock {
+            next += 1
+            return "\(hint)\(getpid())x\(next)"
+        }
+    }
+
+    /// Files in /dev/shm that belong to `prefix` (segments and `sem.` files).
+    static func leftovers(_ prefix: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
+        return entries.filter { $0.hasPrefix(prefix) || $0.hasPrefix("sem." + prefix) }.sorted()
+    }
+}
+
+/// shmd started for one test with its own prefix and config, talking to a fake NOTIFY_SOCKET.
+final class TestDaemon: @unchecked Sendable {
+    let prefix: String
+    let configPath: String
+    let notify: FakeNotifySocket
+    let child: ChildProcess
+
+    /// Writes `channels` (TOML `[[channel]]` tables) under a `[daemon]` table with a fresh prefix,
+    /// starts shmd and waits for READY=1.
+    ///
+    /// - Parameter onNotify: runs on the notify thread at the moment each datagram arrives.
+    init(channels: String, daemonExtra: String = "", prefix: String = TestNames.prefix(),
+         onNotify: ((String) -> Void)? = nil) throws {
+        self.prefix = prefix
+        configPath = NSTemporaryDirectory() + "\(prefix).toml"
+        let toml = "[daemon]\nprefix = \"\(prefix)\"\n\(daemonExtra)\n" + channels.replacingOccurrences(of: "@P", with: prefix)
+        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        notify = try FakeNotifySocket(onMessage: onNotify)
+        child = try ChildProcess(Executables.path("shmd"), ["--config", configPath],
+                                 environment: ["NOTIFY_SOCKET": notify.path])
+        guard notify.waitFor("READY=1", seconds: 20) else {
+            child.terminate()
+            throw TestFailure("shmd did not send READY=1; stderr:\n\(child.stderr)")
+        }
+    }
+
+    /// SIGTERM, then the exit status (nil if shmd is still running after `seconds`).
+    func stop(seconds: Double = 10) -> Int32? {
+        child.signal(SIGTERM)
+        let status = child.waitForExit(seconds: seconds)
+        if status == nil { child.terminate() }
+        try? FileManager.default.removeItem(atPath: configPath)
+        return status
+    }
+
+    deinit {
+        child.terminate()
+        try? FileManager.default.removeItem(atPath: configPath)
+    }
+
+    /// Runs a client executable against this daemon's prefix.
+    func client(_ name: String, _ arguments: [String], input: Data? = nil, seconds: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+        try run(Executables.path(name), arguments + ["--prefix", prefix], input: input, seconds: seconds)
+    }
+
+    func startClient(_ name: String, _ arguments: [String], stdin: Bool = false) throws -> ChildProcess {
+        try ChildProcess(Executables.path(name), arguments + ["--prefix", prefix], stdin: stdin)
+    }
+}
