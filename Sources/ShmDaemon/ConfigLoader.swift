@@ -45,6 +45,11 @@ public enum ConfigLoader {
             let location = Location(path: context.codingPath)
             throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
                               reason: "wrong type: expected \(typeName(type))")
+        } catch let DecodingError.keyNotFound(key, context) {
+            // TOMLKit reports a value of the wrong type as a missing key of the expected type.
+            let location = Location(path: context.codingPath + [key])
+            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
+                              reason: "wrong type: expected \(expectedType(of: key.stringValue))")
         } catch let DecodingError.dataCorrupted(context) {
             let location = Location(path: context.codingPath)
             throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
@@ -60,6 +65,16 @@ public enum ConfigLoader {
         case "daemon": return "prefix, mode, group, sweep-interval"
         case "channel": return "name, layout, slots, slot-size, protocol, mode, group, segment, sem-empty, sem-full"
         default: return "[daemon], [[channel]]"
+        }
+    }
+
+    private static func expectedType(of key: String) -> String {
+        switch key {
+        case "slots", "slot-size": return "an integer"
+        case "sweep-interval": return "a number"
+        case "daemon": return "a table ([daemon])"
+        case "channel": return "an array of tables ([[channel]])"
+        default: return "a string"
         }
     }
 

@@ -1,0 +1,120 @@
+import Foundation
+import Glibc
+import Testing
+@testable import ShmKit
+
+/// A channel created in this process, removed at the end, under a prefix of its own.
+final class ScratchChannel {
+    let prefix = "u\(getpid())x\(UInt32.random(in: 0...UInt32.max))"
+    let hosted: HostedChannel
+
+    init(_ layout: ChannelSpec.Layout, name: String = "c") throws {
+        hosted = try HostedChannel.create(spec: ChannelSpec(name: name, layout: layout), prefix: prefix,
+                                          daemon: .current, generation: 1).0
+    }
+
+    deinit {
+        hosted.close()
+        hosted.unlink()
+    }
+}
+
+@Suite("one channel, several threads, one process")
+struct InProcessChannelTests {
+    @Test("4 writers × 4 readers: every message once, each writer's messages in order", arguments: [1, 8, 64])
+    func multipleWritersAndReaders(slots: Int) throws {
+        let scratch = try ScratchChannel(.ring(slots: slots, slotSize: 16, protocol: .classic))
+        let writers = 4, readers = 4, perWriter = 5_000
+        let received = Locked<[[UInt32]]>(Array(repeating: [], count: writers))
+        let failures = Locked<[String]>([])
+        let group = DispatchGroup()
+        for reader in 0..<readers {
+            DispatchQueue.global().async(group: group) {
+                do {
+                    let channel = try ChannelReader(channel: "c", prefix: scratch.prefix)
+                    var mine: [(UInt32, UInt32)] = []
+                    // Each reader takes an equal share; the total is exact.
+                    for _ in 0..<(writers * perWriter / readers) {
+                        guard let message = try channel.receive(timeout: 30) else { throw TestFailure("closed early") }
+                        let pair = message.withUnsafeBytes { ($0.load(as: UInt32.self), $0.load(fromByteOffset: 4, as: UInt32.self)) }
+                        mine.append(pair)
+                    }
+                    // Per writer, one reader's share must itself be in order.
+                    for writer in 0..<writers {
+                        let sequence = mine.filter { $0.0 == writer }.map(\.1)
+                        if sequence != sequence.sorted() { failures.value.append("reader \(reader) saw writer \(writer) out of order") }
+                    }
+                    received.withLock { all in for (writer, seq) in mine { all[Int(writer)].append(seq) } }
+                } catch {
+                    failures.value.append("reader: \(error)")
+                }
+            }
+        }
+        for writer in 0..<writers {
+            DispatchQueue.global().async(group: group) {
+                do {
+                    let channel = try ChannelWriter(channel: "c", prefix: scratch.prefix)
+                    for sequence in 0..<UInt32(perWriter) {
+                        var bytes = [UInt8](repeating: 0, count: 8)
+                        bytes.withUnsafeMutableBytes {
+                            $0.storeBytes(of: UInt32(writer), as: UInt32.self)
+                            $0.storeBytes(of: sequence, toByteOffset: 4, as: UInt32.self)
+                        }
+                        try channel.send(bytes, timeout: 30)
+                    }
+                } catch {
+                    failures.value.append("writer: \(error)")
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 120) == .success)
+        #expect(failures.value.isEmpty, "\(failures.value)")
+        for writer in 0..<writers {
+            #expect(received.value[writer].sorted() == Array(0..<UInt32(perWriter)), "writer \(writer): lost or duplicated messages")
+        }
+        #expect(scratch.hosted.header.counter(.written) == UInt64(writers * perWriter))
+        #expect(scratch.hosted.header.counter(.read) == UInt64(writers * perWriter))
+    }
+
+    @Test("a header field changed under a client is named in the refusal", arguments: [
+        (Layout.Offset.version, "layout version"), (Layout.Offset.wordSize, "word size"),
+        (Layout.Offset.slotStride, "slot stride"), (Layout.Offset.totalSize, "total size"),
+        (Layout.Offset.protocol, "protocol"), (Layout.Offset.slotCount, "slot count"),
+    ])
+    func headerFieldMismatch(offset: Int, field: String) throws {
+        let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 32, protocol: .classic))
+        scratch.hosted.header.base.storeBytes(of: 0xFFFF_FFF0, toByteOffset: offset, as: UInt32.self)
+        #expect {
+            _ = try ChannelReader(channel: "c", prefix: scratch.prefix)
+        } throws: { error in
+            guard case let .headerMismatch(_, found, _, _) = error as? ChannelError else { return false }
+            return found == field
+        }
+    }
+
+    @Test("the client table records attached clients and forgets them when they detach")
+    func clientTable() throws {
+        let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 32, protocol: .classic))
+        var writer: ChannelWriter? = try ChannelWriter(channel: "c", prefix: scratch.prefix)
+        let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
+        let roles = scratch.hosted.clients.map(\.role.description).sorted()
+        #expect(roles == ["reader", "writer"])
+        #expect(scratch.hosted.clients.allSatisfy { $0.process == .current })
+        writer = nil
+        #expect(scratch.hosted.clients.map(\.role) == [.reader])
+        withExtendedLifetime((writer, reader)) {}
+    }
+}
+
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+    func withLock<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&stored) } }
+}
+
+struct TestFailure: Error { let text: String; init(_ text: String) { self.text = text } }
