@@ -79,7 +79,8 @@ public final class ChannelRegistry: @unchecked Sendable {
     private func describe(_ spec: ChannelSpec) -> String {
         switch spec.layout {
         case let .ring(slots, slotSize, proto):
-            return "ring of \(slots) slots × \(slotSize) bytes, \(proto) protocol, mode \(String(spec.permissions.mode, radix: 8))"
+            let spin = proto == .fast ? " (spin \(spec.spinNanoseconds / 1000) µs)" : ""
+            return "ring of \(slots) slots × \(slotSize) bytes, \(proto) protocol\(spin), mode \(String(spec.permissions.mode, radix: 8))"
         case let .seed(segment, empty, full):
             return "seed layout in \(segment) with \(empty) and \(full), mode \(String(spec.permissions.mode, radix: 8))"
         }

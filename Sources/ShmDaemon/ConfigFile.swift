@@ -5,7 +5,7 @@ struct ConfigFile: Decodable {
         var prefix: String?
         var mode: String?
         var group: String?
-        var sweepInterval: Double?
+        var sweepInterval: TOMLNumber?
 
         enum CodingKeys: String, CodingKey {
             case prefix, mode, group
@@ -19,6 +19,7 @@ struct ConfigFile: Decodable {
         var slots: Int?
         var slotSize: Int?
         var `protocol`: String?
+        var spinMicroseconds: TOMLNumber?
         var mode: String?
         var group: String?
         var segment: String?
@@ -29,6 +30,7 @@ struct ConfigFile: Decodable {
             case name, layout, slots, mode, group, segment
             case `protocol`
             case slotSize = "slot-size"
+            case spinMicroseconds = "spin-us"
             case semEmpty = "sem-empty"
             case semFull = "sem-full"
         }
@@ -36,4 +38,19 @@ struct ConfigFile: Decodable {
 
     var daemon: Daemon?
     var channel: [Channel]?
+}
+
+/// A TOML number written as an integer (`1`) or a float (`1.5`): TOMLKit decodes only the
+/// exact kind, and people write both.
+struct TOMLNumber: Decodable, Equatable {
+    let value: Double
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let integer = try? container.decode(Int.self) {
+            value = Double(integer)
+        } else {
+            value = try container.decode(Double.self)
+        }
+    }
 }

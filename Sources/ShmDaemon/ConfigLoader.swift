@@ -63,7 +63,7 @@ public enum ConfigLoader {
     private static func knownKeys(for table: String?) -> String {
         switch table {
         case "daemon": return "prefix, mode, group, sweep-interval"
-        case "channel": return "name, layout, slots, slot-size, protocol, mode, group, segment, sem-empty, sem-full"
+        case "channel": return "name, layout, slots, slot-size, protocol, spin-us, mode, group, segment, sem-empty, sem-full"
         default: return "[daemon], [[channel]]"
         }
     }
@@ -71,7 +71,7 @@ public enum ConfigLoader {
     private static func expectedType(of key: String) -> String {
         switch key {
         case "slots", "slot-size": return "an integer"
-        case "sweep-interval": return "a number"
+        case "sweep-interval", "spin-us": return "a number"
         case "daemon": return "a table ([daemon])"
         case "channel": return "an array of tables ([[channel]])"
         default: return "a string"

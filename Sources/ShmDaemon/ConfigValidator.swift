@@ -19,7 +19,7 @@ struct ConfigValidator {
         let mode = try parseMode(daemon.mode, at: Location(table: "daemon", index: nil, key: "mode")) ?? 0o660
         let group = try resolveGroup(daemon.group, at: Location(table: "daemon", index: nil, key: "group"))
         let defaults = ObjectPermissions(mode: mode, group: group)
-        let sweep = daemon.sweepInterval ?? 1
+        let sweep = daemon.sweepInterval?.value ?? 1
         guard sweep >= 0.01 && sweep <= 3600 else {
             throw fail(Location(table: "daemon", index: nil, key: "sweep-interval"), "must be between 0.01 and 3600 seconds, not \(sweep)")
         }
@@ -85,13 +85,24 @@ struct ConfigValidator {
                 throw fail(at("slot-size"), "\(slots) slots of \(slotSize) bytes make \(size) bytes, more than the limit of \(Layout.maximumTotalSize)")
             }
             let proto = try parseProtocol(channel.protocol, at: at("protocol"))
-            return ChannelSpec(name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: proto), permissions: permissions)
+            var spin = Layout.defaultSpinNanoseconds
+            if let micro = channel.spinMicroseconds?.value {
+                let limit = Double(Layout.spinRange.upperBound) / 1000
+                guard micro >= 0 && micro <= limit else {
+                    throw fail(at("spin-us"), "must be between 0 and \(Int(limit)) microseconds, not \(micro)")
+                }
+                guard proto == .fast else { throw fail(at("spin-us"), "only the fast protocol spins") }
+                spin = UInt64(micro * 1000)
+            }
+            return ChannelSpec(name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: proto),
+                               permissions: permissions, spinNanoseconds: spin)
 
         case "seed":
             for (key, value) in [("slots", channel.slots), ("slot-size", channel.slotSize)] where value != nil {
                 throw fail(at(key), "a seed channel has one buffer of \(Layout.seedBufferSize) bytes, as in shm_sem.h")
             }
             if channel.protocol != nil { throw fail(at("protocol"), "a seed channel always uses the seed's protocol") }
+            if channel.spinMicroseconds != nil { throw fail(at("spin-us"), "a seed channel always uses the seed's protocol") }
             var objects: [String] = []
             for (key, value) in [("segment", channel.segment), ("sem-empty", channel.semEmpty), ("sem-full", channel.semFull)] {
                 guard let value else { throw fail(at(nil), "missing key '\(key)': a seed channel names its segment and semaphores") }
@@ -112,9 +123,10 @@ struct ConfigValidator {
     }
 
     private func parseProtocol(_ text: String?, at location: Location) throws -> ChannelProtocol {
-        switch text ?? "classic" {
+        switch text ?? "fast" {
+        case "fast": return .fast
         case "classic": return .classic
-        case let other: throw fail(location, "unknown protocol '\(other)' (use \"classic\")")
+        case let other: throw fail(location, "unknown protocol '\(other)' (use \"fast\" or \"classic\")")
         }
     }
 

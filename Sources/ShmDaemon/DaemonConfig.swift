@@ -21,7 +21,7 @@ public struct DaemonConfig: Equatable, Sendable {
     /// Used when no `--config` is given and /etc/shmd/shmd.toml does not exist: one ring
     /// channel `demo` of 64 slots of 1024 bytes.
     public static let builtIn = DaemonConfig(channels: [
-        ChannelSpec(name: "demo", layout: .ring(slots: 64, slotSize: 1024, protocol: .classic)),
+        ChannelSpec(name: "demo", layout: .ring(slots: 64, slotSize: 1024, protocol: .fast)),
     ])
 
     /// Bytes of /dev/shm the channels need, semaphores included (one page each).

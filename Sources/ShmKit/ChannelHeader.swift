@@ -26,12 +26,14 @@ public struct ChannelHeader: @unchecked Sendable {
     public var daemonStart: UInt64 { load(Layout.Offset.daemonStart) }
     public var generation: UInt64 { load(Layout.Offset.generation) }
     public var createdAt: UInt64 { load(Layout.Offset.createdAt) }
+    public var spinNanoseconds: UInt64 { load(Layout.Offset.spinNanoseconds) }
 
     /// Writes identification and geometry. Only the daemon calls this, on a fresh segment,
     /// before `state` becomes `open`.
     func initialize(
         magic: UInt64, kind: ChannelKind, slotCount: Int, slotSize: Int, protocol: ChannelProtocol,
-        totalSize: Int, daemon: ProcessIdentity, generation: UInt64, createdAt: UInt64
+        totalSize: Int, daemon: ProcessIdentity, generation: UInt64, createdAt: UInt64,
+        spinNanoseconds: UInt64 = Layout.defaultSpinNanoseconds
     ) {
         store(Layout.Offset.magic, magic)
         store(Layout.Offset.version, Layout.version)
@@ -47,6 +49,7 @@ public struct ChannelHeader: @unchecked Sendable {
         store(Layout.Offset.daemonStart, daemon.startTime)
         store(Layout.Offset.generation, generation)
         store(Layout.Offset.createdAt, createdAt)
+        store(Layout.Offset.spinNanoseconds, spinNanoseconds)
     }
 
     // MARK: state
@@ -67,8 +70,14 @@ public struct ChannelHeader: @unchecked Sendable {
         case written, read, dropped, abandoned, redelivered
     }
 
+    /// A counter. Written and read are the cursors themselves: every ticket is a message (or an
+    /// abandoned slot), so the hot path never touches a shared counter line.
     public func counter(_ counter: Counter) -> UInt64 {
-        atomic64(Layout.Offset.counters + 8 * counter.rawValue).load(ordering: .relaxed)
+        switch counter {
+        case .written: return writeCursor.load(ordering: .relaxed)
+        case .read: return readCursor.load(ordering: .relaxed)
+        default: return atomic64(Layout.Offset.counters + 8 * counter.rawValue).load(ordering: .relaxed)
+        }
     }
 
     func increment(_ counter: Counter, by amount: UInt64 = 1) {
@@ -77,6 +86,8 @@ public struct ChannelHeader: @unchecked Sendable {
 
     var writeCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.writeCursor) }
     var readCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.readCursor) }
+    var writersWaiting: UnsafeAtomic<UInt32> { atomic32(Layout.Offset.writersWaiting) }
+    var readersWaiting: UnsafeAtomic<UInt32> { atomic32(Layout.Offset.readersWaiting) }
 
     // MARK: seed descriptor
 

@@ -4,6 +4,13 @@
 /// goes to exactly one of them.
 public final class ChannelReader: @unchecked Sendable {
     private let attached: AttachedChannel
+    private let discipline: Discipline
+
+    private enum Discipline {
+        case classic(ClassicRing)
+        case fast(FastRing)
+        case seed(SharedMemorySegment)
+    }
 
     /// Attaches to channel `channel` under `prefix`.
     ///
@@ -12,6 +19,13 @@ public final class ChannelReader: @unchecked Sendable {
     ///   `.permissionDenied`, `.system`).
     public init(channel: String, prefix: String = "shmd", wait: Double? = nil) throws {
         attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .reader, wait: wait)
+        switch attached.body {
+        case let .ring(ring):
+            discipline = ring.header.protocolRaw == ChannelProtocol.fast.rawValue
+                ? .fast(FastRing(ring: ring, attached: attached)) : .classic(ClassicRing(ring: ring, attached: attached))
+        case let .seed(buffer):
+            discipline = .seed(buffer)
+        }
     }
 
     /// The channel's name.
@@ -20,8 +34,9 @@ public final class ChannelReader: @unchecked Sendable {
     /// The largest message this channel carries, in bytes.
     public var maximumMessageSize: Int { attached.slotSize }
 
-    /// Takes the next message and lends its bytes to `body`, blocking while the channel is empty.
-    /// The bytes are valid only inside `body`; the slot is freed when it returns.
+    /// Takes the next message and lends its bytes to `body`, blocking while the channel is
+    /// empty: the in-place API. The bytes are valid only inside `body`; the slot is freed when it
+    /// returns (or throws).
     ///
     /// - Parameter timeout: seconds to wait for a message at most (`nil`: as long as the channel
     ///   is open).
@@ -29,10 +44,9 @@ public final class ChannelReader: @unchecked Sendable {
     ///   written before was taken.
     /// - Throws: `ChannelError.timedOut`, `ChannelError.system`, or what `body` throws.
     public func receive<T>(timeout: Double? = nil, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
-        switch attached.body {
-        case let .ring(ring): return try receiveRing(ring, timeout: timeout, body)
-        case let .seed(buffer): return try receiveSeed(buffer, timeout: timeout, body)
-        }
+        var result: T?
+        _ = try receiveBatch(maximum: 1, timeout: timeout) { result = try body($0) }
+        return result
     }
 
     /// Takes the next message as a copy; see `receive(timeout:_:)`.
@@ -40,58 +54,84 @@ public final class ChannelReader: @unchecked Sendable {
         try receive(timeout: timeout) { Array($0) }
     }
 
-    private func receiveRing<T>(_ ring: Ring, timeout: Double?, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
-        switch try acquireMessage(timeout: timeout) {
-        case .acquired where !attached.header.isClosing:
-            let ticket = attached.header.readCursor.loadThenWrappingIncrement(ordering: .relaxed)
-            let ready = SlicedWait.until({ ring.isReady(ticket, expected: ticket &+ 1) }, deadline: nil, isClosed: { attached.isClosed })
-            guard ready == .acquired else { return try drainClosed(ring, body) }
-            defer { try? attached.empty.post() }
-            return try ring.drain(ticket: ticket, body)
-        case .acquired, .closed:
-            attached.relayClose(on: attached.full)
-            return try drainClosed(ring, body)
-        case .timedOut:
-            throw ChannelError.timedOut(channel: channel, operation: "receive (channel empty)", seconds: timeout ?? 0)
+    /// Takes up to `maximum` messages that are already there with one cursor update (at least
+    /// one, waiting for it), lends each to `body` in order, and frees their slots.
+    ///
+    /// - Returns: how many messages `body` saw (1...maximum), or `nil` once shmd closed the
+    ///   channel and nothing is left.
+    /// - Throws: as `receive(timeout:_:)`. If `body` throws, the rest of the batch is dropped
+    ///   (counted as dropped) and the error rethrown.
+    public func receiveBatch(maximum: Int, timeout: Double? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        let deadline = Deadline.after(seconds: timeout)
+        do {
+            while true {
+                let delivered: Int?
+                switch discipline {
+                case let .fast(fast):
+                    let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
+                    delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
+                    try fast.freed()
+                case let .classic(classic):
+                    let outcome = try classic.claimRead(until: deadline)
+                    delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
+                    if case .tickets = outcome { try classic.freed(1) }
+                case let .seed(buffer):
+                    return try receiveSeed(buffer, deadline: deadline, timeout: timeout, body)
+                }
+                // A batch of abandoned slots only: look again.
+                if delivered != 0 { return delivered }
+            }
+        } catch let error as SystemCallError {
+            throw attached.failure(error)
         }
     }
 
-    /// After the channel closed: takes what writers published before, without the semaphores,
-    /// whose counts no longer mean anything once the daemon posted to wake everyone.
-    private func drainClosed<T>(_ ring: Ring, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
-        let cursor = attached.header.readCursor
-        while true {
-            let next = cursor.load(ordering: .acquiring)
-            guard next < attached.header.writeCursor.load(ordering: .acquiring) else { return nil }
-            guard cursor.compareExchange(expected: next, desired: next &+ 1, ordering: .acquiringAndReleasing).exchanged else { continue }
-            // A writer that took this ticket before the close is at most a copy away; one that
-            // died holding it never publishes, so the wait is bounded.
-            let ready = SlicedWait.until({ ring.isReady(next, expected: next &+ 1) },
-                                        deadline: Deadline.after(seconds: 1), isClosed: { false })
-            if ready == .acquired { return try ring.drain(ticket: next, body) }
+    private func deliver(_ outcome: TicketOutcome, ring: Ring, timeout: Double?,
+                         _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        let (first, count): (UInt64, Int)
+        switch outcome {
+        case let .tickets(start, claimed): (first, count) = (start, claimed)
+        case .closed: return nil
+        case .timedOut: throw ChannelError.timedOut(channel: channel, operation: "receive (channel empty)", seconds: timeout ?? 0)
         }
+        var delivered = 0
+        for index in 0..<count {
+            let ticket = first &+ UInt64(index)
+            guard let message = ring.message(ticket) else {
+                ring.free(ticket)
+                continue
+            }
+            do {
+                try body(message)
+            } catch {
+                // Every claimed slot must be freed, or writers would wait behind it forever.
+                for rest in index..<count { ring.free(first &+ UInt64(rest)) }
+                if count - index > 1 { attached.header.increment(.dropped, by: UInt64(count - index - 1)) }
+                throw error
+            }
+            ring.free(ticket)
+            delivered += 1
+        }
+        return delivered
     }
 
-    private func receiveSeed<T>(_ buffer: SharedMemorySegment, timeout: Double?, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
-        switch try acquireMessage(timeout: timeout) {
+    private func receiveSeed(_ buffer: SharedMemorySegment, deadline: Deadline?, timeout: Double?,
+                             _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        switch try SlicedWait.acquire(attached.full, until: deadline, isClosed: { attached.isClosed }) {
         case .acquired:
             // As the seed's reader: a C string in the 1024-byte buffer.
             let bytes = UnsafeRawBufferPointer(start: buffer.base, count: Layout.seedBufferSize)
             let length = bytes.firstIndex(of: 0) ?? bytes.count
-            defer { try? attached.empty.post() }
-            return try body(UnsafeRawBufferPointer(rebasing: bytes[..<length]))
+            defer {
+                attached.header.readCursor.wrappingIncrement(ordering: .relaxed)
+                try? attached.empty.post()
+            }
+            try body(UnsafeRawBufferPointer(rebasing: bytes[..<length]))
+            return 1
         case .closed:
             return nil
         case .timedOut:
             throw ChannelError.timedOut(channel: channel, operation: "receive (channel empty)", seconds: timeout ?? 0)
-        }
-    }
-
-    private func acquireMessage(timeout: Double?) throws -> SlicedWait.Outcome {
-        do {
-            return try SlicedWait.acquire(attached.full, until: Deadline.after(seconds: timeout)) { attached.isClosed }
-        } catch {
-            throw attached.failure(error)
         }
     }
 }

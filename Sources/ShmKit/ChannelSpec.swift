@@ -12,11 +12,15 @@ public struct ChannelSpec: Equatable, Sendable {
     public var name: String
     public var layout: Layout
     public var permissions: ObjectPermissions
+    /// How long a fast-protocol client spins before it blocks (ring only).
+    public var spinNanoseconds: UInt64
 
-    public init(name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions()) {
+    public init(name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions(),
+                spinNanoseconds: UInt64 = ShmKit.Layout.defaultSpinNanoseconds) {
         self.name = name
         self.layout = layout
         self.permissions = permissions
+        self.spinNanoseconds = spinNanoseconds
     }
 
     /// Bytes of /dev/shm the channel occupies (segments only; a semaphore takes one page more each).

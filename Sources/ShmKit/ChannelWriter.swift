@@ -1,9 +1,17 @@
 /// Attaches to a channel as a writer and puts messages into it.
 ///
 /// One writer is meant for one thread; several writers, in one process or many, may share a
-/// channel. Each message goes into exactly one slot and is read by exactly one reader.
+/// channel. Each message goes into exactly one slot and is read by exactly one reader, and the
+/// messages of one writer are read in the order it wrote them.
 public final class ChannelWriter: @unchecked Sendable {
     private let attached: AttachedChannel
+    private let discipline: Discipline
+
+    private enum Discipline {
+        case classic(ClassicRing)
+        case fast(FastRing)
+        case seed(SharedMemorySegment)
+    }
 
     /// Attaches to channel `channel` under `prefix`.
     ///
@@ -12,6 +20,13 @@ public final class ChannelWriter: @unchecked Sendable {
     ///   `.permissionDenied`, `.system`).
     public init(channel: String, prefix: String = "shmd", wait: Double? = nil) throws {
         attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .writer, wait: wait)
+        switch attached.body {
+        case let .ring(ring):
+            discipline = ring.header.protocolRaw == ChannelProtocol.fast.rawValue
+                ? .fast(FastRing(ring: ring, attached: attached)) : .classic(ClassicRing(ring: ring, attached: attached))
+        case let .seed(buffer):
+            discipline = .seed(buffer)
+        }
     }
 
     /// The channel's name.
@@ -20,19 +35,71 @@ public final class ChannelWriter: @unchecked Sendable {
     /// The largest message this channel takes, in bytes.
     public var maximumMessageSize: Int { attached.slotSize }
 
+    /// Fills a slot in place and publishes it: the in-place API, without a copy.
+    ///
+    /// `fill` gets the slot's whole payload area and returns how many bytes of it are the
+    /// message. If `fill` throws, the slot is published as abandoned (readers skip it) and the
+    /// error is rethrown.
+    ///
+    /// - Parameter timeout: seconds to wait for a free slot at most (`nil`: as long as the channel
+    ///   is open).
+    /// - Throws: `ChannelError` (`.timedOut`, `.closed`: the message was not delivered,
+    ///   `.messageTooLarge` if `fill` returns more than the slot holds, `.system`), or what `fill`
+    ///   throws.
+    public func write(timeout: Double? = nil, _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        _ = try writeBatch(maximum: 1, timeout: timeout) { _, buffer in try fill(buffer) }
+    }
+
+    /// Claims up to `maximum` free slots at once (at least one, waiting for it), lets `fill`
+    /// fill each in place, publishes them, and wakes sleeping readers once for the batch.
+    ///
+    /// - Parameter fill: gets the index in the batch and the slot's payload area; returns the
+    ///   message's length.
+    /// - Returns: how many slots were written, between 1 and `maximum`.
+    /// - Throws: as `write(timeout:_:)`. A slot whose `fill` threw is published as abandoned;
+    ///   the slots claimed after it are abandoned too.
+    public func writeBatch(maximum: Int, timeout: Double? = nil,
+                           _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
+        let deadline = Deadline.after(seconds: timeout)
+        do {
+            switch discipline {
+            case let .fast(fast):
+                let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
+                let count = try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
+                try fast.published()
+                return count
+            case let .classic(classic):
+                let outcome = try classic.claimWrite(until: deadline)
+                let count = try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
+                try classic.published(count)
+                return count
+            case let .seed(buffer):
+                try writeSeed(buffer, deadline: deadline, timeout: timeout) { try fill(0, $0) }
+                return 1
+            }
+        } catch let error as SystemCallError {
+            throw attached.failure(error)
+        }
+    }
+
     /// Copies `message` into a free slot and publishes it, blocking while the channel is full.
     ///
-    /// - Parameter timeout: seconds to wait for a free slot at most (`nil`: wait as long as the
-    ///   channel is open).
+    /// - Parameter timeout: seconds to wait for a free slot at most (`nil`: as long as the channel
+    ///   is open).
     /// - Throws: `ChannelError`: `.messageTooLarge`, `.unrepresentable`, `.timedOut`, `.closed`
     ///   (shmd closed the channel; the message was not delivered), `.system`.
     public func send(_ message: UnsafeRawBufferPointer, timeout: Double? = nil) throws {
         guard message.count <= attached.slotSize else {
             throw ChannelError.messageTooLarge(channel: channel, size: message.count, limit: attached.slotSize)
         }
-        switch attached.body {
-        case let .ring(ring): try sendRing(ring, message, timeout: timeout)
-        case let .seed(buffer): try sendSeed(buffer, message, timeout: timeout)
+        if case .seed = discipline, message.contains(0) {
+            throw ChannelError.unrepresentable(channel: channel, reason: "the seed layout holds a C string, and the message contains a NUL byte")
+        }
+        try write(timeout: timeout) { slot in
+            if let source = message.baseAddress, message.count > 0 {
+                slot.baseAddress!.copyMemory(from: source, byteCount: message.count)
+            }
+            return message.count
         }
     }
 
@@ -42,47 +109,56 @@ public final class ChannelWriter: @unchecked Sendable {
         try bytes.withUnsafeBytes { try send($0, timeout: timeout) }
     }
 
-    private func sendRing(_ ring: Ring, _ message: UnsafeRawBufferPointer, timeout: Double?) throws {
-        if attached.header.isClosing { throw ChannelError.closed(channel: channel) }
-        try acquireFreeSlot(timeout: timeout)
-        if attached.header.isClosing {
-            attached.relayClose(on: attached.empty)
-            throw ChannelError.closed(channel: channel)
-        }
-        let ticket = attached.header.writeCursor.loadThenWrappingIncrement(ordering: .relaxed)
-        let ready = SlicedWait.until({ ring.isReady(ticket, expected: ticket) }, deadline: nil, isClosed: { attached.isClosed })
-        guard ready == .acquired else { throw ChannelError.closed(channel: channel) }
-        ring.fill(ticket: ticket, with: message)
-        do { try attached.full.post() } catch { throw attached.failure(error) }
-    }
-
-    private func sendSeed(_ buffer: SharedMemorySegment, _ message: UnsafeRawBufferPointer, timeout: Double?) throws {
-        if message.contains(0) {
-            throw ChannelError.unrepresentable(channel: channel, reason: "the seed layout holds a C string, and the message contains a NUL byte")
-        }
-        try acquireFreeSlot(timeout: timeout)
-        // As the seed's writer: the string and its terminating NUL, in the 1024-byte buffer.
-        if let source = message.baseAddress, message.count > 0 {
-            buffer.base.copyMemory(from: source, byteCount: message.count)
-        }
-        buffer.base.storeBytes(of: 0, toByteOffset: message.count, as: UInt8.self)
-        do { try attached.full.post() } catch { throw attached.failure(error) }
-    }
-
-    private func acquireFreeSlot(timeout: Double?) throws {
-        let outcome: SlicedWait.Outcome
-        do {
-            outcome = try SlicedWait.acquire(attached.empty, until: Deadline.after(seconds: timeout)) { attached.isClosed }
-        } catch {
-            throw attached.failure(error)
-        }
+    private func fillAndPublish(_ outcome: TicketOutcome, ring: Ring, timeout: Double?,
+                                _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
+        let (first, count): (UInt64, Int)
         switch outcome {
-        case .acquired: return
-        case .closed:
-            attached.relayClose(on: attached.empty)
-            throw ChannelError.closed(channel: channel)
-        case .timedOut:
-            throw ChannelError.timedOut(channel: channel, operation: "send (channel full)", seconds: timeout ?? 0)
+        case let .tickets(start, claimed): (first, count) = (start, claimed)
+        case .closed: throw ChannelError.closed(channel: channel)
+        case .timedOut: throw ChannelError.timedOut(channel: channel, operation: "send (channel full)", seconds: timeout ?? 0)
         }
+        for index in 0..<count {
+            let ticket = first &+ UInt64(index)
+            let length: Int
+            do {
+                length = try fill(index, ring.payload(ticket))
+                guard length >= 0 && length <= ring.slotSize else {
+                    throw ChannelError.messageTooLarge(channel: channel, size: length, limit: ring.slotSize)
+                }
+            } catch {
+                // Every claimed slot must be published, or readers would wait behind it forever.
+                for rest in index..<count {
+                    ring.publish(first &+ UInt64(rest), length: 0, flags: SlotFlags.abandoned)
+                }
+                attached.header.increment(.abandoned, by: UInt64(count - index))
+                throw error
+            }
+            ring.publish(ticket, length: length)
+        }
+        return count
+    }
+
+    private func writeSeed(_ buffer: SharedMemorySegment, deadline: Deadline?, timeout: Double?,
+                           _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        switch try SlicedWait.acquire(attached.empty, until: deadline, isClosed: { attached.isClosed }) {
+        case .acquired: break
+        case .closed: throw ChannelError.closed(channel: channel)
+        case .timedOut: throw ChannelError.timedOut(channel: channel, operation: "send (channel full)", seconds: timeout ?? 0)
+        }
+        // As the seed's writer: a C string and its NUL in the 1024-byte buffer.
+        let area = UnsafeMutableRawBufferPointer(start: buffer.base, count: Layout.seedBufferSize - 1)
+        let length: Int
+        do {
+            length = try fill(area)
+            guard length >= 0 && length < Layout.seedBufferSize else {
+                throw ChannelError.messageTooLarge(channel: channel, size: length, limit: Layout.seedBufferSize - 1)
+            }
+        } catch {
+            try? attached.empty.post()   // give the buffer back untouched
+            throw error
+        }
+        buffer.base.storeBytes(of: 0, toByteOffset: length, as: UInt8.self)
+        attached.header.writeCursor.wrappingIncrement(ordering: .relaxed)
+        try attached.full.post()
     }
 }

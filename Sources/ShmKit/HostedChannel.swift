@@ -58,7 +58,8 @@ public final class HostedChannel: @unchecked Sendable {
                 channel = HostedChannel(spec: spec, names: names, segment: segment, seedBuffer: nil, empty: empty, full: full)
                 channel.header.initialize(
                     magic: Layout.ringMagic, kind: .ring, slotCount: slots, slotSize: slotSize, protocol: proto,
-                    totalSize: size, daemon: daemon, generation: generation, createdAt: realtimeNanoseconds())
+                    totalSize: size, daemon: daemon, generation: generation, createdAt: realtimeNanoseconds(),
+                    spinNanoseconds: spec.spinNanoseconds)
                 Ring(header: channel.header).initializeSequences()
 
             case let .seed(segmentName, emptyName, fullName):

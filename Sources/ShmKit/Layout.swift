@@ -21,7 +21,9 @@
 ///     56      daemonStart      u64   start time of the daemon process, clock ticks since boot
 ///     64      generation       u64   incremented each time a daemon takes the channel over
 ///     72      createdAt        u64   CLOCK_REALTIME nanoseconds
-///     128     counters         u64 × 5: written, read, dropped, abandoned, redelivered (atomic)
+///     88      spinNanoseconds  u64   how long a fast-protocol client spins before it blocks
+///     128     counters         u64 × 5: (reserved), (reserved), dropped, abandoned, redelivered (atomic);
+///                                    written and read are the cursors
 ///     256     writeCursor      u64   next ticket a writer takes (own cache line)
 ///     320     readCursor       u64   next ticket a reader takes (own cache line)
 ///     384     writersWaiting   u32   writers blocked on `empty` (fast protocol)
@@ -29,6 +31,8 @@
 ///     512     seed names       3 × 256 bytes, NUL-terminated: segment, sem-empty, sem-full
 ///     1536    clients          64 × 32 bytes: ClientTable
 ///     4096    slots            slotCount × slotStride: sequence u64, length u32, flags u32, payload
+///
+/// A slot's flags are `SlotFlags`: a slot published as abandoned holds no message; readers skip it.
 public enum Layout {
     public static let ringMagic: UInt64 = 0x474E_4952_444D_4853   // "SHMDRING" little-endian
     public static let seedMagic: UInt64 = 0x4445_4553_444D_4853   // "SHMDSEED" little-endian
@@ -53,6 +57,7 @@ public enum Layout {
         static let daemonStart = 56
         static let generation = 64
         static let createdAt = 72
+        static let spinNanoseconds = 88
         static let counters = 128
         static let writeCursor = 256
         static let readCursor = 320
@@ -65,6 +70,11 @@ public enum Layout {
 
     /// Bytes before the payload in each slot: sequence (8), length (4), flags (4).
     public static let slotHeaderSize = 16
+
+    /// Default spin budget of the fast protocol: about twice what a cross-core wake-up costs on
+    /// a typical VM (20–25 µs), so that a peer that is merely slower never pays for a sleep.
+    public static let defaultSpinNanoseconds: UInt64 = 50_000
+    public static let spinRange: ClosedRange<UInt64> = 0...10_000_000
 
     /// Smallest and largest geometry shmd accepts; beyond these a config is an error.
     public static let slotCountRange = 1...65_536
@@ -94,9 +104,22 @@ public enum ChannelKind: UInt32, Sendable {
 }
 
 /// How writers and readers coordinate on a ring.
-public enum ChannelProtocol: UInt32, Sendable, CaseIterable {
+public enum ChannelProtocol: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     /// The seed's protocol over N slots: one `sem_wait`/`sem_post` pair per message.
     case classic = 1
+    /// Atomic cursors carry the messages; a side with nothing to do spins for a bounded time,
+    /// then announces that it waits and blocks on its semaphore, which the other side posts
+    /// only when a waiter is announced. See `FastRing.swift`.
+    case fast = 2
+
+    public var description: String { self == .classic ? "classic" : "fast" }
+}
+
+/// Per-slot flags, next to the length.
+enum SlotFlags {
+    /// Published without a message: its writer gave it up (threw in `write`, or died and the
+    /// daemon released the slot). Readers skip it and count it abandoned.
+    static let abandoned: UInt32 = 1
 }
 
 /// Life cycle of a channel, written by the daemon, read by every client before it blocks.

@@ -6,19 +6,25 @@ import Atomics
 /// The slots of a ring segment and the ticket discipline that lets several writers and several
 /// readers share them (a bounded multi-producer/multi-consumer queue after D. Vyukov).
 ///
-/// Every slot has a sequence number. Slot `i` starts at sequence `i`. The writer holding ticket
-/// `t` (from `writeCursor`) may fill slot `t % N` once its sequence is `t`, and publishes it by
-/// storing `t + 1`; the reader holding ticket `t` (from `readCursor`) may read it once the
-/// sequence is `t + 1`, and frees it for ticket `t + N` by storing `t + N`. The semaphores
-/// count free and full slots, so a ticket is only taken when its slot is, or is about to be,
-/// ready; the sequence check covers the short window in which a neighbour's copy is still in
-/// flight, and guarantees a reader never sees a half-written message.
-struct Ring {
+/// Every slot has a sequence number that says whose turn it is. The slot of ticket `t` is free
+/// for the writer holding `t` (from `writeCursor`) when its sequence is `2t` (`freeMark`); the
+/// writer publishes it by storing `2t + 1` (`fullMark`); the reader holding `t` (from
+/// `readCursor`) reads it then, and frees it for ticket `t + N` by storing `2(t + N)`. Doubling
+/// keeps "published for t" and "free for t + N" apart even with a single slot. A reader
+/// therefore never sees a half-written slot, and the cursors count every message ever written
+/// and read.
+///
+/// How a client gets a ticket and how it sleeps when there is none is the protocol's business:
+/// `ClassicRing` (the seed's semaphores, one pair per message) or `FastRing` (atomic cursors,
+/// semaphores only to sleep).
+struct Ring: @unchecked Sendable {
     let header: ChannelHeader
     let slotCount: UInt64
     let slotSize: Int
     let stride: Int
     let slots: UnsafeMutableRawPointer
+    /// `slotCount - 1` when it is a power of two, so the common case indexes with a mask.
+    private let mask: UInt64?
 
     init(header: ChannelHeader) {
         self.header = header
@@ -26,48 +32,74 @@ struct Ring {
         self.slotSize = Int(header.slotSize)
         self.stride = Int(header.slotStride)
         self.slots = header.base + Int(header.headerSize)
+        self.mask = slotCount & (slotCount - 1) == 0 ? slotCount - 1 : nil
     }
 
-    /// Sets every slot's sequence to its index: all slots free for the first lap.
+    /// Marks every slot free for the first lap.
     func initializeSequences() {
         for index in 0..<slotCount {
-            sequence(index).store(index, ordering: .relaxed)
+            sequence(index).store(Self.freeMark(index), ordering: .relaxed)
         }
     }
 
+    /// The sequence of a slot free for the writer of `ticket`.
+    @inline(__always)
+    static func freeMark(_ ticket: UInt64) -> UInt64 { ticket &* 2 }
+
+    /// The sequence of a slot holding the published message of `ticket`.
+    @inline(__always)
+    static func fullMark(_ ticket: UInt64) -> UInt64 { ticket &* 2 &+ 1 }
+
+    @inline(__always)
     func slot(for ticket: UInt64) -> UnsafeMutableRawPointer {
-        slots + Int(ticket % slotCount) * stride
+        let index = mask.map { ticket & $0 } ?? ticket % slotCount
+        return slots + Int(index) * stride
     }
 
+    @inline(__always)
     func sequence(_ ticket: UInt64) -> UnsafeAtomic<UInt64> {
         UnsafeAtomic(at: slot(for: ticket).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
     }
 
-    /// Copies `message` into the slot of `ticket` and publishes it.
-    func fill(ticket: UInt64, with message: UnsafeRawBufferPointer) {
-        let slot = slot(for: ticket)
-        slot.storeBytes(of: UInt32(message.count), toByteOffset: 8, as: UInt32.self)
-        if let source = message.baseAddress, message.count > 0 {
-            (slot + Layout.slotHeaderSize).copyMemory(from: source, byteCount: message.count)
-        }
-        sequence(ticket).store(ticket &+ 1, ordering: .releasing)
-        header.increment(.written)
+    /// The slot's payload area, for the writer holding `ticket` to fill in place.
+    @inline(__always)
+    func payload(_ ticket: UInt64) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: slot(for: ticket) + Layout.slotHeaderSize, count: slotSize)
     }
 
-    /// Lends the published message of `ticket` to `body`, then frees the slot for the next lap.
-    func drain<T>(ticket: UInt64, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+    /// Publishes the slot of `ticket` with `length` bytes (or as abandoned): readers may take it.
+    @inline(__always)
+    func publish(_ ticket: UInt64, length: Int, flags: UInt32 = 0) {
         let slot = slot(for: ticket)
+        slot.storeBytes(of: UInt32(length), toByteOffset: 8, as: UInt32.self)
+        slot.storeBytes(of: flags, toByteOffset: 12, as: UInt32.self)
+        sequence(ticket).store(Self.fullMark(ticket), ordering: .releasing)
+    }
+
+    /// The message in the published slot of `ticket`, or `nil` for an abandoned slot.
+    @inline(__always)
+    func message(_ ticket: UInt64) -> UnsafeRawBufferPointer? {
+        let slot = slot(for: ticket)
+        if slot.loadUnaligned(fromByteOffset: 12, as: UInt32.self) & SlotFlags.abandoned != 0 { return nil }
         let length = min(Int(slot.loadUnaligned(fromByteOffset: 8, as: UInt32.self)), slotSize)
-        defer {
-            sequence(ticket).store(ticket &+ slotCount, ordering: .releasing)
-            header.increment(.read)
-        }
-        return try body(UnsafeRawBufferPointer(start: slot + Layout.slotHeaderSize, count: length))
+        return UnsafeRawBufferPointer(start: slot + Layout.slotHeaderSize, count: length)
     }
 
-    /// Whether the slot of `ticket` holds what the holder of that ticket waits for:
-    /// `expected` is `ticket` for a writer and `ticket + 1` for a reader.
-    func isReady(_ ticket: UInt64, expected: UInt64) -> Bool {
-        sequence(ticket).load(ordering: .acquiring) == expected
+    /// Frees the slot of `ticket` for the writer of ticket `ticket + N`.
+    @inline(__always)
+    func free(_ ticket: UInt64) {
+        sequence(ticket).store(Self.freeMark(ticket &+ slotCount), ordering: .releasing)
+    }
+
+    /// Whether the slot of `ticket` is free for its writer.
+    @inline(__always)
+    func isFree(_ ticket: UInt64) -> Bool {
+        sequence(ticket).load(ordering: .acquiring) == Self.freeMark(ticket)
+    }
+
+    /// Whether the slot of `ticket` holds its published message.
+    @inline(__always)
+    func isPublished(_ ticket: UInt64) -> Bool {
+        sequence(ticket).load(ordering: .acquiring) == Self.fullMark(ticket)
     }
 }

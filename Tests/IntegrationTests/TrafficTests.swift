@@ -7,12 +7,13 @@ import Testing
 struct TrafficTests {
     /// Sends `count` numbered lines through a ring of `slots` slots with the real clients and
     /// checks that the reader printed exactly them, in order.
-    func stream(count: Int, slots: Int) throws {
+    func stream(count: Int, slots: Int, protocol proto: String) throws {
         let daemon = try TestDaemon(channels: """
             [[channel]]
             name = "stream"
             slots = \(slots)
             slot-size = 64
+            protocol = "\(proto)"
             """)
         let lines = (0..<count).map { String(format: "message %07d of the stream, padded to 42", $0) }
         let reader = try daemon.startClient("shm-reader", ["stream", "--count", "\(count)"])
@@ -31,14 +32,14 @@ struct TrafficTests {
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)
     }
 
-    @Test("100,000 messages through a 64-slot ring: all of them, in order, once")
-    func hundredThousandThrough64Slots() throws {
-        try stream(count: 100_000, slots: 64)
+    @Test("100,000 messages through a 64-slot ring: all of them, in order, once", arguments: ["fast", "classic"])
+    func hundredThousandThrough64Slots(proto: String) throws {
+        try stream(count: 100_000, slots: 64, protocol: proto)
     }
 
-    @Test("100,000 messages through 1 slot, the seed's ping-pong")
-    func hundredThousandThroughOneSlot() throws {
-        try stream(count: 100_000, slots: 1)
+    @Test("100,000 messages through 1 slot, the seed's ping-pong", arguments: ["fast", "classic"])
+    func hundredThousandThroughOneSlot(proto: String) throws {
+        try stream(count: 100_000, slots: 1, protocol: proto)
     }
 
     @Test("the seed's C writer and reader interoperate with shm-reader and shm-writer on a seed channel")

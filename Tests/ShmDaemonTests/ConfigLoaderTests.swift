@@ -15,7 +15,7 @@ struct ConfigLoaderTests {
         #expect(config.prefix == "shmd")
         #expect(config.sweepInterval == 1)
         #expect(config.channels == [
-            ChannelSpec(name: "demo", layout: .ring(slots: 64, slotSize: 1024, protocol: .classic),
+            ChannelSpec(name: "demo", layout: .ring(slots: 64, slotSize: 1024, protocol: .fast),
                         permissions: ObjectPermissions(mode: 0o660)),
             ChannelSpec(name: "seed", layout: .seed(segment: "/my_shm", semaphoreEmpty: "/sem_empty", semaphoreFull: "/sem_full"),
                         permissions: ObjectPermissions(mode: 0o660)),
@@ -26,7 +26,22 @@ struct ConfigLoaderTests {
     func defaults() throws {
         let config = try ConfigLoader.parse("[[channel]]\nname = \"a\"\n", file: "x.toml")
         #expect(config.prefix == "shmd")
-        #expect(config.channels == [ChannelSpec(name: "a", layout: .ring(slots: 64, slotSize: 1024, protocol: .classic))])
+        #expect(config.channels == [ChannelSpec(name: "a", layout: .ring(slots: 64, slotSize: 1024, protocol: .fast))])
+    }
+
+    @Test("protocol and spin are per channel")
+    func protocolAndSpin() throws {
+        let config = try ConfigLoader.parse("""
+            [[channel]]
+            name = "a"
+            protocol = "classic"
+            [[channel]]
+            name = "b"
+            spin-us = 7.5
+            """, file: "x.toml")
+        #expect(config.channels[0].layout == .ring(slots: 64, slotSize: 1024, protocol: .classic))
+        #expect(config.channels[1].layout == .ring(slots: 64, slotSize: 1024, protocol: .fast))
+        #expect(config.channels[1].spinNanoseconds == 7_500)
     }
 
     @Test("per-channel mode overrides the daemon's")
@@ -76,6 +91,8 @@ struct ConfigLoaderTests {
         Bad(what: "seed with slots", toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nslots = 4\n", line: 4, key: "channel[0].slots", reason: "one buffer of 1024 bytes"),
         Bad(what: "ring with seed names", toml: "[[channel]]\nname = \"r\"\nsegment = \"/x\"\n", line: 3, key: "channel[0].segment", reason: "only a channel with layout = \"seed\""),
         Bad(what: "two channels on one object", toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nsegment = \"/x\"\nsem-empty = \"/e\"\nsem-full = \"/f\"\n[[channel]]\nname = \"t\"\nlayout = \"seed\"\nsegment = \"/x\"\nsem-empty = \"/e2\"\nsem-full = \"/f2\"\n", line: 7, key: "channel[1]", reason: "object /x is used by channel 's' too"),
+        Bad(what: "spin out of range", toml: "[[channel]]\nname = \"a\"\nspin-us = 20000\n", line: 3, key: "channel[0].spin-us", reason: "between 0 and 10000"),
+        Bad(what: "spin with classic", toml: "[[channel]]\nname = \"a\"\nprotocol = \"classic\"\nspin-us = 5\n", line: 4, key: "channel[0].spin-us", reason: "only the fast protocol spins"),
         Bad(what: "sweep interval out of range", toml: "[daemon]\nsweep-interval = 0.0\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.sweep-interval", reason: "between 0.01 and 3600"),
     ]
 

@@ -5,3 +5,15 @@
 /// sem_clockwait(3) is a GNU extension that Swift's Glibc module does not export.
 /// Returns 0 or -1 with errno set, exactly like the libc call.
 int cshim_sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *abstime);
+
+/// A spin-wait hint to the CPU (x86 PAUSE, Arm YIELD): lets the sibling hyper-thread run and
+/// saves power while a client spins on a cache line the other side will write.
+static inline void cshim_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#else
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}

@@ -1,0 +1,193 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Atomics
+import CShim
+
+/// The fast protocol: the cursors carry the messages and the semaphores are only for sleeping.
+///
+/// A writer takes free slots by compare-and-swap on `writeCursor` when their sequence says they
+/// are free; a reader takes published slots by compare-and-swap on `readCursor`. A side that finds
+/// nothing to do spins for `spinNanoseconds` (yielding the CPU as it goes, so a peer on the same
+/// core still runs), then announces itself in `writersWaiting`/`readersWaiting` and sleeps on
+/// `empty`/`full`. The other side posts only when a waiter is announced, so a busy stream makes
+/// no system call at all.
+///
+/// Why no wake-up is ever lost (the waiter W and the waker K of one semaphore):
+///
+///     W1  waiting += 1                      (sequentially consistent RMW)
+///     W2  full fence; try to take a slot    → got one: done (the count may stay: at worst one
+///                                             spurious wake-up later, which re-checks)
+///     W3  sem_wait
+///
+///     K1  publish or free a slot            (release store of the slot's sequence)
+///     K2  full fence
+///     K3  if waiting != 0 { n = exchange(waiting, 0); post n times }
+///
+/// All of W1, W2's fence and K2 are in the single total order of sequentially consistent
+/// operations. If K3 reads the count before W1 incremented it, K2 precedes W1, hence K1 precedes
+/// W2's check, which then sees the slot and does not sleep. Otherwise K3 sees W's announcement
+/// and posts, and W's `sem_wait` returns: semaphores count, so a post before the wait is not lost
+/// either. Each announced waiter gets one post; a waiter that wakes re-checks before it sleeps
+/// again, so spurious posts only cost a loop. Waiters also wake every 200 ms to look at the
+/// channel's state, so a channel that closes, or a daemon that dies, never strands them.
+struct FastRing {
+    let ring: Ring
+    let attached: AttachedChannel
+    let spinNanoseconds: UInt64
+
+    init(ring: Ring, attached: AttachedChannel) {
+        self.ring = ring
+        self.attached = attached
+        self.spinNanoseconds = min(ring.header.spinNanoseconds, Layout.spinRange.upperBound)
+    }
+
+    // MARK: writer
+
+    /// Takes up to `maximum` consecutive free slots with one cursor update, waiting until at
+    /// least one is free.
+    func claimWrite(maximum: Int, until deadline: Deadline?) throws -> TicketOutcome {
+        if attached.header.isClosing { return .closed }
+        return try waitFor(
+            { tryClaimWrite(maximum: maximum) }, waiting: attached.header.writersWaiting, on: attached.empty,
+            until: deadline, closedWhenEmpty: true)
+    }
+
+    @inline(__always)
+    func tryClaimWrite(maximum: Int) -> TicketOutcome? {
+        let cursor = attached.header.writeCursor
+        var position = cursor.load(ordering: .relaxed)
+        while true {
+            let difference = Int64(bitPattern: ring.sequence(position).load(ordering: .acquiring) &- Ring.freeMark(position))
+            if difference < 0 { return nil }   // full: the slot still holds last lap's message
+            if difference > 0 {                 // another writer took it: catch up
+                position = cursor.load(ordering: .relaxed)
+                continue
+            }
+            var count = 1
+            while count < maximum && ring.isFree(position &+ UInt64(count)) {
+                count += 1
+            }
+            let (exchanged, actual) = cursor.weakCompareExchange(
+                expected: position, desired: position &+ UInt64(count), successOrdering: .relaxed, failureOrdering: .relaxed)
+            if exchanged { return .tickets(first: position, count: count) }
+            position = actual
+        }
+    }
+
+    /// After publishing: wakes readers if any announced that they sleep.
+    @inline(__always)
+    func published() throws {
+        try wake(attached.header.readersWaiting, attached.full)
+    }
+
+    // MARK: reader
+
+    /// Takes up to `maximum` consecutive published slots with one cursor update, waiting until
+    /// at least one is published. After the channel closed it still takes what is left.
+    func claimRead(maximum: Int, until deadline: Deadline?) throws -> TicketOutcome {
+        try waitFor(
+            { tryClaimRead(maximum: maximum) }, waiting: attached.header.readersWaiting, on: attached.full,
+            until: deadline, closedWhenEmpty: false)
+    }
+
+    @inline(__always)
+    func tryClaimRead(maximum: Int) -> TicketOutcome? {
+        let cursor = attached.header.readCursor
+        var position = cursor.load(ordering: .relaxed)
+        while true {
+            let difference = Int64(bitPattern: ring.sequence(position).load(ordering: .acquiring) &- Ring.fullMark(position))
+            if difference < 0 { return nil }   // empty, or its writer is still copying
+            if difference > 0 {
+                position = cursor.load(ordering: .relaxed)
+                continue
+            }
+            var count = 1
+            while count < maximum && ring.isPublished(position &+ UInt64(count)) {
+                count += 1
+            }
+            let (exchanged, actual) = cursor.weakCompareExchange(
+                expected: position, desired: position &+ UInt64(count), successOrdering: .relaxed, failureOrdering: .relaxed)
+            if exchanged { return .tickets(first: position, count: count) }
+            position = actual
+        }
+    }
+
+    /// After freeing slots: wakes writers if any announced that they sleep.
+    @inline(__always)
+    func freed() throws {
+        try wake(attached.header.writersWaiting, attached.empty)
+    }
+
+    // MARK: waiting and waking
+
+    @inline(__always)
+    private func wake(_ waiting: UnsafeAtomic<UInt32>, _ semaphore: NamedSemaphore) throws {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        guard waiting.load(ordering: .relaxed) != 0 else { return }
+        let sleepers = waiting.exchange(0, ordering: .sequentiallyConsistent)
+        for _ in 0..<sleepers { try semaphore.post() }
+    }
+
+    /// Spins, then announces and sleeps, until `attempt` yields tickets, the channel closes or
+    /// the deadline passes.
+    ///
+    /// - Parameter closedWhenEmpty: a writer gives up as soon as the channel closes; a reader
+    ///   only once nothing is left (and no writer that took a ticket before the close is still
+    ///   copying, which it waits for one second at most).
+    private func waitFor(
+        _ attempt: () -> TicketOutcome?, waiting: UnsafeAtomic<UInt32>, on semaphore: NamedSemaphore,
+        until deadline: Deadline?, closedWhenEmpty: Bool
+    ) throws -> TicketOutcome {
+        if let got = attempt() { return got }
+        if let got = spin(attempt) { return got }
+        var announced = false
+        var closedSince: Deadline?
+        while true {
+            if !announced {
+                waiting.wrappingIncrement(ordering: .sequentiallyConsistent)
+                announced = true
+            }
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            if let got = attempt() { return got }
+            if attached.isClosed {
+                attached.relayClose(on: semaphore)
+                if closedWhenEmpty || !writerStillCopying() { return .closed }
+                // A writer took a ticket before the close: give it a moment to publish.
+                let since = closedSince ?? Deadline.now
+                closedSince = since
+                if since.adding(nanoseconds: 1_000_000_000).hasPassed { return .closed }
+                sched_yield()
+                continue
+            }
+            let now = Deadline.now
+            if let deadline, now >= deadline { return .timedOut }
+            if try semaphore.wait(until: now.adding(nanoseconds: SlicedWait.slice).earlier(than: deadline)) {
+                announced = false   // a waker zeroed the count, or this is a spare post: re-announce
+            }
+        }
+    }
+
+    /// The bounded spin before sleeping: PAUSE for a microsecond or two, then yield the CPU
+    /// between attempts so that a peer sharing this core gets to run.
+    @inline(__always)
+    private func spin(_ attempt: () -> TicketOutcome?) -> TicketOutcome? {
+        guard spinNanoseconds > 0 else { return nil }
+        let end = Deadline.now.adding(nanoseconds: spinNanoseconds)
+        var rounds = 0
+        while true {
+            for _ in 0..<32 {
+                cshim_cpu_relax()
+                if let got = attempt() { return got }
+            }
+            if attached.header.isClosing { return nil }
+            rounds += 1
+            if rounds > 16 { sched_yield() }
+            if end.hasPassed { return nil }
+        }
+    }
+
+    private func writerStillCopying() -> Bool {
+        attached.header.readCursor.load(ordering: .acquiring) < attached.header.writeCursor.load(ordering: .acquiring)
+    }
+}
