@@ -14,6 +14,8 @@ final class AttachedChannel: @unchecked Sendable {
     let body: Body
     private let registration: Int?
     private let process = ProcessIdentity.current
+    /// Longest single sleep on a semaphore before looking at the channel's state again.
+    let waitSlice: UInt64
 
     enum Body {
         case ring(Ring)
@@ -29,8 +31,9 @@ final class AttachedChannel: @unchecked Sendable {
     ///
     /// - Throws: `ChannelError`: `.notFound` after the wait, `.headerMismatch`,
     ///   `.permissionDenied`, `.system`.
-    init(names: ChannelNames, role: ClientRole, wait: Double?) throws {
+    init(names: ChannelNames, role: ClientRole, wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
         self.names = names
+        self.waitSlice = waitSlice
         let deadline = Deadline.after(seconds: wait ?? 0)!
         var segment: SharedMemorySegment
         while true {

@@ -17,8 +17,14 @@ public final class ChannelReader: @unchecked Sendable {
     /// - Parameter wait: seconds to wait for shmd to create the channel (`nil`: do not wait).
     /// - Throws: `ChannelError` (`.invalidName`, `.notFound`, `.headerMismatch`,
     ///   `.permissionDenied`, `.system`).
-    public init(channel: String, prefix: String = "shmd", wait: Double? = nil) throws {
-        attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .reader, wait: wait)
+    public convenience init(channel: String, prefix: String = "shmd", wait: Double? = nil) throws {
+        try self.init(channel: channel, prefix: prefix, wait: wait, waitSlice: SlicedWait.slice)
+    }
+
+    /// - Parameter waitSlice: nanoseconds a blocked client sleeps before it looks at the
+    ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
+    init(channel: String, prefix: String, wait: Double?, waitSlice: UInt64) throws {
+        attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .reader, wait: wait, waitSlice: waitSlice)
         switch attached.body {
         case let .ring(ring):
             discipline = ring.header.protocolRaw == ChannelProtocol.fast.rawValue

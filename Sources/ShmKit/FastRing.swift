@@ -13,23 +13,22 @@ import CShim
 /// `empty`/`full`. The other side posts only when a waiter is announced, so a busy stream makes
 /// no system call at all.
 ///
-/// Why no wake-up is ever lost (the waiter W and the waker K of one semaphore):
+/// Why no wake-up is ever lost (a waiter W and a waker K of one semaphore):
 ///
 ///     W1  waiting += 1                      (sequentially consistent RMW)
-///     W2  full fence; try to take a slot    → got one: done (the count may stay: at worst one
-///                                             spurious wake-up later, which re-checks)
-///     W3  sem_wait
+///     W2  full fence; try to take a slot    → got one: waiting -= 1, done
+///     W3  sem_wait; then waiting -= 1 and start again at W1
 ///
 ///     K1  publish or free a slot            (release store of the slot's sequence)
 ///     K2  full fence
-///     K3  if waiting != 0 { n = exchange(waiting, 0); post n times }
+///     K3  if waiting != 0 { sem_post }
 ///
-/// All of W1, W2's fence and K2 are in the single total order of sequentially consistent
-/// operations. If K3 reads the count before W1 incremented it, K2 precedes W1, hence K1 precedes
-/// W2's check, which then sees the slot and does not sleep. Otherwise K3 sees W's announcement
-/// and posts, and W's `sem_wait` returns: semaphores count, so a post before the wait is not lost
-/// either. Each announced waiter gets one post; a waiter that wakes re-checks before it sleeps
-/// again, so spurious posts only cost a loop. Waiters also wake every 200 ms to look at the
+/// W2's fence and K2 are in the single total order of sequentially consistent operations. If K2
+/// comes first, K1 is visible to W2's check, which takes the slot and does not sleep. If W2's
+/// fence comes first, W1 is visible to K3, which posts; a semaphore counts, so the post wakes W
+/// whether W is already asleep or about to be. A waiter counts itself until it is awake again,
+/// so several events while it wakes each post once: the spare posts make later waits return at
+/// once, and each such waiter just checks again. Waiters also wake every 200 ms to look at the
 /// channel's state, so a channel that closes, or a daemon that dies, never strands them.
 struct FastRing {
     let ring: Ring
@@ -124,9 +123,7 @@ struct FastRing {
     @inline(__always)
     private func wake(_ waiting: UnsafeAtomic<UInt32>, _ semaphore: NamedSemaphore) throws {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        guard waiting.load(ordering: .relaxed) != 0 else { return }
-        let sleepers = waiting.exchange(0, ordering: .sequentiallyConsistent)
-        for _ in 0..<sleepers { try semaphore.post() }
+        if waiting.load(ordering: .relaxed) != 0 { try semaphore.post() }
     }
 
     /// Spins, then announces and sleeps, until `attempt` yields tickets, the channel closes or
@@ -141,13 +138,10 @@ struct FastRing {
     ) throws -> TicketOutcome {
         if let got = attempt() { return got }
         if let got = spin(attempt) { return got }
-        var announced = false
         var closedSince: Deadline?
         while true {
-            if !announced {
-                waiting.wrappingIncrement(ordering: .sequentiallyConsistent)
-                announced = true
-            }
+            waiting.wrappingIncrement(ordering: .sequentiallyConsistent)
+            defer { waiting.wrappingDecrement(ordering: .relaxed) }
             atomicMemoryFence(ordering: .sequentiallyConsistent)
             if let got = attempt() { return got }
             if attached.isClosed {
@@ -162,9 +156,7 @@ struct FastRing {
             }
             let now = Deadline.now
             if let deadline, now >= deadline { return .timedOut }
-            if try semaphore.wait(until: now.adding(nanoseconds: SlicedWait.slice).earlier(than: deadline)) {
-                announced = false   // a waker zeroed the count, or this is a spare post: re-announce
-            }
+            _ = try semaphore.wait(until: now.adding(nanoseconds: attached.waitSlice).earlier(than: deadline))
         }
     }
 

@@ -8,9 +8,9 @@ final class ScratchChannel {
     let prefix = "u\(getpid())x\(UInt32.random(in: 0...UInt32.max))"
     let hosted: HostedChannel
 
-    init(_ layout: ChannelSpec.Layout, name: String = "c") throws {
-        hosted = try HostedChannel.create(spec: ChannelSpec(name: name, layout: layout), prefix: prefix,
-                                          daemon: .current, generation: 1).0
+    init(_ layout: ChannelSpec.Layout, name: String = "c", spinNanoseconds: UInt64 = Layout.defaultSpinNanoseconds) throws {
+        hosted = try HostedChannel.create(spec: ChannelSpec(name: name, layout: layout, spinNanoseconds: spinNanoseconds),
+                                          prefix: prefix, daemon: .current, generation: 1).0
     }
 
     deinit {
@@ -28,9 +28,9 @@ struct InProcessChannelTests {
         let writers = 4, readers = 4, perWriter = 5_000
         let received = Locked<[[UInt32]]>(Array(repeating: [], count: writers))
         let failures = Locked<[String]>([])
-        let group = DispatchGroup()
+        var bodies: [@Sendable () -> Void] = []
         for reader in 0..<readers {
-            DispatchQueue.global().async(group: group) {
+            bodies.append {
                 do {
                     let channel = try ChannelReader(channel: "c", prefix: scratch.prefix)
                     var mine: [(UInt32, UInt32)] = []
@@ -52,7 +52,7 @@ struct InProcessChannelTests {
             }
         }
         for writer in 0..<writers {
-            DispatchQueue.global().async(group: group) {
+            bodies.append {
                 do {
                     let channel = try ChannelWriter(channel: "c", prefix: scratch.prefix)
                     for sequence in 0..<UInt32(perWriter) {
@@ -68,7 +68,7 @@ struct InProcessChannelTests {
                 }
             }
         }
-        #expect(group.wait(timeout: .now() + 120) == .success)
+        #expect(runOnThreads(bodies, seconds: 120))
         #expect(failures.value.isEmpty, "\(failures.value)")
         for writer in 0..<writers {
             let sorted = received.value[writer].sorted()
