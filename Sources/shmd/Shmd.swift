@@ -32,8 +32,9 @@ struct Shmd: AsyncParsableCommand {
 
     func run() async throws {
         if let reload {
+            // Quiet on success, as systemd's own helpers are: the daemon logs the reload itself.
             let answer = ReloadRequest.run(pid: reload)
-            printError("shmd: \(answer.message)")
+            if answer.exitCode != .ok { printError("shmd: \(answer.message)") }
             throw ExitCode(answer.exitCode.rawValue)
         }
         LoggingSystem.bootstrap { ShmdLogHandler(label: $0 == "shmd" ? "shmd" : "shmd") }
