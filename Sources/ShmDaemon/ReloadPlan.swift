@@ -47,13 +47,20 @@ public struct ReloadPlan: Equatable, Sendable {
                 plan.added.append(spec)
                 continue
             }
+            // Only the permissions may differ for a change in place; anything else a spec may
+            // carry (now or later) is fixed in the live objects.
+            var withNewPermissions = live
+            withNewPermissions.permissions = spec.permissions
             if live == spec {
                 plan.unchanged.append(spec.name)
-            } else if live.layout == spec.layout {
+            } else if withNewPermissions == spec {
                 plan.permissionChanges.append(spec)
             } else {
+                let change = live.layout == spec.layout
+                    ? "the new config changes a setting fixed at creation (only mode and group can change in place)"
+                    : "the new config asks for \(describe(spec.layout))"
                 plan.refused.append(Refusal(channel: spec.name, reason:
-                    "channel '\(spec.name)' is live as \(describe(live.layout)); the new config asks for \(describe(spec.layout)). "
+                    "channel '\(spec.name)' is live as \(describe(live.layout)); \(change). "
                     + "A live channel cannot change its layout, geometry or protocol, because its clients have it mapped: "
                     + "keeping the old one. Restart shmd to apply it (systemctl restart shmd), or give the new channel another name"))
             }

@@ -51,6 +51,14 @@ struct ReloadPlanTests {
         #expect(plan.refused.isEmpty && plan.added.isEmpty && plan.removed.isEmpty && plan.unchanged.isEmpty)
     }
 
+    @Test("a mode change together with a new geometry is refused, not half applied")
+    func mixedChangeRefused() {
+        let plan = ReloadPlan.make(running: [Self.ring("a")], prefix: "shmd",
+                                   new: DaemonConfig(channels: [Self.ring("a", slots: 8, mode: 0o640)]))
+        #expect(plan.refused.map(\.channel) == ["a"])
+        #expect(plan.permissionChanges.isEmpty)
+    }
+
     @Test("a new prefix is refused as a whole: nothing is planned")
     func prefixRefused() {
         let plan = ReloadPlan.make(running: [Self.ring("a")], prefix: "shmd",

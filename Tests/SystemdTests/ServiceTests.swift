@@ -210,7 +210,7 @@ struct ServiceTests {
             [Unit]
             StartLimitIntervalSec=0
             [Service]
-            WatchdogSec=2
+            WatchdogSec=3
             RestartSec=200ms
             TimeoutAbortSec=2
             TimeoutStopSec=3

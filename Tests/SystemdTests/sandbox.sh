@@ -21,7 +21,6 @@ CGNAME=sdns-$(printf %s "$BASE" | md5sum | cut -c1-8)   # distinct per BASE, so 
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then CG=/sys/fs/cgroup/$CGNAME
 else CG=/sys/fs/cgroup/unified/$CGNAME; fi
 SYSTEMD=/lib/systemd/systemd
-mkdir -p "$STATE"
 
 inner() {   # runs as PID 1 of the new namespaces, before exec'ing systemd
     set -euo pipefail
@@ -90,6 +89,7 @@ case "${1:-}" in
 check) check ;;
 start)
     [ -e "$STATE/unshare.pid" ] && kill -0 "$(cat "$STATE/unshare.pid")" 2>/dev/null && { echo "already running"; exit 1; }
+    mkdir -p "$STATE"
     t0=$(date +%s.%N)
     mkdir -p "$CG"
     # subshell: move into our own cgroup2 node, then unshare (cgroupns root = $CG)
