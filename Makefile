@@ -4,11 +4,19 @@
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR     ?= $(PREFIX)/share/doc/shmd
+CONFDIR    ?= /etc/shmd
 RELEASE    := .build/release
 DEBUG      := .build/debug
+# Where install-files takes the executables from: `make install` builds them in release mode.
+BUILT      ?= $(RELEASE)
+PROGRAMS   := shmd shm-writer shm-reader
 APT_NEEDS  := libsystemd-dev pkg-config gcc util-linux
 
-.PHONY: all deps build release test demo clean
+.PHONY: all deps build release test demo clean install install-files uninstall
 
 all: build
 
@@ -24,8 +32,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# Release executables carry the Swift runtime (--static-swift-stdlib), so the installed service
+# does not depend on the toolchain's folder.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 test: deps
 	$(SWIFT) build --build-tests
@@ -50,6 +60,47 @@ demo: release
 	$$B/shm-reader seed --count 1; $$B/shm-reader seed --count 1; wait $$writer; \
 	echo; echo "== kill -TERM shmd"; kill -TERM $$pid; wait $$pid; trap - EXIT; \
 	echo "== shmd exited 0; ls -l /dev/shm:"; ls -l /dev/shm
+
+# Installs shmd as a systemd service: the release executables, the unit, the sysusers.d file,
+# the README, and /etc/shmd/shmd.toml unless one exists (an edited config is never replaced).
+# On a running systemd (and without DESTDIR) it then creates the user and group shmd and reloads
+# systemd; `systemctl enable --now shmd` is left to you.
+install: release
+	$(MAKE) install-files BUILT=$(RELEASE)
+
+# `install` without building: takes the executables from $(BUILT). The systemd tests use it
+# inside their sandbox with the debug build.
+install-files:
+	@set -e; \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR); \
+	for p in $(PROGRAMS); do install -m 0755 $(BUILT)/$$p $(DESTDIR)$(BINDIR)/$$p; done; \
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/shmd|$(DOCDIR)|g' systemd/shmd.service \
+	  > $(DESTDIR)$(UNITDIR)/shmd.service.tmp; \
+	chmod 0644 $(DESTDIR)$(UNITDIR)/shmd.service.tmp; mv $(DESTDIR)$(UNITDIR)/shmd.service.tmp $(DESTDIR)$(UNITDIR)/shmd.service; \
+	install -m 0644 systemd/shmd.sysusers $(DESTDIR)$(SYSUSERSDIR)/shmd.conf; \
+	install -m 0644 README.md config/shmd.toml $(DESTDIR)$(DOCDIR)/; \
+	if [ -e $(DESTDIR)$(CONFDIR)/shmd.toml ]; then \
+	  echo "kept the existing $(DESTDIR)$(CONFDIR)/shmd.toml; the shipped one is $(DESTDIR)$(DOCDIR)/shmd.toml"; \
+	else install -m 0644 config/shmd.toml $(DESTDIR)$(CONFDIR)/shmd.toml; fi; \
+	echo "installed $(PROGRAMS) in $(DESTDIR)$(BINDIR), shmd.service in $(DESTDIR)$(UNITDIR)"; \
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	  systemd-sysusers $(SYSUSERSDIR)/shmd.conf; systemctl daemon-reload; \
+	  echo "next: systemctl enable --now shmd; usermod -aG shmd USER for each client user"; \
+	fi
+
+# Removes what install put there. /etc/shmd/shmd.toml goes only if it is still the shipped
+# one; the user and group shmd stay (sysusers.d never removes accounts): `userdel shmd` if wanted.
+uninstall:
+	@set -e; \
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl disable --now shmd.service 2>/dev/null || true; fi; \
+	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done; \
+	rm -f $(DESTDIR)$(UNITDIR)/shmd.service $(DESTDIR)$(SYSUSERSDIR)/shmd.conf; \
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/shmd.toml; rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true; \
+	if cmp -s config/shmd.toml $(DESTDIR)$(CONFDIR)/shmd.toml; then rm -f $(DESTDIR)$(CONFDIR)/shmd.toml; \
+	elif [ -e $(DESTDIR)$(CONFDIR)/shmd.toml ]; then echo "kept $(DESTDIR)$(CONFDIR)/shmd.toml: it was edited"; fi; \
+	rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true; \
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	echo "uninstalled shmd"
 
 clean:
 	rm -rf .build

@@ -68,6 +68,13 @@ let package = Package(
             dependencies: ["ShmKit", "shmd", "shm-writer", "shm-reader"],
             exclude: ["C"]
         ),
+        // shmd under a real systemd booted in namespaces (sandbox.sh); depends on the executables
+        // so that they are built, and installs them inside the sandbox with `make install-files`.
+        .testTarget(
+            name: "SystemdTests",
+            dependencies: ["shmd", "shm-writer", "shm-reader"],
+            exclude: ["sandbox.sh"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

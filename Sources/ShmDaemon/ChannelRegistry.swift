@@ -1,10 +1,15 @@
 import Logging
 import ShmKit
 
-/// The channels the daemon holds, by name: created together, closed and unlinked together.
+/// The channels the daemon holds, by name: created together at start, added and removed one by
+/// one on reload, closed and unlinked together at stop.
+///
+/// Not thread-safe: the daemon's loop is its only user.
 public final class ChannelRegistry: @unchecked Sendable {
     public private(set) var channels: [HostedChannel] = []
-    private let prefix: String
+    /// The spec each channel runs with now: its creation spec, with permissions a reload applied.
+    private var applied: [String: ChannelSpec] = [:]
+    public let prefix: String
     private let logger: Logger
     private let identity = ProcessIdentity.current
 
@@ -26,6 +31,39 @@ public final class ChannelRegistry: @unchecked Sendable {
                 throw error
             }
         }
+    }
+
+    /// The specs of the running channels, in order, as a reload compares them.
+    public var specs: [ChannelSpec] { channels.map { applied[$0.spec.name] ?? $0.spec } }
+
+    /// Creates one more channel (on reload).
+    ///
+    /// - Throws: `DaemonError.channelCreation` or `.invalidChannel`; nothing of it is left then.
+    public func add(_ spec: ChannelSpec) throws {
+        try create(spec)
+    }
+
+    /// Closes channel `name` (waking its clients: readers drain and exit, writers are told it
+    /// closed) and unlinks its objects. Does nothing for a name it does not hold.
+    public func remove(named name: String) {
+        guard let index = channels.firstIndex(where: { $0.spec.name == name }) else { return }
+        let channel = channels.remove(at: index)
+        applied[name] = nil
+        channel.close()
+        unlink(channel)
+    }
+
+    /// Gives the live objects of `spec.name` the mode and group of `spec` (on reload).
+    ///
+    /// - Throws: `SystemCallError` for the first object that refused; the ones before it have
+    ///   the new permissions already.
+    public func updatePermissions(_ spec: ChannelSpec) throws {
+        guard channels.contains(where: { $0.spec.name == spec.name }) else { return }
+        try LivePermissions.apply(spec.permissions, to: spec.objects(prefix: prefix))
+        applied[spec.name] = spec
+        let group = spec.permissions.group.map { ", group \($0)" } ?? ""
+        logger.notice("channel \(spec.name) permissions changed: mode \(String(spec.permissions.mode, radix: 8))\(group)",
+                      metadata: ["channel": "\(spec.name)", "event": "permissions"])
     }
 
     private func create(_ spec: ChannelSpec) throws {
@@ -51,30 +89,39 @@ public final class ChannelRegistry: @unchecked Sendable {
     /// Closes every channel (waking its blocked clients), then unlinks its objects.
     public func removeAll() {
         for channel in channels { channel.close() }
-        for channel in channels.reversed() {
-            let undelivered = channel.undelivered
-            let failures = channel.unlink()
-            for failure in failures {
-                logger.error("could not remove \(failure.object): \(failure)", metadata: ["channel": "\(channel.spec.name)"])
-            }
-            var metadata: Logger.Metadata = ["channel": "\(channel.spec.name)", "event": "removed"]
-            if undelivered > 0 {
-                metadata["undelivered"] = "\(undelivered)"
-                logger.warning("channel \(channel.spec.name) removed with \(undelivered) undelivered messages", metadata: metadata)
-            } else {
-                logger.info("channel \(channel.spec.name) removed", metadata: metadata)
-            }
-        }
+        for channel in channels.reversed() { unlink(channel) }
         channels.removeAll()
+        applied.removeAll()
     }
 
-    /// One line for `STATUS=`: channels, attached clients, messages moved.
-    public var status: String {
+    private func unlink(_ channel: HostedChannel) {
+        let undelivered = channel.undelivered
+        let failures = channel.unlink()
+        for failure in failures {
+            logger.error("could not remove \(failure.object): \(failure)", metadata: ["channel": "\(channel.spec.name)"])
+        }
+        var metadata: Logger.Metadata = ["channel": "\(channel.spec.name)", "event": "removed"]
+        if undelivered > 0 {
+            metadata["undelivered"] = "\(undelivered)"
+            logger.warning("channel \(channel.spec.name) removed with \(undelivered) undelivered messages", metadata: metadata)
+        } else {
+            logger.info("channel \(channel.spec.name) removed", metadata: metadata)
+        }
+    }
+
+    /// One line for `STATUS=`: channels, attached clients (and how many of them died without
+    /// detaching), messages moved.
+    public func status(deadClients: Int = 0) -> String {
         let clients = channels.reduce(0) { $0 + $1.clients.count }
         let moved = channels.reduce(UInt64(0)) { $0 + $1.header.counter(.read) }
         let names = channels.map(\.spec.name).joined(separator: ", ")
-        return "\(channels.count) channel\(channels.count == 1 ? "" : "s") (\(names)), \(clients) client\(clients == 1 ? "" : "s") attached, \(moved) messages delivered"
+        let dead = deadClients > 0 ? " (\(deadClients) dead)" : ""
+        return "\(channels.count) channel\(channels.count == 1 ? "" : "s") (\(names)), "
+            + "\(clients) client\(clients == 1 ? "" : "s") attached\(dead), \(moved) messages delivered"
     }
+
+    /// `status(deadClients: 0)`.
+    public var status: String { status() }
 
     private func describe(_ spec: ChannelSpec) -> String {
         switch spec.layout {

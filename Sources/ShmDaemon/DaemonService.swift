@@ -1,52 +1,138 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import ShmKit
+import UnixSignals
 
 /// The daemon as a swift-service-lifecycle `Service`: creates the channels, tells systemd it is
-/// ready, keeps the watchdog and status fed, and on graceful shutdown (SIGTERM, SIGINT) closes
+/// ready, then runs one loop that feeds the watchdog, watches for dead clients, keeps `STATUS=`
+/// current and reloads the config on SIGHUP; on graceful shutdown (SIGTERM, SIGINT) it closes
 /// and unlinks everything.
+///
+/// Everything that touches the channels after start happens in that one loop, one event at a
+/// time, so a reload never races a status refresh. And because the watchdog is pinged from the
+/// same loop, a loop that hangs stops the pings and systemd kills and restarts the daemon.
 public final class DaemonService: Service, @unchecked Sendable {
     private let config: DaemonConfig
+    private let source: ConfigSource
     private let registry: ChannelRegistry
     private let notifier: SystemdNotifier
     private let logger: Logger
 
-    public init(config: DaemonConfig, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
+    /// - Parameter source: where `config` was read, read again on every SIGHUP.
+    public init(config: DaemonConfig, source: ConfigSource, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
         self.config = config
+        self.source = source
         self.logger = logger
         self.notifier = notifier
         self.registry = ChannelRegistry(prefix: config.prefix, logger: logger)
+    }
+
+    private enum Event: Sendable {
+        case tick
+        case reload
     }
 
     /// Runs until graceful shutdown.
     ///
     /// - Throws: `DaemonError` when the channels cannot be created; nothing is left behind then.
     public func run() async throws {
+        // First of all: SIGHUP's default action ends the process, and systemd may send it as
+        // soon as the unit is active.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+
         try SharedMemoryPreflight.check(needed: config.sharedMemoryBytes)
         try registry.createAll(config.channels)
         // Only now do the objects exist: systemd lets `systemctl start` return on READY=1.
-        notifier.ready(status: registry.status)
-        logger.notice("ready: \(registry.status)", metadata: ["event": "ready"])
-
-        let watchdog = notifier.watchdogPingInterval
-        let tick = min(config.sweepInterval, watchdog ?? config.sweepInterval)
         let readyStatus = registry.status
-        try? await cancelWhenGracefulShutdown { [registry, notifier] in
-            var status = readyStatus
-            while true {
-                try await Task.sleep(nanoseconds: UInt64(tick * 1_000_000_000))
-                if watchdog != nil { notifier.watchdog() }
-                let now = registry.status
-                if now != status {
-                    notifier.status(now)
-                    status = now
-                }
-            }
+        notifier.ready(status: readyStatus)
+        logger.notice("ready: \(readyStatus)", metadata: ["event": "ready"])
+        writeRecord(ReloadRecord(count: 0, outcome: .started, message: "started"))
+
+        _ = await cancelWhenGracefulShutdown { [self] in
+            await serve(hangups: hangups, status: readyStatus)
         }
 
         notifier.stopping(status: "stopping: closing \(registry.channels.count) channels")
         logger.notice("stopping: closing channels and waking their clients", metadata: ["event": "stopping"])
         registry.removeAll()
         logger.notice("stopped", metadata: ["event": "stopped"])
+    }
+
+    /// The loop: one event at a time until graceful shutdown cancels it.
+    private func serve(hangups: UnixSignalsSequence, status readyStatus: String) async {
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(8))
+        let signalTask = Task {
+            for await _ in hangups { continuation.yield(.reload) }
+        }
+        let pingInterval = notifier.watchdogPingInterval
+        var sweep = config.sweepInterval
+        var ticker = Self.ticker(every: Self.tick(sweep: sweep, ping: pingInterval), continuation)
+        defer {
+            ticker.cancel()
+            signalTask.cancel()
+            continuation.finish()
+        }
+        let reloader = ConfigReloader(source: source, registry: registry, sweepInterval: sweep, logger: logger)
+        let clients = ClientWatch(logger: logger)
+        var record = ReloadRecord(count: 0, outcome: .started, message: "started")
+        var lastPing = ContinuousClock.now
+        var status = readyStatus
+
+        for await event in events {
+            if case .reload = event {
+                notifier.reloading()
+                let result = reloader.reload()
+                record = ReloadRecord(count: record.count + 1, outcome: result.outcome, message: result.message)
+                status = statusLine(dead: clients.sweep(registry.channels), record: record)
+                // READY=1 ends the reload for systemd, whatever its outcome: the daemon runs on.
+                notifier.ready(status: status)
+                writeRecord(record)
+                if let newSweep = result.sweepInterval, newSweep != sweep {
+                    sweep = newSweep
+                    ticker.cancel()
+                    ticker = Self.ticker(every: Self.tick(sweep: sweep, ping: pingInterval), continuation)
+                }
+            }
+            if let pingInterval, ContinuousClock.now - lastPing >= .seconds(pingInterval - Self.tick(sweep: sweep, ping: pingInterval)) {
+                notifier.watchdog()
+                lastPing = .now
+            }
+            let now = statusLine(dead: clients.sweep(registry.channels), record: record)
+            if now != status {
+                notifier.status(now)
+                status = now
+            }
+        }
+    }
+
+    private func statusLine(dead: Int, record: ReloadRecord) -> String {
+        registry.status(deadClients: dead) + (record.count > 0 ? "; last reload: \(record.outcome.rawValue)" : "")
+    }
+
+    /// The loop's period: the sweep interval, or half the watchdog's ping interval (itself half
+    /// of `WATCHDOG_USEC`) when that is shorter. A ping is sent on the first tick at least
+    /// `ping - tick` after the last one, so pings are never more than `ping` apart.
+    private static func tick(sweep: Double, ping: Double?) -> Double {
+        min(sweep, ping.map { $0 / 2 } ?? sweep)
+    }
+
+    private static func ticker(every seconds: Double, _ continuation: AsyncStream<Event>.Continuation) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(seconds))
+                continuation.yield(.tick)
+            }
+        }
+    }
+
+    private func writeRecord(_ record: ReloadRecord) {
+        guard let directory = ReloadRecord.directory else { return }
+        do {
+            try record.write(to: directory)
+        } catch {
+            logger.warning("cannot write the reload record in \(directory): \(error); `shmd --reload` will time out",
+                           metadata: ["event": "reload-record"])
+        }
     }
 }

@@ -49,7 +49,11 @@ struct ShmReader: ParsableCommand {
                         return ClientCommand.writeAll(STDOUT_FILENO, UnsafeRawBufferPointer(rebasing: buffer[...message.count]))
                     }
                 }
-                guard let delivered else { break }
+                guard let delivered else {
+                    // Not an error (exit 0), but said, so that a person or a log sees why it ended.
+                    ClientCommand.writeAll(STDERR_FILENO, "shm-reader: \(ChannelError.closed(channel: name)); every queued message was printed\n")
+                    break
+                }
                 guard delivered else { throw ExitCode(SysExit.osError.rawValue) }
                 received += 1
             }

@@ -24,20 +24,27 @@ struct Shmd: AsyncParsableCommand {
     @Flag(name: .long, help: "Validate the config, print 'ok' or the error, and exit.")
     var checkConfig = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Ask the shmd with this pid to reload its config (SIGHUP) and wait until it has.",
+        discussion: "The unit's ExecReload=. Exit 0 when the new config is in force, 78 when it was refused in whole or in part.",
+        valueName: "pid"))
+    var reload: Int32?
+
     func run() async throws {
+        if let reload {
+            // Quiet on success, as systemd's own helpers are: the daemon logs the reload itself.
+            let answer = ReloadRequest.run(pid: reload)
+            if answer.exitCode != .ok { printError("shmd: \(answer.message)") }
+            throw ExitCode(answer.exitCode.rawValue)
+        }
         LoggingSystem.bootstrap { ShmdLogHandler(label: $0 == "shmd" ? "shmd" : "shmd") }
         let logger = Logger(label: "shmd")
 
-        let loaded: DaemonConfig
-        let source: String
+        // Remembered, so that a reload (SIGHUP) reads the same place again.
+        let source = ConfigSource(path: config)
+        let loaded: ConfigSource.Loaded
         do {
-            if let config {
-                (loaded, source) = (try ConfigLoader.load(path: config), config)
-            } else if access(ConfigLoader.defaultPath, F_OK) == 0 {
-                (loaded, source) = (try ConfigLoader.load(path: ConfigLoader.defaultPath), ConfigLoader.defaultPath)
-            } else {
-                (loaded, source) = (DaemonConfig.builtIn, "built-in default")
-            }
+            loaded = try source.load()
         } catch let error as ConfigError {
             if checkConfig {
                 printError("shmd: \(error)")
@@ -51,13 +58,14 @@ struct Shmd: AsyncParsableCommand {
             return
         }
 
-        logger.notice("starting shmd (pid \(getpid()), config \(source))", metadata: ["event": "starting"])
-        if config == nil && source != ConfigLoader.defaultPath {
+        logger.notice("starting shmd (pid \(getpid()), config \(loaded.origin))",
+                      metadata: ["event": "starting", "file": "\(loaded.origin)"])
+        if loaded.file == nil {
             logger.notice("\(ConfigLoader.defaultPath) does not exist: serving the built-in channel 'demo'")
         }
         var groupLogger = logger
         groupLogger.logLevel = .warning
-        let service = DaemonService(config: loaded, logger: logger)
+        let service = DaemonService(config: loaded.config, source: source, logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint],

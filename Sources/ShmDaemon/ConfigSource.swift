@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the daemon's config comes from, remembered so that a reload (SIGHUP) reads the same
+/// place again: the file given with `--config`, or else `/etc/shmd/shmd.toml` if it exists, or
+/// else the built-in channel `demo`.
+public enum ConfigSource: Equatable, Sendable {
+    /// `--config PATH`: always this file, which must exist.
+    case file(String)
+    /// No `--config`: the default path when it exists, the built-in config otherwise. Checked
+    /// again at every reload, so a file created later is picked up by `systemctl reload shmd`.
+    case defaultPath
+
+    /// The source for an optional `--config` argument.
+    public init(path: String?) {
+        self = path.map(ConfigSource.file) ?? .defaultPath
+    }
+
+    /// A loaded config and what it was read from, for log lines.
+    public struct Loaded: Sendable {
+        public var config: DaemonConfig
+        /// The file read, or `nil` for the built-in config.
+        public var file: String?
+
+        /// "FILE", or "built-in default" when no file was read.
+        public var origin: String { file ?? "built-in default" }
+    }
+
+    /// Reads and validates the config now.
+    ///
+    /// - Throws: `ConfigError` naming the file, line and key.
+    public func load() throws -> Loaded {
+        switch self {
+        case let .file(path):
+            return Loaded(config: try ConfigLoader.load(path: path), file: path)
+        case .defaultPath:
+            let path = ConfigLoader.defaultPath
+            guard access(path, F_OK) == 0 else { return Loaded(config: .builtIn, file: nil) }
+            return Loaded(config: try ConfigLoader.load(path: path), file: path)
+        }
+    }
+}
