@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "shmd", targets: ["shmd"]),
         .executable(name: "shm-writer", targets: ["shm-writer"]),
         .executable(name: "shm-reader", targets: ["shm-reader"]),
+        .executable(name: "shm-bench", targets: ["shm-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -60,6 +62,14 @@ let package = Package(
         .executableTarget(
             name: "shm-reader",
             dependencies: ["ShmKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "shm-bench",
+            dependencies: [
+                "ShmKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
         .testTarget(name: "ShmKitTests", dependencies: ["ShmKit"]),
         .testTarget(name: "ShmDaemonTests", dependencies: ["ShmDaemon", "ShmKit"]),

@@ -1,0 +1,78 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import ShmKit
+
+/// The shmd the benchmark measures against: started from the same build with a config of its
+/// own prefix holding one channel (and one reply channel) per transport and size.
+final class BenchDaemon {
+    let prefix = "bench\(getpid())"
+    let process: Process
+    private let configPath: String
+
+    init(directory: String, sizes: [Int], transports: [Transport], spinNanoseconds: UInt64?) throws {
+        configPath = NSTemporaryDirectory() + "\(prefix).toml"
+        var toml = "[daemon]\nprefix = \"\(prefix)\"\nsweep-interval = 1.0\n"
+        for size in sizes {
+            for transport in transports where transport.usesShmd && transport.supports(size: size) {
+                for channel in [Self.channel(transport, size), Self.replyChannel(transport, size)] {
+                    toml += "\n[[channel]]\nname = \"\(channel)\"\n"
+                    if transport == .seed {
+                        toml += "layout = \"seed\"\nsegment = \"/\(prefix)_\(channel)\"\nsem-empty = \"/\(prefix)_\(channel)_e\"\nsem-full = \"/\(prefix)_\(channel)_f\"\n"
+                    } else {
+                        toml += "slots = \(Self.slots(size: size))\nslot-size = \(max(size, 16))\nprotocol = \"\(transport.rawValue)\"\n"
+                        if transport == .fast, let spinNanoseconds { toml += "spin-us = \(Double(spinNanoseconds) / 1000)\n" }
+                    }
+                }
+            }
+        }
+        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: directory + "/shmd")
+        process.arguments = ["--config", configPath]
+        process.standardError = FileHandle.nullDevice
+        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "NOTIFY_SOCKET" }
+        try process.run()
+        // Ready when the last channel can be opened.
+        let last = sizes.last.flatMap { size in transports.last(where: { $0.usesShmd && $0.supports(size: size) }).map { Self.replyChannel($0, size) } }
+        let deadline = Date().addingTimeInterval(20)
+        while let last, (try? ChannelSnapshot(channel: last, prefix: prefix)) == nil {
+            guard process.isRunning, Date() < deadline else { throw BenchError("shmd did not create the benchmark channels") }
+            usleep(10_000)
+        }
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        unlink(configPath)
+    }
+
+    /// CPU time (ns) and voluntary context switches of shmd so far.
+    var usage: (cpuNanoseconds: UInt64, contextSwitches: UInt64) {
+        let pid = process.processIdentifier
+        var cpu: UInt64 = 0
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            let ticks = (UInt64(fields[11]) ?? 0) + (UInt64(fields[12]) ?? 0)
+            cpu = ticks * 1_000_000_000 / UInt64(sysconf(Int32(_SC_CLK_TCK)))
+        }
+        var switches: UInt64 = 0
+        if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) {
+            for line in status.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches") || line.hasPrefix("nonvoluntary_ctxt_switches") {
+                switches += UInt64(line.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") ?? 0
+            }
+        }
+        return (cpu, switches)
+    }
+
+    static func channel(_ transport: Transport, _ size: Int) -> String { "\(transport.rawValue)-\(size)" }
+    static func replyChannel(_ transport: Transport, _ size: Int) -> String { "\(transport.rawValue)-\(size)-back" }
+    static func slots(size: Int) -> Int { size > 4096 ? 64 : 256 }
+}

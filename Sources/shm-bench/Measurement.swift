@@ -1,0 +1,131 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one measurement is: a transport, a message size, and throughput or round trip.
+struct BenchCase: Hashable, Codable {
+    enum Mode: String, Codable { case throughput, roundTrip = "round-trip" }
+    let transport: Transport
+    let size: Int
+    let mode: Mode
+}
+
+/// The outcome of one run of a case.
+struct Sample: Codable {
+    var messagesPerSecond: Double?
+    var p50: Double?
+    var p99: Double?
+    var p999: Double?
+    var count: UInt64
+    var errors: UInt64
+}
+
+/// Starts the two roles of a case as processes, pinned as asked, releases them together and
+/// collects what they measured.
+struct MeasurementRunner {
+    let executable: String
+    let prefix: String
+    /// CPU of the writer/ping role and of the reader/pong role; -1 leaves them unpinned.
+    let cpus: (Int32, Int32)
+
+    /// The reference C ring's program, for `.cRing`.
+    let spsc: String?
+    let sameCore: Bool
+
+    func run(_ benchCase: BenchCase, count: UInt64) throws -> Sample {
+        if benchCase.transport == .cRing { return try runBaseline(benchCase, count: count) }
+        let ready = try Pipe2(), go = try Pipe2()
+        var data: [AnyObject] = []
+        var first: [Int32: Int32] = [RoleDescriptor.ready: ready.write, RoleDescriptor.go: go.read]
+        var second = first
+        switch (benchCase.transport, benchCase.mode) {
+        case (.pipe, .throughput):
+            let pipe = try Pipe2()
+            data.append(pipe)
+            first[RoleDescriptor.output] = pipe.write
+            second[RoleDescriptor.input] = pipe.read
+        case (.pipe, .roundTrip):
+            let there = try Pipe2(), back = try Pipe2()
+            data += [there, back]
+            (first[RoleDescriptor.output], first[RoleDescriptor.input]) = (there.write, back.read)
+            (second[RoleDescriptor.output], second[RoleDescriptor.input]) = (back.write, there.read)
+        case (.socketpair, _):
+            let pair = try SocketPair()
+            data.append(pair)
+            (first[RoleDescriptor.output], first[RoleDescriptor.input]) = (pair.first, pair.first)
+            (second[RoleDescriptor.output], second[RoleDescriptor.input]) = (pair.second, pair.second)
+        default:
+            break
+        }
+        let sides = benchCase.mode == .throughput ? ("writer", "reader") : ("ping", "pong")
+        let warmup = benchCase.mode == .roundTrip ? min(1_000, count / 10) : 0
+        func arguments(_ side: String, cpu: Int32) -> [String] {
+            ["role", benchCase.transport.rawValue, side, "\(benchCase.size)", "\(count)",
+             "--prefix", prefix, "--channel", BenchDaemon.channel(benchCase.transport, benchCase.size),
+             "--reply-channel", BenchDaemon.replyChannel(benchCase.transport, benchCase.size),
+             "--cpu", "\(cpu)", "--warmup", "\(warmup)"]
+        }
+        let a = try SpawnedRole(executable, arguments(sides.0, cpu: cpus.0), descriptors: first)
+        let b = try SpawnedRole(executable, arguments(sides.1, cpu: cpus.1), descriptors: second)
+        // Both attached: release them at once.
+        var gathered = 0
+        var poller = pollfd(fd: ready.read, events: Int16(POLLIN), revents: 0)
+        while gathered < 2 {
+            guard poll(&poller, 1, 30_000) > 0 else {
+                kill(a.pid, SIGKILL)
+                kill(b.pid, SIGKILL)
+                throw BenchError("\(benchCase.transport.label) roles did not attach within 30 s: \((try? a.finish()) ?? "") \((try? b.finish()) ?? "")")
+            }
+            var byte: UInt8 = 0
+            if read(ready.read, &byte, 1) == 1 { gathered += 1 }
+        }
+        var release: [UInt8] = [1, 1]
+        _ = write(go.write, &release, 2)
+        let outputA = try a.finish(), outputB = try b.finish()
+        withExtendedLifetime(data) {}
+        let values = Self.parse(outputA + " " + outputB)
+        if benchCase.mode == .throughput {
+            guard let t0 = values["t0"], let t1 = values["t1"], t1 > t0 else { throw BenchError("no timing from roles: \(outputA) \(outputB)") }
+            return Sample(messagesPerSecond: Double(count) / (Double(t1 - t0) / 1e9), count: count, errors: UInt64(values["errors"] ?? 0))
+        }
+        guard let p50 = values["p50"] else { throw BenchError("no latency from ping: \(outputA)") }
+        return Sample(p50: Double(p50), p99: values["p99"].map(Double.init), p999: values["p999"].map(Double.init),
+                      count: count, errors: UInt64(values["errors"] ?? 0))
+    }
+
+    /// spsc.c prints `RESULT ... msgs_s=N ...` or `... med_ns=N p99_ns=N ...`.
+    private func runBaseline(_ benchCase: BenchCase, count: UInt64) throws -> Sample {
+        guard let spsc else { throw BenchError("no --spsc program") }
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: spsc)
+        process.arguments = (benchCase.mode == .roundTrip ? ["-l"] : [])
+            + ["-N", "\(BenchDaemon.slots(size: benchCase.size))", "-a", sameCore ? "s" : "x", "\(benchCase.size)", "\(count)"]
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError("\(spsc) failed: \(text)") }
+        var values: [String: Double] = [:]
+        for pair in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let parts = pair.split(separator: "=")
+            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
+        }
+        if benchCase.mode == .throughput {
+            guard let rate = values["msgs_s"] else { throw BenchError("no msgs_s from \(spsc): \(text)") }
+            return Sample(messagesPerSecond: rate, count: count, errors: UInt64(values["errors"] ?? 0))
+        }
+        guard let p50 = values["med_ns"] else { throw BenchError("no med_ns from \(spsc): \(text)") }
+        return Sample(p50: p50, p99: values["p99_ns"], count: count, errors: UInt64(values["errors"] ?? 0))
+    }
+
+    private static func parse(_ text: String) -> [String: UInt64] {
+        var values: [String: UInt64] = [:]
+        for pair in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let parts = pair.split(separator: "=")
+            if parts.count == 2, let value = UInt64(parts[1]) { values[String(parts[0])] = value }
+        }
+        return values
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+
+/// Every sample of a run, and the summaries the table, the JSON and the CSV show.
+struct Report: Codable {
+    struct Environment: Codable {
+        var machine: String
+        var cpus: Int
+        var command: String
+        var date: String
+        var sameCore: Bool
+    }
+
+    struct Row: Codable {
+        var transport: Transport
+        var label: String
+        var size: Int
+        var mode: BenchCase.Mode
+        var samples: [Sample]
+        var median: Double
+        var minimum: Double
+        var maximum: Double
+        /// Median p99 and p99.9 of the round trips, in ns.
+        var p99: Double?
+        var p999: Double?
+        /// Throughput: median over the pipe's median; round trip: pipe's median over this median.
+        var ratioToPipe: Double?
+    }
+
+    var environment: Environment
+    var rounds: Int
+    var rows: [Row]
+    var daemon: DaemonUsage?
+    var idleReader: IdleReader?
+
+    struct DaemonUsage: Codable {
+        var messages: UInt64
+        var cpuMilliseconds: Double
+        var contextSwitches: UInt64
+    }
+
+    struct IdleReader: Codable {
+        var seconds: Double
+        var cpuPercent: Double
+    }
+
+    init(environment: Environment, rounds: Int, results: [BenchCase: [Sample]], order: [BenchCase]) {
+        self.environment = environment
+        self.rounds = rounds
+        rows = order.compactMap { benchCase in
+            guard let samples = results[benchCase], !samples.isEmpty else { return nil }
+            let values = samples.compactMap { benchCase.mode == .throughput ? $0.messagesPerSecond : $0.p50 }.sorted()
+            return Row(transport: benchCase.transport, label: benchCase.transport.label, size: benchCase.size, mode: benchCase.mode,
+                       samples: samples, median: Self.median(values), minimum: values.first ?? 0, maximum: values.last ?? 0,
+                       p99: benchCase.mode == .roundTrip ? Self.median(samples.compactMap(\.p99).sorted()) : nil,
+                       p999: benchCase.mode == .roundTrip ? Self.median(samples.compactMap(\.p999).sorted()) : nil)
+        }
+        for index in rows.indices {
+            guard let pipe = rows.first(where: { $0.transport == .pipe && $0.size == rows[index].size && $0.mode == rows[index].mode }),
+                  pipe.median > 0, rows[index].median > 0 else { continue }
+            rows[index].ratioToPipe = rows[index].mode == .throughput ? rows[index].median / pipe.median : pipe.median / rows[index].median
+        }
+    }
+
+    static func median(_ sorted: [Double]) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    // MARK: text
+
+    var table: String {
+        var lines: [String] = []
+        lines.append("shm-bench: \(environment.machine), \(environment.cpus) CPUs, \(environment.sameCore ? "writer and reader on the same core" : "writer and reader pinned to different cores"), \(rounds) interleaved rounds, medians (min–max)")
+        lines.append("")
+        lines.append(pad("THROUGHPUT", 28) + pad("size", 8) + pad("msgs/s", 10) + pad("MB/s", 10) + pad("min–max msgs/s", 22) + "× pipe")
+        for row in rows where row.mode == .throughput {
+            lines.append(pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.count(row.median), 10)
+                         + pad(Self.count(row.median * Double(row.size) / 1e6), 10)
+                         + pad("\(Self.count(row.minimum))–\(Self.count(row.maximum))", 22)
+                         + (row.ratioToPipe.map { String(format: "%.2f", $0) } ?? "-"))
+        }
+        lines.append("")
+        lines.append(pad("ROUND TRIP (ping-pong)", 28) + pad("size", 8) + pad("p50", 10) + pad("p99", 10) + pad("p99.9", 10) + pad("p50 min–max", 22) + "pipe/this")
+        for row in rows where row.mode == .roundTrip {
+            lines.append(pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.time(row.median), 10)
+                         + pad(row.p99.map(Self.time) ?? "-", 10) + pad(row.p999.map(Self.time) ?? "-", 10)
+                         + pad("\(Self.time(row.minimum))–\(Self.time(row.maximum))", 22)
+                         + (row.ratioToPipe.map { String(format: "%.2f", $0) } ?? "-"))
+        }
+        if let daemon {
+            lines.append("")
+            lines.append("shmd while \(Self.count(Double(daemon.messages))) messages streamed: \(String(format: "%.1f", daemon.cpuMilliseconds)) ms CPU, \(daemon.contextSwitches) context switches (its 1 s status tick); \(String(format: "%.6f", Double(daemon.contextSwitches) / Double(max(daemon.messages, 1)))) per message")
+        }
+        if let idle = idleReader {
+            lines.append("idle fast-protocol reader blocked \(Int(idle.seconds)) s: \(String(format: "%.3f", idle.cpuPercent)) % of a core")
+        }
+        let errors = rows.flatMap(\.samples).reduce(0) { $0 + $1.errors }
+        lines.append(errors == 0 ? "every message arrived, in order, intact" : "ERRORS: \(errors) messages out of order or damaged")
+        return lines.joined(separator: "\n")
+    }
+
+    var csv: String {
+        var lines = ["transport,size,mode,round,count,messages_per_second,p50_ns,p99_ns,p999_ns,errors"]
+        for row in rows {
+            for (round, sample) in row.samples.enumerated() {
+                let fields: [String] = [row.transport.rawValue, "\(row.size)", row.mode.rawValue, "\(round + 1)", "\(sample.count)",
+                                        sample.messagesPerSecond.map { String(format: "%.0f", $0) } ?? "",
+                                        sample.p50.map { String(format: "%.0f", $0) } ?? "", sample.p99.map { String(format: "%.0f", $0) } ?? "",
+                                        sample.p999.map { String(format: "%.0f", $0) } ?? "", "\(sample.errors)"]
+                lines.append(fields.joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Median throughput per transport and size, for gnuplot: `size transport1 transport2 ...`.
+    var plotData: String {
+        let transports = Transport.allCases.filter { transport in rows.contains { $0.transport == transport && $0.mode == .throughput } }
+        let sizes = Array(Set(rows.map(\.size))).sorted()
+        var lines = ["size " + transports.map { "\"\($0.label)\"" }.joined(separator: " ")]
+        for size in sizes {
+            let values = transports.map { transport in
+                rows.first { $0.transport == transport && $0.size == size && $0.mode == .throughput }.map { String(format: "%.0f", $0.median) } ?? "NaN"
+            }
+            lines.append("\"\(Self.size(size))\" " + values.joined(separator: " "))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    static func size(_ bytes: Int) -> String {
+        bytes >= 1024 && bytes % 1024 == 0 ? "\(bytes / 1024) KiB" : "\(bytes) B"
+    }
+
+    static func count(_ value: Double) -> String {
+        switch value {
+        case 1e9...: return String(format: "%.2fG", value / 1e9)
+        case 1e6...: return String(format: "%.2fM", value / 1e6)
+        case 1e3...: return String(format: "%.1fk", value / 1e3)
+        default: return String(format: "%.0f", value)
+        }
+    }
+
+    static func time(_ nanoseconds: Double) -> String {
+        nanoseconds >= 1e6 ? String(format: "%.2f ms", nanoseconds / 1e6)
+            : nanoseconds >= 1e3 ? String(format: "%.1f µs", nanoseconds / 1e3) : String(format: "%.0f ns", nanoseconds)
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Histogram
+#if canImport(Glibc)
+import Glibc
+#endif
+import ShmKit
+
+/// Child descriptor numbers a role finds its barrier and stream ends on.
+enum RoleDescriptor {
+    static let ready: Int32 = 10
+    static let go: Int32 = 11
+    static let output: Int32 = 12
+    static let input: Int32 = 13
+}
+
+/// One side of one measurement, run as its own process by `shm-bench`.
+struct RoleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "role", abstract: "(internal) one side of a measurement", shouldDisplay: false)
+
+    enum Side: String, ExpressibleByArgument { case writer, reader, ping, pong }
+
+    @Argument var transport: String
+    @Argument var side: Side
+    @Argument var size: Int
+    @Argument var count: UInt64
+    @Option var prefix = ""
+    @Option var channel = ""
+    @Option var replyChannel = ""
+    @Option var cpu: Int = -1
+    @Option var warmup: UInt64 = 0
+    @Option var batch = 64
+
+    func run() throws {
+        guard let transport = Transport(rawValue: transport) else { throw ValidationError("unknown transport") }
+        if cpu >= 0 { pin(to: cpu) }
+        let textual = transport.textual
+        let template = Payload.template(size: size)
+        var local = [UInt8](repeating: 0, count: max(size, 16))
+
+        let (outbox, inbox) = try endpoints(transport)
+        // Start barrier: say we are attached, then wait for the parent's go.
+        var byte: UInt8 = 1
+        _ = write(RoleDescriptor.ready, &byte, 1)
+        while read(RoleDescriptor.go, &byte, 1) < 0 && errno == EINTR {}
+        close(RoleDescriptor.ready)
+
+        let copyIn: (Int, UnsafeMutableRawBufferPointer, UInt64) -> Void = { _, slot, sequence in
+            template.withUnsafeBytes { slot.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: size) }
+            Payload.stamp(sequence, into: slot, size: size, textual: textual)
+        }
+        var errors: UInt64 = 0
+
+        switch side {
+        case .writer:
+            let start = now()
+            var next: UInt64 = 0
+            while next < count {
+                let base = next
+                next += UInt64(try outbox!.send(maximum: min(batch, Int(count - next)), size: size) { index, slot in
+                    copyIn(index, slot, base + UInt64(index))
+                })
+            }
+            print("t0=\(start)")
+        case .reader:
+            var expected: UInt64 = 0
+            while expected < count {
+                _ = try inbox!.receive(maximum: min(batch, Int(count - expected)), size: size) { message in
+                    local.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count) }
+                    if local.withUnsafeBytes({ Payload.sequence(in: UnsafeRawBufferPointer(rebasing: $0[..<message.count]), textual: textual) }) != expected {
+                        errors += 1
+                    }
+                    expected += 1
+                }
+            }
+            print("t1=\(now()) errors=\(errors)")
+        case .pong:
+            for _ in 0..<(count + warmup) {
+                _ = try inbox!.receive(maximum: 1, size: size) { message in
+                    local.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count) }
+                }
+                _ = try outbox!.send(maximum: 1, size: size) { _, slot in
+                    local.withUnsafeBytes { slot.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: size) }
+                }
+            }
+        case .ping:
+            var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+            for sequence in 0..<(count + warmup) {
+                let start = now()
+                _ = try outbox!.send(maximum: 1, size: size) { index, slot in copyIn(index, slot, sequence) }
+                _ = try inbox!.receive(maximum: 1, size: size) { message in
+                    local.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count) }
+                    if local.withUnsafeBytes({ Payload.sequence(in: UnsafeRawBufferPointer(rebasing: $0[..<message.count]), textual: textual) }) != sequence {
+                        errors += 1
+                    }
+                }
+                let elapsed = now() - start
+                if sequence >= warmup { _ = histogram.record(elapsed) }
+            }
+            print("p50=\(histogram.valueAtPercentile(50)) p99=\(histogram.valueAtPercentile(99)) p999=\(histogram.valueAtPercentile(99.9)) errors=\(errors)")
+        }
+        withExtendedLifetime((outbox, inbox)) {}
+    }
+
+    private func endpoints(_ transport: Transport) throws -> (Outbox?, Inbox?) {
+        switch (transport.usesShmd, side) {
+        case (true, .writer):
+            return (ChannelOutbox(writer: try ChannelWriter(channel: channel, prefix: prefix)), nil)
+        case (true, .reader):
+            return (nil, ChannelInbox(reader: try ChannelReader(channel: channel, prefix: prefix)))
+        case (true, .ping):
+            return (ChannelOutbox(writer: try ChannelWriter(channel: channel, prefix: prefix)),
+                    ChannelInbox(reader: try ChannelReader(channel: replyChannel, prefix: prefix)))
+        case (true, .pong):
+            return (ChannelOutbox(writer: try ChannelWriter(channel: replyChannel, prefix: prefix)),
+                    ChannelInbox(reader: try ChannelReader(channel: channel, prefix: prefix)))
+        case (false, .writer):
+            return (StreamOutbox(fd: RoleDescriptor.output, size: size), nil)
+        case (false, .reader):
+            return (nil, StreamInbox(fd: RoleDescriptor.input, size: size))
+        case (false, .ping), (false, .pong):
+            return (StreamOutbox(fd: RoleDescriptor.output, size: size), StreamInbox(fd: RoleDescriptor.input, size: size))
+        }
+    }
+
+    private func pin(to cpu: Int) {
+        var set = cpu_set_t()
+        withUnsafeMutableBytes(of: &set) { bytes in
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)
+            bytes[cpu / 8] |= UInt8(1 << (cpu % 8))
+        }
+        _ = sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &set)
+    }
+}
+
+@inline(__always)
+func now() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import ShmKit
+
+@main
+struct ShmBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shm-bench",
+        abstract: "Measure shmd channels against pipes and Unix sockets, in the same run.",
+        subcommands: [RunCommand.self, RoleCommand.self],
+        defaultSubcommand: RunCommand.self)
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the benchmark matrix (the default).",
+        discussion: """
+            Starts shmd with channels of its own, then for each round and, interleaved, each size \
+            and transport, starts a writer and a reader process (pinned to CPUs 0 and 1, or both \
+            to 0 with --same-core) and measures one-way throughput and ping-pong round trips. \
+            Prints medians with min–max and ratios to the pipe.
+            """)
+
+    @Option(help: "Message sizes in bytes, comma-separated.")
+    var sizes = "64,1024,65536"
+
+    @Option(help: "Transports, comma-separated: fast, classic, seed, pipe, socketpair.")
+    var transports = "fast,classic,seed,pipe,socketpair"
+
+    @Option(help: "Interleaved rounds; medians are taken over them.")
+    var rounds = 5
+
+    @Option(help: "Target seconds per throughput measurement (counts are calibrated to it).")
+    var seconds = 0.3
+
+    @Flag(help: "Pin writer and reader to the same core.")
+    var sameCore = false
+
+    @Flag(help: "Skip the round-trip measurements.")
+    var noRoundTrip = false
+
+    @Option(help: "Spin budget of the fast protocol in microseconds (default: shmd's default).")
+    var spinUs: Double?
+
+    @Option(help: "The reference C ring (spsc.c built with gcc), run alongside as a baseline.")
+    var spsc: String?
+
+    @Option(help: "Seconds an idle fast reader is watched for CPU use (0 to skip).")
+    var idleSeconds = 10.0
+
+    @Option(help: "Write every sample as JSON here.")
+    var json: String?
+
+    @Option(help: "Write every sample as CSV here.")
+    var csv: String?
+
+    @Option(help: "Write median throughputs as a gnuplot data file here.")
+    var plotData: String?
+
+    func run() throws {
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let directory = (executable as NSString).deletingLastPathComponent
+        let sizeList = sizes.split(separator: ",").compactMap { Int($0) }
+        var transportList = try transports.split(separator: ",").map { name -> Transport in
+            guard let transport = Transport(rawValue: String(name)), transport != .cRing else {
+                throw ValidationError("unknown transport '\(name)'")
+            }
+            return transport
+        }
+        if spsc != nil { transportList.append(.cRing) }
+        guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 >= 16 }) else { throw ValidationError("sizes must be 16 bytes or more") }
+
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let pinning: (Int32, Int32) = sameCore || cpus < 2 ? (0, 0) : (0, 1)
+        let daemon = try BenchDaemon(directory: directory, sizes: sizeList, transports: transportList,
+                                     spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
+        defer { daemon.stop() }
+        let runner = MeasurementRunner(executable: executable, prefix: daemon.prefix, cpus: pinning, spsc: spsc, sameCore: sameCore)
+
+        var order: [BenchCase] = []
+        for size in sizeList {
+            for transport in transportList where transport.supports(size: size) {
+                order.append(BenchCase(transport: transport, size: size, mode: .throughput))
+            }
+            if !noRoundTrip {
+                for transport in transportList where transport.supports(size: size) {
+                    order.append(BenchCase(transport: transport, size: size, mode: .roundTrip))
+                }
+            }
+        }
+
+        progress("calibrating \(order.count) cases")
+        var counts: [BenchCase: UInt64] = [:]
+        for benchCase in order {
+            counts[benchCase] = try calibrate(benchCase, runner: runner)
+        }
+
+        var results: [BenchCase: [Sample]] = [:]
+        var streamed: UInt64 = 0
+        var daemonCPU: UInt64 = 0
+        var daemonSwitches: UInt64 = 0
+        for round in 1...rounds {
+            for benchCase in order {
+                let before = daemon.usage
+                let sample = try runner.run(benchCase, count: counts[benchCase]!)
+                if benchCase.transport == .fast && benchCase.mode == .throughput {
+                    let after = daemon.usage
+                    streamed += sample.count
+                    daemonCPU += after.cpuNanoseconds - before.cpuNanoseconds
+                    daemonSwitches += after.contextSwitches - before.contextSwitches
+                }
+                results[benchCase, default: []].append(sample)
+                progress("[round \(round)/\(rounds)] \(benchCase.transport.label) \(Report.size(benchCase.size)) \(benchCase.mode.rawValue): "
+                         + (sample.messagesPerSecond.map { "\(Report.count($0)) msgs/s" } ?? sample.p50.map { "p50 \(Report.time($0))" } ?? ""))
+            }
+        }
+
+        var report = Report(
+            environment: .init(machine: Self.machine(), cpus: cpus, command: CommandLine.arguments.joined(separator: " "),
+                               date: ISO8601DateFormatter().string(from: Date()), sameCore: sameCore),
+            rounds: rounds, results: results, order: order)
+        if streamed > 0 {
+            report.daemon = .init(messages: streamed, cpuMilliseconds: Double(daemonCPU) / 1e6, contextSwitches: daemonSwitches)
+        }
+        if idleSeconds > 0, transportList.contains(.fast), let size = sizeList.first {
+            progress("watching an idle fast reader for \(idleSeconds) s")
+            report.idleReader = try idleReader(executable: executable, prefix: daemon.prefix, size: size)
+        }
+        print(report.table)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if let json { try encoder.encode(report).write(to: URL(fileURLWithPath: json)) }
+        if let csv { try report.csv.write(toFile: csv, atomically: true, encoding: .utf8) }
+        if let plotData { try report.plotData.write(toFile: plotData, atomically: true, encoding: .utf8) }
+    }
+
+    /// A count that makes one measurement last about `seconds`, from a short trial run.
+    private func calibrate(_ benchCase: BenchCase, runner: MeasurementRunner) throws -> UInt64 {
+        let trial: UInt64 = benchCase.mode == .throughput ? 20_000 : 2_000
+        let sample = try runner.run(benchCase, count: trial)
+        if let rate = sample.messagesPerSecond {
+            return UInt64(min(max(rate * seconds, 2_000), 200_000_000))
+        }
+        let perTrip = max(sample.p50 ?? 1_000, 50)
+        return UInt64(min(max(seconds / 2 * 1e9 / perTrip, 2_000), 1_000_000))
+    }
+
+    /// Starts a fast reader on an empty channel, lets it sit, and reads its CPU time from /proc.
+    private func idleReader(executable: String, prefix: String, size: Int) throws -> Report.IdleReader {
+        let channel = BenchDaemon.channel(.fast, size)
+        let ready = try Pipe2(), go = try Pipe2()
+        let role = try SpawnedRole(executable, ["role", "fast", "reader", "\(size)", "1", "--prefix", prefix, "--channel", channel],
+                                   descriptors: [RoleDescriptor.ready: ready.write, RoleDescriptor.go: go.read])
+        var byte: UInt8 = 1
+        _ = read(ready.read, &byte, 1)
+        _ = write(go.write, &byte, 1)
+        // Past the spin, it sleeps on its semaphore; measure from there.
+        usleep(200_000)
+        let start = Self.cpuTicks(role.pid)
+        usleep(UInt32(idleSeconds * 1e6))
+        let used = Self.cpuTicks(role.pid) - start
+        let writer = try ChannelWriter(channel: channel, prefix: prefix)
+        var message = Payload.template(size: size)
+        message.withUnsafeMutableBytes { Payload.stamp(0, into: $0, size: size, textual: false) }
+        try writer.send(message)
+        _ = try role.finish()
+        let seconds = Double(used) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        return .init(seconds: idleSeconds, cpuPercent: seconds / idleSeconds * 100)
+    }
+
+    private static func cpuTicks(_ pid: pid_t) -> UInt64 {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return (UInt64(fields[11]) ?? 0) + (UInt64(fields[12]) ?? 0)
+    }
+
+    private static func machine() -> String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?
+            .trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return "\(model), Linux \(release)"
+    }
+
+    private func progress(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with `posix_spawn`, with chosen descriptors mapped to fixed numbers
+/// (the pipe or socket a role talks through, the start barrier), and its stdout captured.
+final class SpawnedRole {
+    let pid: pid_t
+    private let output: Int32
+
+    /// - Parameter descriptors: child descriptor number → parent descriptor to put there.
+    init(_ executable: String, _ arguments: [String], descriptors: [Int32: Int32]) throws {
+        var outputPipe: [Int32] = [0, 0]
+        guard pipe(&outputPipe) == 0 else { throw BenchError("pipe: \(String(cString: strerror(errno)))") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], STDOUT_FILENO)
+        for (child, parent) in descriptors.sorted(by: { $0.key < $1.key }) {
+            posix_spawn_file_actions_adddup2(&actions, parent, child)
+        }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let result = posix_spawn(&child, executable, &actions, nil, argv, environ)
+        close(outputPipe[1])
+        guard result == 0 else {
+            close(outputPipe[0])
+            throw BenchError("posix_spawn \(executable): \(String(cString: strerror(result)))")
+        }
+        pid = child
+        output = outputPipe[0]
+    }
+
+    /// Waits for the child and returns what it printed; throws if it failed.
+    func finish() throws -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(output, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes += chunk[..<count]
+        }
+        close(output)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard status == 0 else { throw BenchError("role \(pid) failed (status \(status)): \(text)") }
+        return text
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A pipe whose ends are closed when the value goes away.
+final class Pipe2 {
+    let read: Int32
+    let write: Int32
+    init() throws {
+        var ends: [Int32] = [0, 0]
+        guard pipe2(&ends, O_CLOEXEC) == 0 else { throw BenchError("pipe2: \(String(cString: strerror(errno)))") }
+        (read, write) = (ends[0], ends[1])
+    }
+    deinit {
+        close(read)
+        close(write)
+    }
+}
+
+/// A connected pair of Unix stream sockets.
+final class SocketPair {
+    let first: Int32
+    let second: Int32
+    init() throws {
+        var ends: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw BenchError("socketpair: \(String(cString: strerror(errno)))")
+        }
+        (first, second) = (ends[0], ends[1])
+    }
+    deinit {
+        close(first)
+        close(second)
+    }
+}
