@@ -67,6 +67,7 @@ let package = Package(
             name: "shm-bench",
             dependencies: [
                 "ShmKit",
+                "CShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -4,13 +4,11 @@
 /// goes to exactly one of them.
 public final class ChannelReader: @unchecked Sendable {
     private let attached: AttachedChannel
-    private let discipline: Discipline
-
-    private enum Discipline {
-        case classic(ClassicRing)
-        case fast(FastRing)
-        case seed(SharedMemorySegment)
-    }
+    // One of the three, chosen at attach time from the header. Stored apart rather than as an
+    // enum so that the hot path borrows them instead of copying (and retaining) a payload.
+    private let fast: FastRing?
+    private let classic: ClassicRing?
+    private let seed: SharedMemorySegment?
 
     /// Attaches to channel `channel` under `prefix`.
     ///
@@ -26,11 +24,12 @@ public final class ChannelReader: @unchecked Sendable {
     init(channel: String, prefix: String, wait: Double?, waitSlice: UInt64) throws {
         attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .reader, wait: wait, waitSlice: waitSlice)
         switch attached.body {
+        case let .ring(ring) where ring.header.protocolRaw == ChannelProtocol.fast.rawValue:
+            (fast, classic, seed) = (FastRing(ring: ring, attached: attached), nil, nil)
         case let .ring(ring):
-            discipline = ring.header.protocolRaw == ChannelProtocol.fast.rawValue
-                ? .fast(FastRing(ring: ring, attached: attached)) : .classic(ClassicRing(ring: ring, attached: attached))
+            (fast, classic, seed) = (nil, ClassicRing(ring: ring, attached: attached), nil)
         case let .seed(buffer):
-            discipline = .seed(buffer)
+            (fast, classic, seed) = (nil, nil, buffer)
         }
     }
 
@@ -72,17 +71,16 @@ public final class ChannelReader: @unchecked Sendable {
         do {
             while true {
                 let delivered: Int?
-                switch discipline {
-                case let .fast(fast):
+                if let fast {
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
                     delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
                     try fast.freed()
-                case let .classic(classic):
+                } else if let classic {
                     let outcome = try classic.claimRead(until: deadline)
                     delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
                     if case .tickets = outcome { try classic.freed(1) }
-                case let .seed(buffer):
-                    return try receiveSeed(buffer, deadline: deadline, timeout: timeout, body)
+                } else {
+                    return try receiveSeed(seed!, deadline: deadline, timeout: timeout, body)
                 }
                 // A batch of abandoned slots only: look again.
                 if delivered != 0 { return delivered }

@@ -5,13 +5,11 @@
 /// messages of one writer are read in the order it wrote them.
 public final class ChannelWriter: @unchecked Sendable {
     private let attached: AttachedChannel
-    private let discipline: Discipline
-
-    private enum Discipline {
-        case classic(ClassicRing)
-        case fast(FastRing)
-        case seed(SharedMemorySegment)
-    }
+    // One of the three, chosen at attach time from the header. Stored apart rather than as an
+    // enum so that the hot path borrows them instead of copying (and retaining) a payload.
+    private let fast: FastRing?
+    private let classic: ClassicRing?
+    private let seed: SharedMemorySegment?
 
     /// Attaches to channel `channel` under `prefix`.
     ///
@@ -27,11 +25,12 @@ public final class ChannelWriter: @unchecked Sendable {
     init(channel: String, prefix: String, wait: Double?, waitSlice: UInt64) throws {
         attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .writer, wait: wait, waitSlice: waitSlice)
         switch attached.body {
+        case let .ring(ring) where ring.header.protocolRaw == ChannelProtocol.fast.rawValue:
+            (fast, classic, seed) = (FastRing(ring: ring, attached: attached), nil, nil)
         case let .ring(ring):
-            discipline = ring.header.protocolRaw == ChannelProtocol.fast.rawValue
-                ? .fast(FastRing(ring: ring, attached: attached)) : .classic(ClassicRing(ring: ring, attached: attached))
+            (fast, classic, seed) = (nil, ClassicRing(ring: ring, attached: attached), nil)
         case let .seed(buffer):
-            discipline = .seed(buffer)
+            (fast, classic, seed) = (nil, nil, buffer)
         }
     }
 
@@ -68,21 +67,20 @@ public final class ChannelWriter: @unchecked Sendable {
                            _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
         let deadline = Deadline.after(seconds: timeout)
         do {
-            switch discipline {
-            case let .fast(fast):
+            if let fast {
                 let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
                 let count = try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
                 try fast.published()
                 return count
-            case let .classic(classic):
+            }
+            if let classic {
                 let outcome = try classic.claimWrite(until: deadline)
                 let count = try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
                 try classic.published(count)
                 return count
-            case let .seed(buffer):
-                try writeSeed(buffer, deadline: deadline, timeout: timeout) { try fill(0, $0) }
-                return 1
             }
+            try writeSeed(seed!, deadline: deadline, timeout: timeout) { try fill(0, $0) }
+            return 1
         } catch let error as SystemCallError {
             throw attached.failure(error)
         }
@@ -98,7 +96,7 @@ public final class ChannelWriter: @unchecked Sendable {
         guard message.count <= attached.slotSize else {
             throw ChannelError.messageTooLarge(channel: channel, size: message.count, limit: attached.slotSize)
         }
-        if case .seed = discipline, message.contains(0) {
+        if seed != nil, message.contains(0) {
             throw ChannelError.unrepresentable(channel: channel, reason: "the seed layout holds a C string, and the message contains a NUL byte")
         }
         try write(timeout: timeout) { slot in

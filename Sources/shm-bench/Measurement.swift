@@ -90,7 +90,7 @@ struct MeasurementRunner {
             return Sample(messagesPerSecond: Double(count) / (Double(t1 - t0) / 1e9), count: count, errors: UInt64(values["errors"] ?? 0))
         }
         guard let p50 = values["p50"] else { throw BenchError("no latency from ping: \(outputA)") }
-        return Sample(p50: Double(p50), p99: values["p99"].map(Double.init), p999: values["p999"].map(Double.init),
+        return Sample(p50: Double(p50), p99: values["p99"].map { Double($0) }, p999: values["p999"].map { Double($0) },
                       count: count, errors: UInt64(values["errors"] ?? 0))
     }
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CShim
+import Foundation
 import Histogram
 #if canImport(Glibc)
 import Glibc
@@ -32,10 +34,38 @@ struct RoleCommand: ParsableCommand {
 
     func run() throws {
         guard let transport = Transport(rawValue: transport) else { throw ValidationError("unknown transport") }
+        // Plain values from here on: a property wrapper's getter costs a metadata lookup, far
+        // more than a message.
+        try RoleJob(transport: transport, side: side, size: size, count: count, prefix: prefix, channel: channel,
+                    replyChannel: replyChannel, cpu: cpu, warmup: warmup, batch: batch).run()
+    }
+}
+
+/// The work of one role, with its parameters as plain stored values.
+struct RoleJob {
+    let transport: Transport
+    let side: RoleCommand.Side
+    let size: Int
+    let count: UInt64
+    let prefix: String
+    let channel: String
+    let replyChannel: String
+    let cpu: Int
+    let warmup: UInt64
+    let batch: Int
+
+    func run() throws {
         if cpu >= 0 { pin(to: cpu) }
+        let size = self.size, count = self.count, batch = self.batch, warmup = self.warmup
         let textual = transport.textual
-        let template = Payload.template(size: size)
-        var local = [UInt8](repeating: 0, count: max(size, 16))
+        // Plain buffers, allocated once: the loops below run millions of times.
+        let template = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 16), alignment: 64)
+        template.initializeMemory(as: UInt8.self, repeating: Payload.filler)
+        let local = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 16), alignment: 64)
+        defer {
+            template.deallocate()
+            local.deallocate()
+        }
 
         let (outbox, inbox) = try endpoints(transport)
         // Start barrier: say we are attached, then wait for the parent's go.
@@ -45,8 +75,12 @@ struct RoleCommand: ParsableCommand {
         close(RoleDescriptor.ready)
 
         let copyIn: (Int, UnsafeMutableRawBufferPointer, UInt64) -> Void = { _, slot, sequence in
-            template.withUnsafeBytes { slot.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: size) }
+            slot.baseAddress!.copyMemory(from: template.baseAddress!, byteCount: size)
             Payload.stamp(sequence, into: slot, size: size, textual: textual)
+        }
+        let copyOut: (UnsafeRawBufferPointer) -> UInt64 = { message in
+            local.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count)
+            return Payload.sequence(in: UnsafeRawBufferPointer(rebasing: local[..<message.count]), textual: textual)
         }
         var errors: UInt64 = 0
 
@@ -65,21 +99,16 @@ struct RoleCommand: ParsableCommand {
             var expected: UInt64 = 0
             while expected < count {
                 _ = try inbox!.receive(maximum: min(batch, Int(count - expected)), size: size) { message in
-                    local.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count) }
-                    if local.withUnsafeBytes({ Payload.sequence(in: UnsafeRawBufferPointer(rebasing: $0[..<message.count]), textual: textual) }) != expected {
-                        errors += 1
-                    }
+                    if copyOut(message) != expected { errors += 1 }
                     expected += 1
                 }
             }
             print("t1=\(now()) errors=\(errors)")
         case .pong:
             for _ in 0..<(count + warmup) {
-                _ = try inbox!.receive(maximum: 1, size: size) { message in
-                    local.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count) }
-                }
+                _ = try inbox!.receive(maximum: 1, size: size) { message in _ = copyOut(message) }
                 _ = try outbox!.send(maximum: 1, size: size) { _, slot in
-                    local.withUnsafeBytes { slot.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: size) }
+                    slot.baseAddress!.copyMemory(from: local.baseAddress!, byteCount: size)
                 }
             }
         case .ping:
@@ -88,10 +117,7 @@ struct RoleCommand: ParsableCommand {
                 let start = now()
                 _ = try outbox!.send(maximum: 1, size: size) { index, slot in copyIn(index, slot, sequence) }
                 _ = try inbox!.receive(maximum: 1, size: size) { message in
-                    local.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count) }
-                    if local.withUnsafeBytes({ Payload.sequence(in: UnsafeRawBufferPointer(rebasing: $0[..<message.count]), textual: textual) }) != sequence {
-                        errors += 1
-                    }
+                    if copyOut(message) != sequence { errors += 1 }
                 }
                 let elapsed = now() - start
                 if sequence >= warmup { _ = histogram.record(elapsed) }
@@ -123,12 +149,9 @@ struct RoleCommand: ParsableCommand {
     }
 
     private func pin(to cpu: Int) {
-        var set = cpu_set_t()
-        withUnsafeMutableBytes(of: &set) { bytes in
-            bytes.initializeMemory(as: UInt8.self, repeating: 0)
-            bytes[cpu / 8] |= UInt8(1 << (cpu % 8))
+        if cshim_pin_to_cpu(Int32(cpu)) != 0 {
+            FileHandle.standardError.write(Data("shm-bench: cannot pin to CPU \(cpu): \(String(cString: strerror(errno)))\n".utf8))
         }
-        _ = sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &set)
     }
 }
 

@@ -140,7 +140,7 @@ struct RunCommand: ParsableCommand {
 
     /// A count that makes one measurement last about `seconds`, from a short trial run.
     private func calibrate(_ benchCase: BenchCase, runner: MeasurementRunner) throws -> UInt64 {
-        let trial: UInt64 = benchCase.mode == .throughput ? 20_000 : 2_000
+        let trial: UInt64 = benchCase.mode == .throughput ? 200_000 : 2_000
         let sample = try runner.run(benchCase, count: trial)
         if let rate = sample.messagesPerSecond {
             return UInt64(min(max(rate * seconds, 2_000), 200_000_000))

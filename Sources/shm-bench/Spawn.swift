@@ -1,3 +1,4 @@
+import CShim
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -63,7 +64,7 @@ final class Pipe2 {
     let write: Int32
     init() throws {
         var ends: [Int32] = [0, 0]
-        guard pipe2(&ends, O_CLOEXEC) == 0 else { throw BenchError("pipe2: \(String(cString: strerror(errno)))") }
+        guard cshim_pipe_cloexec(&ends) == 0 else { throw BenchError("pipe2: \(String(cString: strerror(errno)))") }
         (read, write) = (ends[0], ends[1])
     }
     deinit {

@@ -17,3 +17,10 @@ static inline void cshim_cpu_relax(void) {
     __asm__ __volatile__("" ::: "memory");
 #endif
 }
+
+/// Pins the calling process to one CPU (sched_setaffinity(2), a GNU interface). Returns 0 or -1
+/// with errno set.
+int cshim_pin_to_cpu(int cpu);
+
+/// pipe2(2) with O_CLOEXEC, a GNU interface. Returns 0 or -1 with errno set.
+int cshim_pipe_cloexec(int fds[2]);
