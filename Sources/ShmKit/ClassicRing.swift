@@ -10,7 +10,7 @@ struct ClassicRing {
     /// Waits for a free slot and takes its ticket.
     func claimWrite(until deadline: Deadline?) throws -> TicketOutcome {
         if attached.header.isClosing { return .closed }
-        switch try SlicedWait.acquire(attached.empty, until: deadline, isClosed: { attached.isClosed }) {
+        switch try SlicedWait.acquire(attached.empty, until: deadline, isClosing: { attached.header.isClosing }, isClosed: { attached.isClosed }) {
         case .timedOut: return .timedOut
         case .closed:
             attached.relayClose(on: attached.empty)
@@ -36,7 +36,7 @@ struct ClassicRing {
     /// is left without the semaphores, whose counts no longer mean anything once the daemon
     /// posted to wake everyone.
     func claimRead(until deadline: Deadline?) throws -> TicketOutcome {
-        switch try SlicedWait.acquire(attached.full, until: deadline, isClosed: { attached.isClosed }) {
+        switch try SlicedWait.acquire(attached.full, until: deadline, isClosing: { attached.header.isClosing }, isClosed: { attached.isClosed }) {
         case .timedOut: return .timedOut
         case .acquired where !attached.header.isClosing:
             let ticket = attached.header.readCursor.loadThenWrappingIncrement(ordering: .relaxed)

@@ -139,12 +139,15 @@ struct FastRing {
         if let got = attempt() { return got }
         if let got = spin(attempt) { return got }
         var closedSince: Deadline?
+        var slept = false
         while true {
             waiting.wrappingIncrement(ordering: .sequentiallyConsistent)
             defer { waiting.wrappingDecrement(ordering: .relaxed) }
             atomicMemoryFence(ordering: .sequentiallyConsistent)
             if let got = attempt() { return got }
-            if attached.isClosed {
+            // The header's state is one load; whether the objects are gone costs an fstat, so
+            // that is looked at only after a slice passed without a post.
+            if attached.header.isClosing || (slept && attached.isClosed) {
                 attached.relayClose(on: semaphore)
                 if closedWhenEmpty || !writerStillCopying() { return .closed }
                 // A writer took a ticket before the close: give it a moment to publish.
@@ -156,7 +159,7 @@ struct FastRing {
             }
             let now = Deadline.now
             if let deadline, now >= deadline { return .timedOut }
-            _ = try semaphore.wait(until: now.adding(nanoseconds: attached.waitSlice).earlier(than: deadline))
+            slept = !(try semaphore.wait(until: now.adding(nanoseconds: attached.waitSlice).earlier(than: deadline)))
         }
     }
 

@@ -12,16 +12,20 @@ enum SlicedWait {
 
     /// Takes one unit of `semaphore`, waiting until `deadline` at most.
     ///
-    /// - Parameter isClosed: checked between slices; `true` ends the wait with `.closed`.
-    static func acquire(_ semaphore: NamedSemaphore, until deadline: Deadline?, isClosed: () -> Bool) throws -> Outcome {
+    /// - Parameters:
+    ///   - isClosing: a cheap check (a load from the header), made before the first sleep.
+    ///   - isClosed: the full check, which may cost a system call, made after each slice.
+    static func acquire(_ semaphore: NamedSemaphore, until deadline: Deadline?,
+                        isClosing: () -> Bool = { false }, isClosed: () -> Bool) throws -> Outcome {
         if semaphore.tryWait() { return .acquired }
+        if isClosing() { return .closed }
         while true {
-            if isClosed() { return .closed }
             let now = Deadline.now
             if let deadline, now >= deadline { return .timedOut }
             if try semaphore.wait(until: now.adding(nanoseconds: slice).earlier(than: deadline)) {
                 return .acquired
             }
+            if isClosed() { return .closed }
         }
     }
 

@@ -140,11 +140,18 @@ struct RunCommand: ParsableCommand {
 
     /// A count that makes one measurement last about `seconds`, from a short trial run.
     private func calibrate(_ benchCase: BenchCase, runner: MeasurementRunner) throws -> UInt64 {
-        let trial: UInt64 = benchCase.mode == .throughput ? 200_000 : 2_000
-        let sample = try runner.run(benchCase, count: trial)
-        if let rate = sample.messagesPerSecond {
-            return UInt64(min(max(rate * seconds, 2_000), 200_000_000))
+        if benchCase.mode == .throughput {
+            // Grow the trial until it lasts long enough to mean something.
+            var trial: UInt64 = 5_000
+            while true {
+                let rate = try runner.run(benchCase, count: trial).messagesPerSecond ?? 1
+                if Double(trial) / rate >= 0.05 || trial >= 5_000_000 {
+                    return UInt64(min(max(rate * seconds, 2_000), 200_000_000))
+                }
+                trial *= 10
+            }
         }
+        let sample = try runner.run(benchCase, count: 2_000)
         let perTrip = max(sample.p50 ?? 1_000, 50)
         return UInt64(min(max(seconds / 2 * 1e9 / perTrip, 2_000), 1_000_000))
     }
