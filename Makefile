@@ -16,7 +16,7 @@ BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader
 APT_NEEDS  := libsystemd-dev pkg-config gcc util-linux
 
-.PHONY: all deps build release test demo clean install install-files uninstall
+.PHONY: all deps build release test demo bench clean install install-files uninstall
 
 all: build
 
@@ -101,6 +101,25 @@ uninstall:
 	rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 	echo "uninstalled shmd"
+
+# The benchmark of the README: shmd fast/classic/seed layout, a pipe and a Unix socketpair, and
+# the C lock-free ring of the reference baselines when they are beside the project (not needed
+# otherwise), 5 interleaved rounds, then the same-core check. Writes bench/ results and a chart.
+BASELINES ?= ../shared/reference/ipc-baselines
+BENCH_OUT ?= bench
+bench: release
+	@command -v gnuplot >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gnuplot-nox; } || true
+	@mkdir -p $(BENCH_OUT) .build/baselines
+	@spsc=""; if [ -f $(BASELINES)/spsc.c ]; then \
+	  gcc -O2 -o .build/baselines/spsc $(BASELINES)/spsc.c -lpthread && spsc="--spsc .build/baselines/spsc"; fi; \
+	$(RELEASE)/shm-bench --rounds 5 $$spsc --json $(BENCH_OUT)/results.json --csv $(BENCH_OUT)/results.csv \
+	  --plot-data $(BENCH_OUT)/throughput.dat | tee $(BENCH_OUT)/table.txt; \
+	echo; echo "== same core"; \
+	$(RELEASE)/shm-bench --rounds 5 --same-core --sizes 64 --transports fast,classic,pipe --no-round-trip --idle-seconds 0 \
+	  --json $(BENCH_OUT)/same-core.json | tee $(BENCH_OUT)/same-core.txt
+	@if command -v gnuplot >/dev/null; then \
+	  gnuplot -e "datafile='$(BENCH_OUT)/throughput.dat'; output='$(BENCH_OUT)/throughput.png'" bench/throughput.gp \
+	  && echo "chart: $(BENCH_OUT)/throughput.png"; fi
 
 clean:
 	rm -rf .build

@@ -51,14 +51,17 @@ struct Report: Codable {
             let values = samples.compactMap { benchCase.mode == .throughput ? $0.messagesPerSecond : $0.p50 }.sorted()
             return Row(transport: benchCase.transport, label: benchCase.transport.label, size: benchCase.size, mode: benchCase.mode,
                        samples: samples, median: Self.median(values), minimum: values.first ?? 0, maximum: values.last ?? 0,
-                       p99: benchCase.mode == .roundTrip ? Self.median(samples.compactMap(\.p99).sorted()) : nil,
-                       p999: benchCase.mode == .roundTrip ? Self.median(samples.compactMap(\.p999).sorted()) : nil)
+                       p99: Self.medianIfAny(samples.compactMap(\.p99)), p999: Self.medianIfAny(samples.compactMap(\.p999)))
         }
         for index in rows.indices {
             guard let pipe = rows.first(where: { $0.transport == .pipe && $0.size == rows[index].size && $0.mode == rows[index].mode }),
                   pipe.median > 0, rows[index].median > 0 else { continue }
             rows[index].ratioToPipe = rows[index].mode == .throughput ? rows[index].median / pipe.median : pipe.median / rows[index].median
         }
+    }
+
+    static func medianIfAny(_ values: [Double]) -> Double? {
+        values.isEmpty ? nil : median(values.sorted())
     }
 
     static func median(_ sorted: [Double]) -> Double {
