@@ -18,8 +18,12 @@ public final class ChannelRegistry: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Creates every channel of `specs`, in order. On the first failure, removes the ones already
-    /// created and throws, so that a failed start leaves nothing in /dev/shm.
+    /// Channels taken over from a dead daemon rather than created by this one.
+    private var adopted: Set<String> = []
+
+    /// Creates (or adopts) every channel of `specs`, in order. On the first failure, removes the
+    /// ones it created and throws, so that a failed start leaves nothing new in /dev/shm; adopted
+    /// channels stay as they were, queued messages and all, for the next start to adopt.
     ///
     /// - Throws: `DaemonError.channelCreation` or `.invalidChannel`.
     public func createAll(_ specs: [ChannelSpec]) throws {
@@ -27,6 +31,7 @@ public final class ChannelRegistry: @unchecked Sendable {
             do {
                 try create(spec)
             } catch {
+                channels.removeAll { adopted.contains($0.spec.name) }
                 removeAll()
                 throw error
             }
@@ -67,17 +72,31 @@ public final class ChannelRegistry: @unchecked Sendable {
     }
 
     private func create(_ spec: ChannelSpec) throws {
-        let (channel, leftovers): (HostedChannel, [HostedChannel.Leftover])
+        let (channel, origin): (HostedChannel, HostedChannel.Origin)
         do {
-            (channel, leftovers) = try HostedChannel.create(spec: spec, prefix: prefix, daemon: identity, generation: 1)
+            (channel, origin) = try HostedChannel.open(spec: spec, prefix: prefix, daemon: identity)
         } catch let error as SystemCallError {
             throw DaemonError.channelCreation(channel: spec.name, error)
         } catch let error as ChannelError {
             throw DaemonError.invalidChannel(error)
         }
-        for leftover in leftovers {
-            logger.warning("removed leftover object \(leftover.object.path) of an earlier run",
-                           metadata: ["channel": "\(spec.name)", "object": "\(leftover.object.name)"])
+        switch origin {
+        case let .adopted(previous, generation, queued):
+            adopted.insert(spec.name)
+            channels.append(channel)
+            logger.notice("channel \(spec.name) adopted from shmd pid \(previous), which is gone: generation \(generation), \(queued) messages queued, \(channel.clients.count) clients attached",
+                          metadata: ["channel": "\(spec.name)", "event": "adopted", "generation": "\(generation)",
+                                     "queued": "\(queued)", "previous-pid": "\(previous)"])
+            return
+        case let .replaced(reason, leftovers):
+            logger.warning("channel \(spec.name) left by an earlier shmd could not be adopted: \(reason); replaced by a new one",
+                           metadata: ["channel": "\(spec.name)", "event": "replaced", "reason": "\(reason)",
+                                      "objects": "\(leftovers.map(\.object.name).joined(separator: ","))"])
+        case let .created(leftovers):
+            for leftover in leftovers {
+                logger.warning("removed leftover object \(leftover.object.path) of an earlier run",
+                               metadata: ["channel": "\(spec.name)", "object": "\(leftover.object.name)"])
+            }
         }
         channels.append(channel)
         logger.info("channel \(spec.name) created: \(describe(spec))", metadata: [

@@ -42,7 +42,7 @@ public enum DaemonError: Error, CustomStringConvertible {
         case .insufficientSharedMemory: return .cannotCreate
         case let .channelCreation(_, error):
             return error.errno == .permissionDenied || error.errno == .notPermitted ? .permissionDenied : .cannotCreate
-        case .invalidChannel: return .config
+        case let .invalidChannel(error): return error.exitCode == .usage ? .config : error.exitCode
         }
     }
 }

@@ -21,6 +21,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidName(name: String, reason: String)
     /// The client table in the header has no free entry.
     case tooManyClients(channel: String, limit: Int)
+    /// The channel's objects belong to a daemon that is still running (a second shmd with the
+    /// same prefix).
+    case ownedByRunningDaemon(channel: String, pid: Int32)
     /// Any other failed system call.
     case system(channel: String, SystemCallError)
 
@@ -50,6 +53,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "invalid channel name '\(name)': \(reason)"
         case let .tooManyClients(channel, limit):
             return "channel '\(channel)' already has \(limit) attached clients, the most its header can record"
+        case let .ownedByRunningDaemon(channel, pid):
+            return "channel '\(channel)' belongs to a shmd that is still running (pid \(pid)): stop it first, "
+                + "or give this daemon another prefix"
         case let .system(channel, error):
             return "channel '\(channel)': \(error)"
         }
@@ -61,7 +67,7 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
         case .notFound, .closed: return .unavailable
         case .messageTooLarge, .unrepresentable, .headerMismatch: return .dataError
         case .permissionDenied: return .permissionDenied
-        case .timedOut, .tooManyClients: return .temporaryFailure
+        case .timedOut, .tooManyClients, .ownedByRunningDaemon: return .temporaryFailure
         case .invalidName: return .usage
         case .system: return .osError
         }

@@ -27,6 +27,8 @@ public struct ChannelHeader: @unchecked Sendable {
     public var generation: UInt64 { load(Layout.Offset.generation) }
     public var createdAt: UInt64 { load(Layout.Offset.createdAt) }
     public var spinNanoseconds: UInt64 { load(Layout.Offset.spinNanoseconds) }
+    /// The boot the owning daemon ran in: a pid means nothing across boots.
+    public var bootID: BootID { BootID(high: load(Layout.Offset.bootID), low: load(Layout.Offset.bootID + 8)) }
 
     /// Writes identification and geometry. Only the daemon calls this, on a fresh segment,
     /// before `state` becomes `open`.
@@ -45,11 +47,20 @@ public struct ChannelHeader: @unchecked Sendable {
         store(Layout.Offset.slotStride, UInt32(kind == .ring ? Layout.slotStride(slotSize: slotSize) : 0))
         store(Layout.Offset.protocol, `protocol`.rawValue)
         store(Layout.Offset.totalSize, UInt64(totalSize))
+        store(Layout.Offset.createdAt, createdAt)
+        store(Layout.Offset.spinNanoseconds, spinNanoseconds)
+        setOwner(daemon, generation: generation)
+    }
+
+    /// Records `daemon` as the owner, in this boot, with `generation`: at creation, and when a
+    /// restarted daemon adopts the channel.
+    func setOwner(_ daemon: ProcessIdentity, generation: UInt64) {
         store(Layout.Offset.daemonPid, daemon.pid)
         store(Layout.Offset.daemonStart, daemon.startTime)
         store(Layout.Offset.generation, generation)
-        store(Layout.Offset.createdAt, createdAt)
-        store(Layout.Offset.spinNanoseconds, spinNanoseconds)
+        let boot = BootID.current
+        store(Layout.Offset.bootID, boot.high)
+        store(Layout.Offset.bootID + 8, boot.low)
     }
 
     // MARK: state

@@ -32,6 +32,48 @@ public final class HostedChannel: @unchecked Sendable {
         public let object: IPCObject
     }
 
+    /// How the daemon came to hold the channel.
+    public enum Origin: Equatable, Sendable {
+        /// Made anew; `leftovers` are objects of an earlier run that were in the way.
+        case created(leftovers: [Leftover])
+        /// Taken over from a daemon that died: same objects, same messages, same clients.
+        case adopted(previousDaemon: Int32, generation: UInt64, queued: UInt64)
+        /// An earlier run's channel could not be adopted for `reason`; removed and made anew.
+        case replaced(reason: String, leftovers: [Leftover])
+    }
+
+    /// Takes over the channel an earlier daemon left, when its header is valid, matches `spec`
+    /// and that daemon is proven dead (same boot, its pid and start time gone): the objects,
+    /// the queued messages and the attached clients carry on, and the generation goes up by one.
+    /// Otherwise removes what is in the way and creates the channel anew (`create`).
+    ///
+    /// - Throws: `ChannelError.ownedByRunningDaemon` when the daemon that made the objects still
+    ///   runs; `SystemCallError` when creating fails.
+    public static func open(spec: ChannelSpec, prefix: String, daemon: ProcessIdentity) throws -> (HostedChannel, Origin) {
+        let names = try ChannelNames(prefix: prefix, channel: spec.name)
+        switch try ChannelAdoption.attempt(spec: spec, names: names, daemon: daemon) {
+        case let .adopted(channel, previous, queued):
+            return (channel, .adopted(previousDaemon: previous, generation: channel.header.generation, queued: queued))
+        case let .refused(reason):
+            let (channel, leftovers) = try create(spec: spec, prefix: prefix, daemon: daemon, generation: 1)
+            return (channel, .replaced(reason: reason, leftovers: leftovers))
+        case .nothing:
+            let (channel, leftovers) = try create(spec: spec, prefix: prefix, daemon: daemon, generation: 1)
+            return (channel, .created(leftovers: leftovers))
+        }
+    }
+
+    /// Wraps objects that already exist (adoption).
+    init(adopting spec: ChannelSpec, names: ChannelNames, segment: SharedMemorySegment,
+         seedBuffer: SharedMemorySegment?, empty: NamedSemaphore, full: NamedSemaphore) {
+        self.spec = spec
+        self.names = names
+        self.segment = segment
+        self.seedBuffer = seedBuffer
+        self.empty = empty
+        self.full = full
+    }
+
     /// Creates every object of `spec` under `prefix` with `O_EXCL`, after removing objects an
     /// earlier run left under the same names, and opens the channel (`state = open`) last, so a
     /// client never sees a half-made channel.

@@ -22,6 +22,7 @@
 ///     64      generation       u64   incremented each time a daemon takes the channel over
 ///     72      createdAt        u64   CLOCK_REALTIME nanoseconds
 ///     88      spinNanoseconds  u64   how long a fast-protocol client spins before it blocks
+///     96      bootID           16 bytes: /proc/sys/kernel/random/boot_id of the daemon's boot
 ///     128     counters         u64 × 5: (reserved), (reserved), dropped, abandoned, redelivered (atomic);
 ///                                    written and read are the cursors
 ///     256     writeCursor      u64   next ticket a writer takes (own cache line)
@@ -58,6 +59,7 @@ public enum Layout {
         static let generation = 64
         static let createdAt = 72
         static let spinNanoseconds = 88
+        static let bootID = 96
         static let counters = 128
         static let writeCursor = 256
         static let readCursor = 320

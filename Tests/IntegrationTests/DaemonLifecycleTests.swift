@@ -110,8 +110,10 @@ struct DaemonLifecycleTests {
             [[channel]]
             name = "demo"
             """, prefix: prefix)
-        #expect(daemon.child.stderr.contains("<4>removed leftover object \(stale) of an earlier run"))
-        #expect(daemon.child.stderr.contains("<4>removed leftover object /dev/shm/sem.\(prefix).demo.full"))
+        // Garbage where the segment should be: not adopted, replaced, and the reason logged.
+        #expect(daemon.child.stderr.contains("<4>channel demo left by an earlier shmd could not be adopted: its segment size is 100 bytes, this shmd needs at least 4096 bytes; replaced by a new one"))
+        #expect(daemon.child.stderr.contains("objects=/\(prefix).demo,/\(prefix).demo.full"))
+        _ = stale
         let snapshot = try ChannelSnapshot(channel: "demo", prefix: prefix)
         #expect(snapshot.state == .open)
         #expect(try daemon.client("shm-writer", ["demo", "--message", "fresh"]).status == 0)

@@ -260,7 +260,8 @@ struct ServiceTests {
     func unitChecks() throws {
         let sandbox = try sandbox()
         defer { sandbox.stop() }
-        let unit = Sandbox.packageRoot + "/systemd/shmd.service"
+        // The staged copy: the checkout itself may be hidden from the sandbox (see installShmd).
+        let unit = Sandbox.stage + "/systemd/shmd.service"
         for file in [unit, "/usr/local/lib/systemd/system/shmd.service"] {
             let verify = try sandbox.exec(["systemd-analyze", "verify", file])
             #expect(verify.status == 0 && verify.stdout.isEmpty && verify.stderr.isEmpty, "verify \(file): \(verify)")
@@ -278,7 +279,7 @@ struct ServiceTests {
         #expect(readme.contains("Overall exposure level for shmd.service: \(figure)"), "the README must quote: \(line)")
 
         try sandbox.write("/etc/shmd/shmd.toml", "# edited by the admin\n[[channel]]\nname = \"mine\"\n")
-        let uninstall = try sandbox.exec(["make", "-s", "-C", Sandbox.packageRoot, "uninstall"])
+        let uninstall = try sandbox.exec(["make", "-s", "-C", Sandbox.stage, "uninstall"])
         #expect(uninstall.status == 0, "\(uninstall)")
         #expect(uninstall.stdout.contains("kept /etc/shmd/shmd.toml: it was edited"))
         let left = try sandbox.exec(["sh", "-c", "ls /usr/local/bin/shmd /usr/local/lib/systemd/system/shmd.service /usr/local/lib/sysusers.d/shmd.conf /etc/shmd/shmd.toml 2>/dev/null"])

@@ -34,6 +34,11 @@ final class ChildProcess: @unchecked Sendable {
     var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
     var stdoutLines: [Substring] { stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast() }
 
+    /// Writes `data` to the child's stdin and keeps it open.
+    func write(_ data: Data) {
+        try? stdinPipe.fileHandleForWriting.write(contentsOf: data)
+    }
+
     /// Writes `data` to the child's stdin (from the calling thread) and closes it.
     func feed(_ data: Data) {
         let handle = stdinPipe.fileHandleForWriting

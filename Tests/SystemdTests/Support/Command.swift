@@ -30,6 +30,7 @@ final class Command: @unchecked Sendable {
     }
 
     var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+    var stdoutData: Data { lock.withLock { out } }
     var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
     var isRunning: Bool { process.isRunning }
 

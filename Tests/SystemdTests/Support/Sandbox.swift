@@ -11,6 +11,8 @@ final class Sandbox: @unchecked Sendable {
     static let packageRoot: String = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     static let script = packageRoot + "/Tests/SystemdTests/sandbox.sh"
+    /// Where `installShmd` copies the install files inside the sandbox.
+    static let stage = "/var/lib/shmd-test-source"
 
     /// Why no sandbox can boot on this machine (not root, no unshare, …), or `nil` when it can.
     static let unavailableReason: String? = {
@@ -116,8 +118,17 @@ final class Sandbox: @unchecked Sendable {
 
     /// Installs shmd as `make install` would (debug executables, the unit, the sysusers file, the
     /// config), creates its user, reloads systemd, and writes `config` as /etc/shmd/shmd.toml.
+    ///
+    /// The files are copied in first: the checkout may live where the sandbox cannot see it
+    /// (systemd mounts a fresh tmpfs on /tmp, and a clone in /tmp is hidden under it).
     func installShmd(config: String) throws {
-        let result = try exec(["make", "-s", "-C", Self.packageRoot, "install-files", "BUILT=\(Self.executables)"], seconds: 120)
+        let stage = Self.stage
+        let archive = try Command("/bin/tar", ["-C", Self.packageRoot, "-cf", "-", "Makefile", "systemd", "config", "README.md",
+                                               "-C", Self.executables, "shmd", "shm-writer", "shm-reader"])
+        guard archive.wait(seconds: 60) == 0 else { throw TestFailure("tar of the install files failed: \(archive.stderr)") }
+        let unpacked = try exec(["sh", "-c", "mkdir -p \"$1\" && tar -C \"$1\" -xf -", "sh", stage], input: archive.stdoutData, seconds: 120)
+        guard unpacked.status == 0 else { throw TestFailure("cannot copy the install files into the sandbox: \(unpacked)") }
+        let result = try exec(["make", "-s", "-C", stage, "install-files", "BUILT=\(stage)"], seconds: 120)
         guard result.status == 0 else { throw TestFailure("make install-files failed inside the sandbox: \(result)") }
         try write("/etc/shmd/shmd.toml", config)
     }
