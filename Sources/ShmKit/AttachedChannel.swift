@@ -40,8 +40,12 @@ final class AttachedChannel: @unchecked Sendable {
             do {
                 segment = try SharedMemorySegment.open(name: names.segment)
                 let header = ChannelHeader(base: segment.base)
-                // A segment whose header the daemon has not finished is treated as not there yet.
-                if header.magic != 0 || header.state != .initializing { break }
+                // A header the daemon has not finished (its state still `initializing`, set `open`
+                // last) is treated as not there yet; its geometry is read only after that. A
+                // header that is not ours at all is left to validation to describe.
+                let ours = header.magic == 0
+                    || ((header.magic == Layout.ringMagic || header.magic == Layout.seedMagic) && header.version == Layout.version)
+                if !ours || header.state != .initializing { break }
             } catch let error as SystemCallError where error.errno == .noSuchFileOrDirectory {
             } catch let error as SystemCallError where error.errno == .invalidArgument && error.call == "mmap" {
                 // Size 0: created, not yet sized.

@@ -71,14 +71,15 @@ public final class ChannelReader: @unchecked Sendable {
         do {
             while true {
                 let delivered: Int?
+                // Claimed slots are freed, and writers told so, even when `body` throws.
                 if let fast {
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
+                    defer { if case .tickets = outcome { try? fast.freed() } }
                     delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
-                    try fast.freed()
                 } else if let classic {
                     let outcome = try classic.claimRead(until: deadline)
+                    defer { if case .tickets = outcome { try? classic.freed(1) } }
                     delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
-                    if case .tickets = outcome { try classic.freed(1) }
                 } else {
                     return try receiveSeed(seed!, deadline: deadline, timeout: timeout, body)
                 }

@@ -67,17 +67,17 @@ public final class ChannelWriter: @unchecked Sendable {
                            _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
         let deadline = Deadline.after(seconds: timeout)
         do {
+            // Claimed slots are published (as abandoned if `fill` threw), and readers told so,
+            // whatever happens: a reader must never wait for a slot nobody will publish.
             if let fast {
                 let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
-                let count = try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
-                try fast.published()
-                return count
+                defer { if case .tickets = outcome { try? fast.published() } }
+                return try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
             }
             if let classic {
                 let outcome = try classic.claimWrite(until: deadline)
-                let count = try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
-                try classic.published(count)
-                return count
+                defer { if case let .tickets(_, count) = outcome { try? classic.published(count) } }
+                return try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
             }
             try writeSeed(seed!, deadline: deadline, timeout: timeout) { try fill(0, $0) }
             return 1

@@ -21,10 +21,20 @@ struct ClassicRing {
                 return .closed
             }
         }
-        let ticket = attached.header.writeCursor.loadThenWrappingIncrement(ordering: .relaxed)
+        let ticket = attached.header.writeCursor.loadThenWrappingIncrement(ordering: .sequentiallyConsistent)
         // The unit of `empty` says some slot is free; ours may still be in a slower reader's hands.
         let ready = SlicedWait.until({ ring.isFree(ticket) }, deadline: nil, isClosed: { attached.isClosed })
-        return ready == .acquired ? .tickets(first: ticket, count: 1) : .closed
+        guard ready == .acquired else { return .closed }
+        // A close that overtook the claim: give the slot up (published as abandoned, with its
+        // unit of `full`, so readers stay in step) rather than deliver into a closed channel.
+        if attached.header.isClosing {
+            ring.publish(ticket, length: 0, flags: SlotFlags.abandoned)
+            attached.header.increment(.abandoned)
+            try published(1)
+            attached.relayClose(on: attached.empty)
+            return .closed
+        }
+        return .tickets(first: ticket, count: 1)
     }
 
     /// Tells readers about `count` published slots.
@@ -40,8 +50,15 @@ struct ClassicRing {
         case .timedOut: return .timedOut
         case .acquired where !attached.header.isClosing:
             let ticket = attached.header.readCursor.loadThenWrappingIncrement(ordering: .relaxed)
-            let ready = SlicedWait.until({ ring.isPublished(ticket) }, deadline: nil, isClosed: { attached.isClosed })
-            return ready == .acquired ? .tickets(first: ticket, count: 1) : drainClosed()
+            if SlicedWait.until({ ring.isPublished(ticket) }, deadline: nil, isClosed: { attached.isClosed }) == .acquired {
+                return .tickets(first: ticket, count: 1)
+            }
+            // Closed while this ticket's writer was still copying: it is ours, give it the same
+            // second a draining reader gives any ticket before moving on.
+            if SlicedWait.until({ ring.isPublished(ticket) }, deadline: Deadline.after(seconds: 1), isClosed: { false }) == .acquired {
+                return .tickets(first: ticket, count: 1)
+            }
+            return drainClosed()
         case .acquired, .closed:
             attached.relayClose(on: attached.full)
             return drainClosed()
@@ -57,7 +74,7 @@ struct ClassicRing {
         let cursor = attached.header.readCursor
         while true {
             let next = cursor.load(ordering: .acquiring)
-            guard next < attached.header.writeCursor.load(ordering: .acquiring) else { return .closed }
+            guard next < attached.header.writeCursor.load(ordering: .sequentiallyConsistent) else { return .closed }
             guard cursor.compareExchange(expected: next, desired: next &+ 1, ordering: .acquiringAndReleasing).exchanged else { continue }
             // A writer that took this ticket before the close is at most a copy away; one that
             // died holding it never publishes, so the wait is bounded.

@@ -47,9 +47,19 @@ struct FastRing {
     /// least one is free.
     func claimWrite(maximum: Int, until deadline: Deadline?) throws -> TicketOutcome {
         if attached.header.isClosing { return .closed }
-        return try waitFor(
-            { tryClaimWrite(maximum: maximum) }, waiting: attached.header.writersWaiting, on: attached.empty,
-            until: deadline, closedWhenEmpty: true)
+        let outcome = try waitFor(
+            { tryClaimWrite(maximum: maximum) }, more: { ring.isFree(attached.header.writeCursor.load(ordering: .relaxed)) },
+            waiting: attached.header.writersWaiting, on: attached.empty, until: deadline, closedWhenEmpty: true)
+        // The claim and this load are both sequentially consistent, as is the daemon's store of
+        // `closing`: a claim the daemon's close overtook is given up here (published as
+        // abandoned, so no reader waits for it), and the caller is told the message was not
+        // delivered, rather than it landing in a ring nobody will read again.
+        guard case let .tickets(first, count) = outcome, attached.header.isClosing else { return outcome }
+        for index in 0..<count { ring.publish(first &+ UInt64(index), length: 0, flags: SlotFlags.abandoned) }
+        attached.header.increment(.abandoned, by: UInt64(count))
+        try published()
+        attached.relayClose(on: attached.empty)
+        return .closed
     }
 
     @inline(__always)
@@ -68,7 +78,8 @@ struct FastRing {
                 count += 1
             }
             let (exchanged, actual) = cursor.weakCompareExchange(
-                expected: position, desired: position &+ UInt64(count), successOrdering: .relaxed, failureOrdering: .relaxed)
+                expected: position, desired: position &+ UInt64(count),
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
             if exchanged { return .tickets(first: position, count: count) }
             position = actual
         }
@@ -86,8 +97,8 @@ struct FastRing {
     /// at least one is published. After the channel closed it still takes what is left.
     func claimRead(maximum: Int, until deadline: Deadline?) throws -> TicketOutcome {
         try waitFor(
-            { tryClaimRead(maximum: maximum) }, waiting: attached.header.readersWaiting, on: attached.full,
-            until: deadline, closedWhenEmpty: false)
+            { tryClaimRead(maximum: maximum) }, more: { ring.isPublished(attached.header.readCursor.load(ordering: .relaxed)) },
+            waiting: attached.header.readersWaiting, on: attached.full, until: deadline, closedWhenEmpty: false)
     }
 
     @inline(__always)
@@ -120,10 +131,14 @@ struct FastRing {
 
     // MARK: waiting and waking
 
+    /// Posts when someone is counted as waiting and no post is pending already. A pending post
+    /// (value > 0) will wake a waiter that then checks again and passes the wake-up on if there
+    /// is more (see `waitFor`); not stacking posts keeps a waiter that died counted (its count
+    /// is never taken back) from turning every message into a system call.
     @inline(__always)
     private func wake(_ waiting: UnsafeAtomic<UInt32>, _ semaphore: NamedSemaphore) throws {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        if waiting.load(ordering: .relaxed) != 0 { try semaphore.post() }
+        if waiting.load(ordering: .relaxed) != 0 && semaphore.value <= 0 { try semaphore.post() }
     }
 
     /// Spins, then announces and sleeps, until `attempt` yields tickets, the channel closes or
@@ -132,23 +147,34 @@ struct FastRing {
     /// - Parameter closedWhenEmpty: a writer gives up as soon as the channel closes; a reader
     ///   only once nothing is left (and no writer that took a ticket before the close is still
     ///   copying, which it waits for one second at most).
+    /// - Parameter more: whether another claim would succeed now; a waiter that was woken and
+    ///   got what it wanted passes the wake-up on when there is more, since wakers post only
+    ///   once while a post is pending.
     private func waitFor(
-        _ attempt: () -> TicketOutcome?, waiting: UnsafeAtomic<UInt32>, on semaphore: NamedSemaphore,
+        _ attempt: () -> TicketOutcome?, more: () -> Bool, waiting: UnsafeAtomic<UInt32>, on semaphore: NamedSemaphore,
         until deadline: Deadline?, closedWhenEmpty: Bool
     ) throws -> TicketOutcome {
         if let got = attempt() { return got }
         if let got = spin(attempt) { return got }
         var closedSince: Deadline?
         var slept = false
+        var relayed = false
         while true {
             waiting.wrappingIncrement(ordering: .sequentiallyConsistent)
             defer { waiting.wrappingDecrement(ordering: .relaxed) }
             atomicMemoryFence(ordering: .sequentiallyConsistent)
-            if let got = attempt() { return got }
+            if let got = attempt() {
+                // Others still counted (the count includes this waiter) and more to take.
+                if more() && waiting.load(ordering: .relaxed) > 1 && semaphore.value <= 0 { try semaphore.post() }
+                return got
+            }
             // The header's state is one load; whether the objects are gone costs an fstat, so
             // that is looked at only after a slice passed without a post.
             if attached.header.isClosing || (slept && attached.isClosed) {
-                attached.relayClose(on: semaphore)
+                if !relayed {
+                    attached.relayClose(on: semaphore)
+                    relayed = true
+                }
                 if closedWhenEmpty || !writerStillCopying() { return .closed }
                 // A writer took a ticket before the close: give it a moment to publish.
                 let since = closedSince ?? Deadline.now
@@ -183,6 +209,7 @@ struct FastRing {
     }
 
     private func writerStillCopying() -> Bool {
-        attached.header.readCursor.load(ordering: .acquiring) < attached.header.writeCursor.load(ordering: .acquiring)
+        attached.header.readCursor.load(ordering: .sequentiallyConsistent)
+            < attached.header.writeCursor.load(ordering: .sequentiallyConsistent)
     }
 }

@@ -90,7 +90,9 @@ public final class HostedChannel: @unchecked Sendable {
             let channel: HostedChannel
             switch spec.layout {
             case let .ring(slots, slotSize, proto):
-                let empty = try NamedSemaphore.create(name: names.semaphoreEmpty, value: UInt32(slots), permissions: spec.permissions)
+                // Classic counts free slots in `empty`; fast only sleeps on it, so it starts empty.
+                let freeSlots = proto == .classic ? UInt32(slots) : 0
+                let empty = try NamedSemaphore.create(name: names.semaphoreEmpty, value: freeSlots, permissions: spec.permissions)
                 created.append(.semaphore(empty.name))
                 let full = try NamedSemaphore.create(name: names.semaphoreFull, value: 0, permissions: spec.permissions)
                 created.append(.semaphore(full.name))

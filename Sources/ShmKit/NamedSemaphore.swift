@@ -97,11 +97,15 @@ public final class NamedSemaphore: @unchecked Sendable {
         return true
     }
 
-    /// Increments the semaphore, waking one waiter.
+    /// Increments the semaphore, waking one waiter. At SEM_VALUE_MAX it stays there: every
+    /// waiter already has a unit to take, so the post carries no news.
     ///
-    /// - Throws: `SystemCallError` (`EOVERFLOW` past SEM_VALUE_MAX).
+    /// - Throws: `SystemCallError` for anything but `EOVERFLOW`.
     public func post() throws {
-        try Syscall.check("sem_post", name) { sem_post(handle) }
+        do {
+            try Syscall.check("sem_post", name) { sem_post(handle) }
+        } catch let error as SystemCallError where error.errno == .overflow {
+        }
     }
 
     /// The current value (a snapshot: it may change at once).

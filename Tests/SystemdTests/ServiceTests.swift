@@ -227,8 +227,8 @@ struct ServiceTests {
         #expect(restarted, "shmd was not restarted after kill -9")
         #expect(try sandbox.show("NRestarts") == "1")
         #expect(try sandbox.shmFiles() == Self.allFiles)
-        // RemoveIPC=no: the killed daemon's objects were still there, and the new one replaced them.
-        #expect(try sandbox.journal().contains { $0.message.hasPrefix("removed leftover object /dev/shm/shmd.demo") })
+        // RemoveIPC=no: the killed daemon's objects were still there, and the new one adopted them.
+        #expect(try sandbox.journal().contains { $0.message.hasPrefix("channel demo adopted from shmd pid \(first), which is gone: generation 2") })
 
         // SIGSTOP: the loop stops, so do the pings; systemd aborts and restarts it.
         let stopped = try #require(second)
