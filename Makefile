@@ -16,7 +16,7 @@ BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader
 APT_NEEDS  := libsystemd-dev pkg-config gcc util-linux
 
-.PHONY: all deps build release test demo bench clean install install-files uninstall
+.PHONY: all deps build release test sanitize demo bench clean install install-files uninstall
 
 all: build
 
@@ -40,6 +40,16 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The core tests (names, layout, config, the protocols under many threads, the wake-up stress)
+# under ThreadSanitizer and AddressSanitizer, each in a build folder of its own. .ci/run runs it
+# after `make test`.
+SANITIZED_TESTS := ShmKitTests|ShmDaemonTests
+sanitize: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(SANITIZED_TESTS)'
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter '$(SANITIZED_TESTS)'
 
 # Starts shmd with the shipped config, sends messages through the ring channel `demo` and the
 # seed-layout channel `seed`, stops shmd and shows that /dev/shm is clean again.
