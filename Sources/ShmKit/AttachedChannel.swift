@@ -87,6 +87,24 @@ final class AttachedChannel: @unchecked Sendable {
         if let registration { header.clientTable.unregister(registration, process: process) }
     }
 
+    /// How this channel moves messages, decided once from the header: exactly one is set.
+    struct Disciplines {
+        let fast: FastRing?
+        let classic: ClassicRing?
+        let seed: SharedMemorySegment?
+    }
+
+    var disciplines: Disciplines {
+        switch body {
+        case let .ring(ring) where ring.header.protocolRaw == ChannelProtocol.fast.rawValue:
+            return Disciplines(fast: FastRing(ring: ring, attached: self), classic: nil, seed: nil)
+        case let .ring(ring):
+            return Disciplines(fast: nil, classic: ClassicRing(ring: ring, attached: self), seed: nil)
+        case let .seed(buffer):
+            return Disciplines(fast: nil, classic: nil, seed: buffer)
+        }
+    }
+
     /// True once the daemon closed the channel or its objects are gone.
     var isClosed: Bool {
         if header.isClosing || segment.isUnlinked { return true }

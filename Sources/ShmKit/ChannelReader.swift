@@ -23,14 +23,8 @@ public final class ChannelReader: @unchecked Sendable {
     ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
     init(channel: String, prefix: String, wait: Double?, waitSlice: UInt64) throws {
         attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .reader, wait: wait, waitSlice: waitSlice)
-        switch attached.body {
-        case let .ring(ring) where ring.header.protocolRaw == ChannelProtocol.fast.rawValue:
-            (fast, classic, seed) = (FastRing(ring: ring, attached: attached), nil, nil)
-        case let .ring(ring):
-            (fast, classic, seed) = (nil, ClassicRing(ring: ring, attached: attached), nil)
-        case let .seed(buffer):
-            (fast, classic, seed) = (nil, nil, buffer)
-        }
+        let chosen = attached.disciplines
+        (fast, classic, seed) = (chosen.fast, chosen.classic, chosen.seed)
     }
 
     /// The channel's name.
