@@ -1,12 +1,11 @@
 import Logging
 import ShmKit
 
-/// Notices registered clients that died without detaching (killed, crashed) and logs each one
-/// once, as a warning with `SHMD_CHANNEL`, `SHMD_CLIENT_PID` and `SHMD_ROLE`.
-///
-/// It only reports: the dead client's entry and anything it held stay as they are (repairing
-/// them is another part's job). A record that disappears is forgotten, so a later client in the
-/// same entry is reported again if it dies too.
+/// Notices registered clients that died without detaching (killed, crashed), repairs what they
+/// held on ring channels (`HostedChannel.repairDeadClients`: slots abandoned, messages put back,
+/// waiter counts taken back, the entry freed) and logs each one once, as a warning with
+/// `SHMD_CHANNEL`, `SHMD_CLIENT_PID` and `SHMD_ROLE`. On a seed channel it only reports: the
+/// seed's protocol leaves nothing shmd could safely repair.
 ///
 /// Not thread-safe: the daemon's loop is its only user.
 final class ClientWatch {
@@ -26,11 +25,29 @@ final class ClientWatch {
 
     /// Looks at every client of `channels` once.
     ///
-    /// - Returns: how many registered clients are dead now, reported earlier or just now.
+    /// - Returns: how many dead clients are still registered (on seed channels; ring channels'
+    ///   are repaired and freed at once).
     @discardableResult
     func sweep(_ channels: [HostedChannel]) -> Int {
         var present: Set<Key> = []
+        var repaired = 0
         for channel in channels {
+            for repair in channel.repairDeadClients() {
+                repaired += 1
+                let record = repair.record
+                var what: [String] = []
+                if repair.abandoned > 0 { what.append("abandoned \(repair.abandoned) slot(s) it was writing") }
+                if repair.redelivered > 0 { what.append("put back \(repair.redelivered) message(s) it was reading") }
+                if repair.wasWaiting { what.append("it was asleep") }
+                let repaired = what.isEmpty ? "" : "; " + what.joined(separator: ", ")
+                logger.warning(
+                    "client died: \(record.role) pid \(record.process.pid) of channel \(channel.spec.name) exited without detaching\(repaired)",
+                    metadata: [
+                        "channel": "\(channel.spec.name)", "event": "client-died",
+                        "client_pid": "\(record.process.pid)", "role": "\(record.role)",
+                        "abandoned": "\(repair.abandoned)", "redelivered": "\(repair.redelivered)",
+                    ])
+            }
             for record in channel.clients where !record.process.isAlive {
                 let key = Key(channel: channel.spec.name, slot: record.slot,
                               pid: record.process.pid, startTime: record.process.startTime)
@@ -45,6 +62,7 @@ final class ClientWatch {
             }
         }
         reported = present
+        _ = repaired
         return present.count
     }
 }

@@ -13,6 +13,9 @@ final class AttachedChannel: @unchecked Sendable {
     let full: NamedSemaphore
     let body: Body
     private let registration: Int?
+    /// This client's entry in the header's table, where it records what it holds; `nil` when the
+    /// table was full (the client works, but the daemon cannot repair after it).
+    let entry: ClientEntry?
     private let process = ProcessIdentity.current
     /// Longest single sleep on a semaphore before looking at the channel's state again.
     let waitSlice: UInt64
@@ -80,7 +83,10 @@ final class AttachedChannel: @unchecked Sendable {
         } catch let error as SystemCallError {
             throw ChannelError.from(error, channel: names.channel)
         }
-        registration = header.clientTable.register(process, role: role)
+        let table = header.clientTable
+        let index = table.register(process, role: role)
+        registration = index
+        entry = index.map { table.entry($0) }
     }
 
     deinit {

@@ -68,11 +68,11 @@ public final class ChannelReader: @unchecked Sendable {
                 // Claimed slots are freed, and writers told so, even when `body` throws.
                 if let fast {
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
-                    defer { if case .tickets = outcome { try? fast.freed() } }
+                    defer { if case .tickets = outcome { attached.entry?.release(); try? fast.freed() } }
                     delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
                 } else if let classic {
                     let outcome = try classic.claimRead(until: deadline)
-                    defer { if case .tickets = outcome { try? classic.freed(1) } }
+                    defer { if case .tickets = outcome { attached.entry?.release(); try? classic.freed(1) } }
                     delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
                 } else {
                     return try receiveSeed(seed!, deadline: deadline, timeout: timeout, body)

@@ -65,12 +65,12 @@ public final class ChannelWriter: @unchecked Sendable {
             // whatever happens: a reader must never wait for a slot nobody will publish.
             if let fast {
                 let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
-                defer { if case .tickets = outcome { try? fast.published() } }
+                defer { if case .tickets = outcome { attached.entry?.release(); try? fast.published() } }
                 return try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
             }
             if let classic {
                 let outcome = try classic.claimWrite(until: deadline)
-                defer { if case let .tickets(_, count) = outcome { try? classic.published(count) } }
+                defer { if case let .tickets(_, count) = outcome { attached.entry?.release(); try? classic.published(count) } }
                 return try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
             }
             try writeSeed(seed!, deadline: deadline, timeout: timeout) { try fill(0, $0) }

@@ -21,7 +21,7 @@ struct ClassicRing {
                 return .closed
             }
         }
-        let ticket = attached.header.writeCursor.loadThenWrappingIncrement(ordering: .sequentiallyConsistent)
+        let ticket = claim(attached.header.writeCursor)
         // The unit of `empty` says some slot is free; ours may still be in a slower reader's hands.
         let ready = SlicedWait.until({ ring.isFree(ticket) }, deadline: nil, isClosed: { attached.isClosed })
         guard ready == .acquired else { return .closed }
@@ -49,7 +49,7 @@ struct ClassicRing {
         switch try SlicedWait.acquire(attached.full, until: deadline, isClosing: { attached.header.isClosing }, isClosed: { attached.isClosed }) {
         case .timedOut: return .timedOut
         case .acquired where !attached.header.isClosing:
-            let ticket = attached.header.readCursor.loadThenWrappingIncrement(ordering: .relaxed)
+            let ticket = claim(attached.header.readCursor)
             if SlicedWait.until({ ring.isPublished(ticket) }, deadline: nil, isClosed: { attached.isClosed }) == .acquired {
                 return .tickets(first: ticket, count: 1)
             }
@@ -65,6 +65,19 @@ struct ClassicRing {
         }
     }
 
+    /// Takes the next ticket of `cursor`, recording it as held first (a compare-and-swap rather
+    /// than an increment, so that the record always names the ticket before it is taken).
+    private func claim(_ cursor: UnsafeAtomic<UInt64>) -> UInt64 {
+        var ticket = cursor.load(ordering: .relaxed)
+        while true {
+            attached.entry?.hold(ticket, count: 1)
+            let (exchanged, actual) = cursor.weakCompareExchange(
+                expected: ticket, desired: ticket &+ 1, successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+            if exchanged { return ticket }
+            ticket = actual
+        }
+    }
+
     /// Tells writers about `count` freed slots.
     func freed(_ count: Int) throws {
         for _ in 0..<count { try attached.empty.post() }
@@ -75,7 +88,8 @@ struct ClassicRing {
         while true {
             let next = cursor.load(ordering: .acquiring)
             guard next < attached.header.writeCursor.load(ordering: .sequentiallyConsistent) else { return .closed }
-            guard cursor.compareExchange(expected: next, desired: next &+ 1, ordering: .acquiringAndReleasing).exchanged else { continue }
+            attached.entry?.hold(next, count: 1)
+            guard cursor.compareExchange(expected: next, desired: next &+ 1, ordering: .sequentiallyConsistent).exchanged else { continue }
             // A writer that took this ticket before the close is at most a copy away; one that
             // died holding it never publishes, so the wait is bounded.
             let ready = SlicedWait.until({ ring.isPublished(next) }, deadline: Deadline.after(seconds: 1), isClosed: { false })

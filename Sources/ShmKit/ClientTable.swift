@@ -15,14 +15,20 @@ public struct ClientRecord: Equatable, Sendable {
     public let role: ClientRole
 }
 
-/// The table of attached clients in the header (64 entries of 32 bytes): who is attached, so that
-/// `shmctl` can show them and the daemon can notice the dead.
+/// The table of attached clients in the header: who is attached, so that `shmctl`-style tools
+/// can show them, and what each one holds, so that the daemon can repair what a dead one left.
 ///
-/// Entry: pid i32 (0 = free, claimed by compare-and-swap), role u32, start time u64,
-/// attach time u64, reserved u64.
+/// Entry, 64 bytes so that no two clients share a cache line:
+///
+///     0   pid        i32  0 = free, claimed by compare-and-swap
+///     4   role       u32
+///     8   startTime  u64  0 while registering
+///     16  heldFirst  u64  first ticket held + 1, 0 for none; set *before* the claim
+///     24  heldCount  u32
+///     28  waiting    u32  1 while counted in writersWaiting/readersWaiting
 struct ClientTable {
-    static let capacity = 64
-    static let entrySize = 32
+    static let capacity = 32
+    static let entrySize = 64
     let base: UnsafeMutableRawPointer
 
     /// Claims a free entry for `process`.
@@ -30,11 +36,13 @@ struct ClientTable {
     /// - Returns: the entry's index, or `nil` when the table is full.
     func register(_ process: ProcessIdentity, role: ClientRole) -> Int? {
         for index in 0..<Self.capacity {
-            let entry = base + index * Self.entrySize
-            let (claimed, _) = pid(entry).compareExchange(expected: 0, desired: process.pid, ordering: .acquiringAndReleasing)
+            let entry = self.entry(index)
+            let (claimed, _) = entry.pid.compareExchange(expected: 0, desired: process.pid, ordering: .acquiringAndReleasing)
             guard claimed else { continue }
-            entry.storeBytes(of: role.rawValue, toByteOffset: 4, as: UInt32.self)
-            startTime(entry).store(process.startTime, ordering: .releasing)
+            entry.base.storeBytes(of: role.rawValue, toByteOffset: 4, as: UInt32.self)
+            entry.heldFirst.store(0, ordering: .relaxed)
+            entry.waiting.store(0, ordering: .relaxed)
+            entry.startTime.store(process.startTime, ordering: .releasing)
             return index
         }
         return nil
@@ -42,29 +50,58 @@ struct ClientTable {
 
     /// Frees entry `index`, if it still belongs to `process`.
     func unregister(_ index: Int, process: ProcessIdentity) {
-        let entry = base + index * Self.entrySize
-        startTime(entry).store(0, ordering: .relaxed)
-        _ = pid(entry).compareExchange(expected: process.pid, desired: 0, ordering: .releasing)
+        let entry = self.entry(index)
+        entry.startTime.store(0, ordering: .relaxed)
+        _ = entry.pid.compareExchange(expected: process.pid, desired: 0, ordering: .releasing)
+    }
+
+    func entry(_ index: Int) -> ClientEntry {
+        ClientEntry(base: base + index * Self.entrySize)
     }
 
     /// The entries in use whose registration is complete.
     var records: [ClientRecord] {
         (0..<Self.capacity).compactMap { index in
-            let entry = base + index * Self.entrySize
-            let owner = pid(entry).load(ordering: .acquiring)
-            let started = startTime(entry).load(ordering: .acquiring)
-            guard owner != 0, started != 0,
-                  let role = ClientRole(rawValue: entry.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            else { return nil }
+            let entry = self.entry(index)
+            let owner = entry.pid.load(ordering: .acquiring)
+            let started = entry.startTime.load(ordering: .acquiring)
+            guard owner != 0, started != 0, let role = entry.role else { return nil }
             return ClientRecord(slot: index, process: ProcessIdentity(pid: owner, startTime: started), role: role)
         }
     }
+}
 
-    private func pid(_ entry: UnsafeMutableRawPointer) -> UnsafeAtomic<Int32> {
-        UnsafeAtomic(at: entry.assumingMemoryBound(to: Int32.AtomicRepresentation.self))
+/// One client's entry: where it records the tickets it holds and whether it sleeps.
+struct ClientEntry: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+
+    var pid: UnsafeAtomic<Int32> { UnsafeAtomic(at: base.assumingMemoryBound(to: Int32.AtomicRepresentation.self)) }
+    var startTime: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 8).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
+    var heldFirst: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 16).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
+    var heldCount: UnsafeAtomic<UInt32> { UnsafeAtomic(at: (base + 24).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)) }
+    var waiting: UnsafeAtomic<UInt32> { UnsafeAtomic(at: (base + 28).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)) }
+    var role: ClientRole? { ClientRole(rawValue: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
+
+    /// Records tickets `first ..< first + count` as about to be held. Called before the claim,
+    /// so that a client killed right after it still says what it held.
+    @inline(__always)
+    func hold(_ first: UInt64, count: Int) {
+        heldCount.store(UInt32(count), ordering: .relaxed)
+        // Relaxed is enough: the claim that follows is a sequentially consistent compare-and-swap,
+        // which publishes this store before the ticket can be seen taken.
+        heldFirst.store(first &+ 1, ordering: .relaxed)
     }
 
-    private func startTime(_ entry: UnsafeMutableRawPointer) -> UnsafeAtomic<UInt64> {
-        UnsafeAtomic(at: (entry + 8).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+    /// Nothing held any more: every held slot was published or freed.
+    @inline(__always)
+    func release() {
+        heldFirst.store(0, ordering: .releasing)
+    }
+
+    /// The tickets recorded as held, if any.
+    var held: Range<UInt64>? {
+        let first = heldFirst.load(ordering: .acquiring)
+        guard first != 0 else { return nil }
+        return (first - 1)..<(first - 1 + UInt64(heldCount.load(ordering: .relaxed)))
     }
 }

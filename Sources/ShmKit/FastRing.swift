@@ -77,6 +77,7 @@ struct FastRing {
             while count < maximum && ring.isFree(position &+ UInt64(count)) {
                 count += 1
             }
+            attached.entry?.hold(position, count: count)
             let (exchanged, actual) = cursor.weakCompareExchange(
                 expected: position, desired: position &+ UInt64(count),
                 successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
@@ -116,6 +117,7 @@ struct FastRing {
             while count < maximum && ring.isPublished(position &+ UInt64(count)) {
                 count += 1
             }
+            attached.entry?.hold(position, count: count)
             let (exchanged, actual) = cursor.weakCompareExchange(
                 expected: position, desired: position &+ UInt64(count), successOrdering: .relaxed, failureOrdering: .relaxed)
             if exchanged { return .tickets(first: position, count: count) }
@@ -161,7 +163,12 @@ struct FastRing {
         var relayed = false
         while true {
             waiting.wrappingIncrement(ordering: .sequentiallyConsistent)
-            defer { waiting.wrappingDecrement(ordering: .relaxed) }
+            // Recorded so that the daemon can take back the count of a client that dies asleep.
+            attached.entry?.waiting.store(1, ordering: .relaxed)
+            defer {
+                attached.entry?.waiting.store(0, ordering: .relaxed)
+                waiting.wrappingDecrement(ordering: .relaxed)
+            }
             atomicMemoryFence(ordering: .sequentiallyConsistent)
             if let got = attempt() {
                 // Others still counted (the count includes this waiter) and more to take.

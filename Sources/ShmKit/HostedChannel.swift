@@ -14,6 +14,8 @@ public final class HostedChannel: @unchecked Sendable {
     let seedBuffer: SharedMemorySegment?
     let empty: NamedSemaphore
     let full: NamedSemaphore
+    /// Messages a dead reader held, waiting for free slots (see `repairDeadClients`).
+    var pendingRedeliveries: [[UInt8]] = []
 
     public var header: ChannelHeader { ChannelHeader(base: segment.base) }
 

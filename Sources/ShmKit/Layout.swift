@@ -30,7 +30,7 @@
 ///     384     writersWaiting   u32   writers blocked on `empty` (fast protocol)
 ///     448     readersWaiting   u32   readers blocked on `full` (fast protocol)
 ///     512     seed names       3 × 256 bytes, NUL-terminated: segment, sem-empty, sem-full
-///     1536    clients          64 × 32 bytes: ClientTable
+///     1536    clients          32 × 64 bytes: ClientTable (pid, role, start time, held tickets, waiting)
 ///     4096    slots            slotCount × slotStride: sequence u64, length u32, flags u32, payload
 ///
 /// A slot's flags are `SlotFlags`: a slot published as abandoned holds no message; readers skip it.
@@ -38,7 +38,7 @@ public enum Layout {
     public static let ringMagic: UInt64 = 0x474E_4952_444D_4853   // "SHMDRING" little-endian
     public static let seedMagic: UInt64 = 0x4445_4553_444D_4853   // "SHMDSEED" little-endian
     /// Bumped on any change a reader of an older layout would misread.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     public static let headerSize = 4096
     public static let cacheLine = 64
 

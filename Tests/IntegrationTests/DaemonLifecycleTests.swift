@@ -44,7 +44,7 @@ struct DaemonLifecycleTests {
         let ready = daemon.notify.messages.firstIndex { $0.contains("READY=1") }
         #expect(ready != nil && stopping != nil && ready! < stopping!)
         #expect(TestNames.leftovers(prefix).isEmpty)
-        #expect(daemon.child.stderr.contains("<5>stopped"))
+        #expect(daemon.logs("<5>stopped"))
     }
 
     @Test("a reader blocked at SIGTERM exits 0 by itself within a second; a blocked writer exits 69")
@@ -97,7 +97,7 @@ struct DaemonLifecycleTests {
         #expect(daemon.stop() == 0)
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)
         // The objects are gone: a new reader cannot attach; what was queued is lost with them, and said so.
-        #expect(daemon.child.stderr.contains("removed with 3 undelivered messages"))
+        #expect(daemon.logs("removed with 3 undelivered messages"))
     }
 
     @Test("objects left by an earlier run are removed, logged, and created anew")
@@ -111,8 +111,8 @@ struct DaemonLifecycleTests {
             name = "demo"
             """, prefix: prefix)
         // Garbage where the segment should be: not adopted, replaced, and the reason logged.
-        #expect(daemon.child.stderr.contains("<4>channel demo left by an earlier shmd could not be adopted: its segment size is 100 bytes, this shmd needs at least 4096 bytes; replaced by a new one"))
-        #expect(daemon.child.stderr.contains("objects=/\(prefix).demo,/\(prefix).demo.full"))
+        #expect(daemon.logs("<4>channel demo left by an earlier shmd could not be adopted: its segment size is 100 bytes, this shmd needs at least 4096 bytes; replaced by a new one"))
+        #expect(daemon.logs("objects=/\(prefix).demo,/\(prefix).demo.full"))
         _ = stale
         let snapshot = try ChannelSnapshot(channel: "demo", prefix: prefix)
         #expect(snapshot.state == .open)

@@ -31,7 +31,7 @@ struct DaemonRestartTests {
         first = nil
 
         let second = try TestDaemon(channels: Self.channel, prefix: prefix)
-        #expect(second.child.stderr.contains("<5>channel stream adopted from shmd pid \(firstPid), which is gone: generation 2"))
+        #expect(second.logs("<5>channel stream adopted from shmd pid \(firstPid), which is gone: generation 2"))
         #expect(!second.child.stderr.contains("<4>"), "nothing alarming: \(second.child.stderr)")
         let snapshot = try ChannelSnapshot(channel: "stream", prefix: prefix)
         #expect(snapshot.generation == 2)
@@ -56,7 +56,7 @@ struct DaemonRestartTests {
         _ = first.child.waitForExit(seconds: 10)
 
         let second = try TestDaemon(channels: Self.channel, prefix: prefix)
-        #expect(second.child.stderr.contains("3 messages queued"))
+        #expect(second.logs("3 messages queued"))
         #expect(try second.client("shm-reader", ["stream", "--count", "3"]).stdout == "one\ntwo\nthree\n")
         #expect(second.stop() == 0)
         #expect(TestNames.leftovers(prefix).isEmpty)
@@ -92,7 +92,7 @@ struct DaemonRestartTests {
         close(fd)
 
         let second = try TestDaemon(channels: Self.channel, prefix: prefix)
-        #expect(second.child.stderr.contains("<4>channel stream left by an earlier shmd could not be adopted: its layout version is 99, this shmd needs \(Layout.version); replaced by a new one"))
+        #expect(second.logs("<4>channel stream left by an earlier shmd could not be adopted: its layout version is 99, this shmd needs \(Layout.version); replaced by a new one"))
         #expect(try second.client("shm-writer", ["stream", "--message", "fresh"]).status == 0)
         #expect(try second.client("shm-reader", ["stream", "--count", "1"]).stdout == "fresh\n")
         #expect(second.stop() == 0)

@@ -61,6 +61,11 @@ final class TestDaemon: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: configPath)
     }
 
+    /// Whether shmd's log (its stderr, collected by another thread) shows `text` within `seconds`.
+    func logs(_ text: String, within seconds: Double = 5) -> Bool {
+        waitUntil(seconds: seconds) { child.stderr.contains(text) }
+    }
+
     /// Runs a client executable against this daemon's prefix.
     func client(_ name: String, _ arguments: [String], input: Data? = nil, seconds: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
         try run(Executables.path(name), arguments + ["--prefix", prefix], input: input, seconds: seconds)

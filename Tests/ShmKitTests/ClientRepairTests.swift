@@ -1,0 +1,81 @@
+import Foundation
+import Glibc
+import Testing
+@testable import ShmKit
+
+@Suite("the daemon repairs what a dead client held")
+struct ClientRepairTests {
+    /// A process that has exited: its pid is gone, so it counts as dead.
+    static func deadProcess() throws -> ProcessIdentity {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return ProcessIdentity(pid: process.processIdentifier, startTime: 1)
+    }
+
+    @Test("a writer that died between taking a slot and publishing it: the slot is abandoned, readers go past it",
+          arguments: ChannelProtocol.allCases)
+    func deadWriter(proto: ChannelProtocol) throws {
+        let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: proto))
+        let header = scratch.hosted.header
+        let table = header.clientTable
+        // The dead writer: registered, took ticket 0 (after its unit of `empty`, in classic), never published.
+        let dead = try Self.deadProcess()
+        let index = try #require(table.register(dead, role: .writer))
+        if proto == .classic { #expect(scratch.hosted.empty.tryWait()) }
+        table.entry(index).hold(0, count: 1)
+        #expect(header.writeCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
+
+        let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix)
+        try writer.send(Array("after".utf8))
+        let repairs = scratch.hosted.repairDeadClients()
+        #expect(repairs.map(\.abandoned) == [1])
+        #expect(repairs.first?.record.process.pid == dead.pid)
+        #expect(scratch.hosted.clients.map(\.role) == [.writer])   // the live one only
+        let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
+        #expect(try reader.receive(timeout: 5).map { String(decoding: $0, as: UTF8.self) } == "after")
+        #expect(header.counter(.abandoned) == 1)
+    }
+
+    @Test("a reader that died holding a message: the message is put back and another reader gets it",
+          arguments: ChannelProtocol.allCases)
+    func deadReader(proto: ChannelProtocol) throws {
+        let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: proto))
+        let header = scratch.hosted.header
+        let table = header.clientTable
+        let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix)
+        try writer.send(Array("first".utf8))
+        try writer.send(Array("second".utf8))
+        // The dead reader: took ticket 0 (after its unit of `full`, in classic), never released it.
+        let dead = try Self.deadProcess()
+        let index = try #require(table.register(dead, role: .reader))
+        if proto == .classic { #expect(scratch.hosted.full.tryWait()) }
+        table.entry(index).hold(0, count: 1)
+        #expect(header.readCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
+
+        let repairs = scratch.hosted.repairDeadClients()
+        #expect(repairs.map(\.redelivered) == [1])
+        let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
+        let got = try (0..<2).map { _ in try reader.receive(timeout: 5).map { String(decoding: $0, as: UTF8.self) } }
+        // Put back at the end of the queue: at least once, maybe out of order.
+        #expect(got == ["second", "first"])
+        #expect(header.counter(.redelivered) == 1)
+        // And the ring is whole again: all four slots can be filled.
+        for number in 0..<4 { try writer.send(Array("m\(number)".utf8), timeout: 5) }
+    }
+
+    @Test("a stale record never touches a slot a living client holds")
+    func staleRecordIgnored() throws {
+        let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: .fast))
+        let table = scratch.hosted.header.clientTable
+        // A live writer holds ticket 0 (mid-copy); a dead one recorded the same ticket but lost the race.
+        let live = try #require(table.register(.current, role: .writer))
+        table.entry(live).hold(0, count: 1)
+        #expect(scratch.hosted.header.writeCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
+        let dead = try #require(table.register(try Self.deadProcess(), role: .writer))
+        table.entry(dead).hold(0, count: 1)
+        #expect(scratch.hosted.repairDeadClients().map(\.abandoned) == [0])
+        #expect(Ring(header: scratch.hosted.header).isFree(0))
+    }
+}
