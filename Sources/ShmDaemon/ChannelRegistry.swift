@@ -64,7 +64,7 @@ public final class ChannelRegistry: @unchecked Sendable {
     ///   the new permissions already.
     public func updatePermissions(_ spec: ChannelSpec) throws {
         guard channels.contains(where: { $0.spec.name == spec.name }) else { return }
-        try LivePermissions.apply(spec.permissions, to: spec.objects(prefix: prefix))
+        for object in try spec.objects(prefix: prefix) { try object.apply(spec.permissions) }
         applied[spec.name] = spec
         let group = spec.permissions.group.map { ", group \($0)" } ?? ""
         logger.notice("channel \(spec.name) permissions changed: mode \(String(spec.permissions.mode, radix: 8))\(group)",

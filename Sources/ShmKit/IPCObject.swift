@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A named POSIX IPC object in /dev/shm: a shared-memory segment or a named semaphore.
 public enum IPCObject: Equatable, Hashable, Sendable, CustomStringConvertible {
     case segment(String)
@@ -32,6 +36,22 @@ public enum IPCObject: Equatable, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case let .segment(name): try SharedMemorySegment.unlink(name: name)
         case let .semaphore(name): try NamedSemaphore.unlink(name: name)
+        }
+    }
+
+    /// Gives the existing object `permissions` (mode, and group when set), for a reload that
+    /// changed only those. Works on the backing file through a descriptor (open, fchmod, fchown)
+    /// so that a name swapped underneath is never followed (`O_NOFOLLOW`). Attached clients keep
+    /// their access: permissions are checked when an object is opened.
+    ///
+    /// - Throws: `SystemCallError` naming the call and the file.
+    public func apply(_ permissions: ObjectPermissions) throws {
+        let file = path
+        let fd = try Syscall.value("open", file) { open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        defer { close(fd) }
+        try Syscall.check("fchmod", file) { fchmod(fd, permissions.mode) }
+        if let group = permissions.group {
+            try Syscall.check("fchown", file) { fchown(fd, uid_t.max, group) }
         }
     }
 
