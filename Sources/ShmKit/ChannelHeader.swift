@@ -79,6 +79,8 @@ public struct ChannelHeader: @unchecked Sendable {
 
     public enum Counter: Int, CaseIterable, Sendable {
         case written, read, dropped, abandoned, redelivered
+        /// Messages a dead reader held that shmd has not written back yet (a gauge).
+        case pendingRedelivery
     }
 
     /// A counter. Written and read are the cursors themselves: every ticket is a message (or an
@@ -89,6 +91,10 @@ public struct ChannelHeader: @unchecked Sendable {
         case .read: return readCursor.load(ordering: .relaxed)
         default: return atomic64(Layout.Offset.counters + 8 * counter.rawValue).load(ordering: .relaxed)
         }
+    }
+
+    func set(_ counter: Counter, to value: UInt64) {
+        atomic64(Layout.Offset.counters + 8 * counter.rawValue).store(value, ordering: .releasing)
     }
 
     func increment(_ counter: Counter, by amount: UInt64 = 1) {

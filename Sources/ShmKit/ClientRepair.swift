@@ -24,6 +24,7 @@ extension HostedChannel {
     public func repairDeadClients() -> [ClientRepair] {
         guard case let .ring(_, _, proto) = spec.layout else { return [] }
         let ring = Ring(header: header)
+        defer { flushRedeliveries(ring: ring, proto: proto) }
         let table = header.clientTable
         let records = table.records
         let living = records.filter { $0.process.isAlive }
@@ -62,7 +63,6 @@ extension HostedChannel {
             table.unregister(record.slot, process: record.process)
             repairs.append(ClientRepair(record: record, abandoned: abandoned, redelivered: redelivered, wasWaiting: wasWaiting))
         }
-        flushRedeliveries(ring: ring, proto: proto)
         return repairs
     }
 
@@ -70,6 +70,7 @@ extension HostedChannel {
     /// the rest wait for the next sweep. They go to the back of the queue: a redelivered message
     /// may arrive after later messages of its writer.
     func flushRedeliveries(ring: Ring, proto: ChannelProtocol) {
+        defer { header.set(.pendingRedelivery, to: UInt64(pendingRedeliveries.count)) }
         while let message = pendingRedeliveries.first {
             let cursor = header.writeCursor
             let ticket = cursor.load(ordering: .relaxed)

@@ -23,7 +23,7 @@
 ///     72      createdAt        u64   CLOCK_REALTIME nanoseconds
 ///     88      spinNanoseconds  u64   how long a fast-protocol client spins before it blocks
 ///     96      bootID           16 bytes: /proc/sys/kernel/random/boot_id of the daemon's boot
-///     128     counters         u64 × 5: (reserved), (reserved), dropped, abandoned, redelivered (atomic);
+///     128     counters         u64 × 6: (reserved), (reserved), dropped, abandoned, redelivered, pending redelivery;
 ///                                    written and read are the cursors
 ///     256     writeCursor      u64   next ticket a writer takes (own cache line)
 ///     320     readCursor       u64   next ticket a reader takes (own cache line)

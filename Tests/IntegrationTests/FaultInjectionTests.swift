@@ -42,11 +42,13 @@ struct FaultInjectionTests {
                 #expect(writer.waitForExit(seconds: 10) == 0, "round \(round): surviving writer: \(writer.stderr)")
             }
             _ = victim.waitForExit(seconds: 5)
-            // Everything written is taken within a second (repairs included).
+            // Everything written is taken within a second, repairs included: the victim's entry
+            // is freed (shmd repaired it) and nothing it held waits to be written back.
             let workDone = Date()
             let drained = waitUntil(seconds: 5) {
                 guard let snapshot = try? ChannelSnapshot(channel: "chaos", prefix: daemon.prefix) else { return false }
-                return snapshot.queued == 0
+                return snapshot.queued == 0 && snapshot.counters[.pendingRedelivery] == 0
+                    && !snapshot.clients.contains { $0.process.pid == victim.pid }
             }
             #expect(drained && Date().timeIntervalSince(workDone) < 1, "round \(round): channel not drained within 1 s")
             // SIGKILL, not SIGTERM: the test runner's children may inherit SIGTERM ignored, and a
