@@ -30,10 +30,8 @@ final class ClientWatch {
     @discardableResult
     func sweep(_ channels: [HostedChannel]) -> Int {
         var present: Set<Key> = []
-        var repaired = 0
         for channel in channels {
             for repair in channel.repairDeadClients() {
-                repaired += 1
                 let record = repair.record
                 var what: [String] = []
                 if repair.abandoned > 0 { what.append("abandoned \(repair.abandoned) slot(s) it was writing") }
@@ -62,7 +60,6 @@ final class ClientWatch {
             }
         }
         reported = present
-        _ = repaired
         return present.count
     }
 }
