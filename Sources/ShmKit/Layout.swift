@@ -1,6 +1,7 @@
 /// The byte layout of a channel segment, shared by every process that maps it.
 ///
-/// A ring segment is one 4 KiB header page followed by `slotCount` slots. The header starts
+/// A ring segment is one 4 KiB header page, then one 16-byte descriptor per slot, then the slots'
+/// payloads, each starting on a cache line of its own. The header starts
 /// with identification (magic, version, word size, geometry) that a client checks before it
 /// trusts anything else; the two cursors and the two waiter counts sit on cache lines of their
 /// own so writers and readers do not invalidate each other's lines.
@@ -31,14 +32,22 @@
 ///     448     readersWaiting   u32   readers blocked on `full` (fast protocol)
 ///     512     seed names       3 × 256 bytes, NUL-terminated: segment, sem-empty, sem-full
 ///     1536    clients          32 × 64 bytes: ClientTable (pid, role, start time, held tickets, waiting)
-///     4096    slots            slotCount × slotStride: sequence u64, length u32, flags u32, payload
+///     4096    descriptors      slotCount × 16 bytes: sequence u64, length u32, flags u32
+///                              (rounded up to a 4 KiB page)
+///     …       payloads         slotCount × slotStride: the slot's bytes, cache-line (64) aligned
+///
+/// Keeping the descriptors apart from the payloads is what lets a 64-byte message occupy exactly
+/// one cache line: with the descriptor in front of it, it spanned two, and every message moved
+/// two lines between the writer's and the reader's cores (12 M against 18 M messages/s for 48
+/// bytes, which did fit one line, in the same run). Four descriptors share a line, which the
+/// reader scans with one miss per four messages.
 ///
 /// A slot's flags are `SlotFlags`: a slot published as abandoned holds no message; readers skip it.
 public enum Layout {
     public static let ringMagic: UInt64 = 0x474E_4952_444D_4853   // "SHMDRING" little-endian
     public static let seedMagic: UInt64 = 0x4445_4553_444D_4853   // "SHMDSEED" little-endian
     /// Bumped on any change a reader of an older layout would misread.
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     public static let headerSize = 4096
     public static let cacheLine = 64
 
@@ -70,8 +79,9 @@ public enum Layout {
         static let clients = 1536
     }
 
-    /// Bytes before the payload in each slot: sequence (8), length (4), flags (4).
-    public static let slotHeaderSize = 16
+    /// Bytes of each slot's descriptor: sequence (8), length (4), flags (4).
+    public static let slotDescriptorSize = 16
+    public static let pageSize = 4096
 
     /// Default spin budget of the fast protocol: about twice what a cross-core wake-up costs on
     /// a typical VM (20–25 µs), so that a peer that is merely slower never pays for a sleep.
@@ -83,14 +93,23 @@ public enum Layout {
     public static let slotSizeRange = 1...(64 << 20)
     public static let maximumTotalSize = 4 << 30
 
-    /// Bytes from one slot to the next: header plus payload, rounded up to a cache line.
+    /// Bytes from one slot's payload to the next: the slot size rounded up to a cache line.
     public static func slotStride(slotSize: Int) -> Int {
-        (slotHeaderSize + slotSize + cacheLine - 1) / cacheLine * cacheLine
+        roundUp(slotSize, to: cacheLine)
+    }
+
+    /// Bytes of the descriptor array, rounded up to a page so that payloads start page-aligned.
+    public static func descriptorsSize(slotCount: Int) -> Int {
+        roundUp(slotCount * slotDescriptorSize, to: pageSize)
     }
 
     /// Size of a ring segment with this geometry.
     public static func ringSize(slotCount: Int, slotSize: Int) -> Int {
-        headerSize + slotCount * slotStride(slotSize: slotSize)
+        headerSize + descriptorsSize(slotCount: slotCount) + slotCount * slotStride(slotSize: slotSize)
+    }
+
+    private static func roundUp(_ value: Int, to multiple: Int) -> Int {
+        (value + multiple - 1) / multiple * multiple
     }
 
     /// The seed's `shm_data`: one 1024-byte buffer holding a C string (`SHM_SIZE` in shm_sem.h).
@@ -117,7 +136,7 @@ public enum ChannelProtocol: UInt32, Sendable, CaseIterable, CustomStringConvert
     public var description: String { self == .classic ? "classic" : "fast" }
 }
 
-/// Per-slot flags, next to the length.
+/// Per-slot flags, in the slot's descriptor next to the length.
 enum SlotFlags {
     /// Published without a message: its writer gave it up (threw in `write`, or died and the
     /// daemon released the slot). Readers skip it and count it abandoned.

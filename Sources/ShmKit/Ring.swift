@@ -22,7 +22,8 @@ struct Ring: @unchecked Sendable {
     let slotCount: UInt64
     let slotSize: Int
     let stride: Int
-    let slots: UnsafeMutableRawPointer
+    let descriptors: UnsafeMutableRawPointer
+    let payloads: UnsafeMutableRawPointer
     /// `slotCount - 1` when it is a power of two, so the common case indexes with a mask.
     private let mask: UInt64?
 
@@ -31,7 +32,8 @@ struct Ring: @unchecked Sendable {
         self.slotCount = UInt64(header.slotCount)
         self.slotSize = Int(header.slotSize)
         self.stride = Int(header.slotStride)
-        self.slots = header.base + Int(header.headerSize)
+        self.descriptors = header.base + Int(header.headerSize)
+        self.payloads = descriptors + Layout.descriptorsSize(slotCount: Int(slotCount))
         self.mask = slotCount & (slotCount - 1) == 0 ? slotCount - 1 : nil
     }
 
@@ -51,38 +53,43 @@ struct Ring: @unchecked Sendable {
     static func fullMark(_ ticket: UInt64) -> UInt64 { ticket &* 2 &+ 1 }
 
     @inline(__always)
-    func slot(for ticket: UInt64) -> UnsafeMutableRawPointer {
-        let index = mask.map { ticket & $0 } ?? ticket % slotCount
-        return slots + Int(index) * stride
+    private func index(_ ticket: UInt64) -> Int {
+        Int(mask.map { ticket & $0 } ?? ticket % slotCount)
+    }
+
+    /// The slot's descriptor: sequence at 0, length at 8, flags at 12.
+    @inline(__always)
+    func descriptor(_ ticket: UInt64) -> UnsafeMutableRawPointer {
+        descriptors + index(ticket) * Layout.slotDescriptorSize
     }
 
     @inline(__always)
     func sequence(_ ticket: UInt64) -> UnsafeAtomic<UInt64> {
-        UnsafeAtomic(at: slot(for: ticket).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+        UnsafeAtomic(at: descriptor(ticket).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
     }
 
     /// The slot's payload area, for the writer holding `ticket` to fill in place.
     @inline(__always)
     func payload(_ ticket: UInt64) -> UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(start: slot(for: ticket) + Layout.slotHeaderSize, count: slotSize)
+        UnsafeMutableRawBufferPointer(start: payloads + index(ticket) * stride, count: slotSize)
     }
 
     /// Publishes the slot of `ticket` with `length` bytes (or as abandoned): readers may take it.
     @inline(__always)
     func publish(_ ticket: UInt64, length: Int, flags: UInt32 = 0) {
-        let slot = slot(for: ticket)
-        slot.storeBytes(of: UInt32(length), toByteOffset: 8, as: UInt32.self)
-        slot.storeBytes(of: flags, toByteOffset: 12, as: UInt32.self)
+        let descriptor = descriptor(ticket)
+        descriptor.storeBytes(of: UInt32(length), toByteOffset: 8, as: UInt32.self)
+        descriptor.storeBytes(of: flags, toByteOffset: 12, as: UInt32.self)
         sequence(ticket).store(Self.fullMark(ticket), ordering: .releasing)
     }
 
     /// The message in the published slot of `ticket`, or `nil` for an abandoned slot.
     @inline(__always)
     func message(_ ticket: UInt64) -> UnsafeRawBufferPointer? {
-        let slot = slot(for: ticket)
-        if slot.loadUnaligned(fromByteOffset: 12, as: UInt32.self) & SlotFlags.abandoned != 0 { return nil }
-        let length = min(Int(slot.loadUnaligned(fromByteOffset: 8, as: UInt32.self)), slotSize)
-        return UnsafeRawBufferPointer(start: slot + Layout.slotHeaderSize, count: length)
+        let descriptor = descriptor(ticket)
+        if descriptor.load(fromByteOffset: 12, as: UInt32.self) & SlotFlags.abandoned != 0 { return nil }
+        let length = min(Int(descriptor.load(fromByteOffset: 8, as: UInt32.self)), slotSize)
+        return UnsafeRawBufferPointer(start: payloads + index(ticket) * stride, count: length)
     }
 
     /// Frees the slot of `ticket` for the writer of ticket `ticket + N`.

@@ -3,13 +3,30 @@ import Testing
 
 @Suite("segment layout")
 struct LayoutTests {
-    @Test("slots are cache-line aligned and hold header plus payload")
+    @Test("payloads are cache-line aligned; a 64-byte message fills exactly one line")
     func stride() {
         #expect(Layout.slotStride(slotSize: 1) == 64)
-        #expect(Layout.slotStride(slotSize: 48) == 64)
-        #expect(Layout.slotStride(slotSize: 49) == 128)
-        #expect(Layout.slotStride(slotSize: 1024) == 1088)
-        #expect(Layout.ringSize(slotCount: 64, slotSize: 1024) == 4096 + 64 * 1088)
+        #expect(Layout.slotStride(slotSize: 64) == 64)
+        #expect(Layout.slotStride(slotSize: 65) == 128)
+        #expect(Layout.slotStride(slotSize: 1024) == 1024)
+        #expect(Layout.descriptorsSize(slotCount: 64) == 4096)
+        #expect(Layout.descriptorsSize(slotCount: 257) == 8192)
+        #expect(Layout.ringSize(slotCount: 64, slotSize: 1024) == 4096 + 4096 + 64 * 1024)
+    }
+
+    @Test("descriptors and payloads of a ring do not overlap and fit the segment")
+    func ringRegions() throws {
+        for (slots, size) in [(1, 1), (3, 100), (64, 64), (257, 4096)] {
+            let scratch = try ScratchChannel(.ring(slots: slots, slotSize: size, protocol: .fast))
+            let ring = Ring(header: scratch.hosted.header)
+            let base = scratch.hosted.header.base
+            let lastDescriptor = ring.descriptor(UInt64(slots - 1)) - base
+            #expect(lastDescriptor + Layout.slotDescriptorSize <= ring.payloads - base)
+            #expect((ring.payloads - base) % Layout.pageSize == 0)
+            let last = ring.payload(UInt64(slots - 1))
+            #expect(last.baseAddress! - base + last.count <= Int(scratch.hosted.header.totalSize))
+            #expect(ring.payload(1).baseAddress! - ring.payload(0).baseAddress! == (slots == 1 ? 0 : Layout.slotStride(slotSize: size)))
+        }
     }
 
     @Test("header fields do not overlap and fit the header page")
