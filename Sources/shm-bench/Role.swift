@@ -86,37 +86,41 @@ struct RoleJob {
 
         switch side {
         case .writer:
+            let outbox = outbox!   // unwrapped once: unwrapping copies the existential, with a retain
             let start = now()
             var next: UInt64 = 0
             while next < count {
                 let base = next
-                next += UInt64(try outbox!.send(maximum: min(batch, Int(count - next)), size: size) { index, slot in
+                next += UInt64(try outbox.send(maximum: min(batch, Int(count - next)), size: size) { index, slot in
                     copyIn(index, slot, base + UInt64(index))
                 })
             }
             print("t0=\(start)")
         case .reader:
+            let inbox = inbox!
             var expected: UInt64 = 0
             while expected < count {
-                _ = try inbox!.receive(maximum: min(batch, Int(count - expected)), size: size) { message in
+                _ = try inbox.receive(maximum: min(batch, Int(count - expected)), size: size) { message in
                     if copyOut(message) != expected { errors += 1 }
                     expected += 1
                 }
             }
             print("t1=\(now()) errors=\(errors)")
         case .pong:
+            let (outbox, inbox) = (outbox!, inbox!)
             for _ in 0..<(count + warmup) {
-                _ = try inbox!.receive(maximum: 1, size: size) { message in _ = copyOut(message) }
-                _ = try outbox!.send(maximum: 1, size: size) { _, slot in
+                _ = try inbox.receive(maximum: 1, size: size) { message in _ = copyOut(message) }
+                _ = try outbox.send(maximum: 1, size: size) { _, slot in
                     slot.baseAddress!.copyMemory(from: local.baseAddress!, byteCount: size)
                 }
             }
         case .ping:
+            let (outbox, inbox) = (outbox!, inbox!)
             var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
             for sequence in 0..<(count + warmup) {
                 let start = now()
-                _ = try outbox!.send(maximum: 1, size: size) { index, slot in copyIn(index, slot, sequence) }
-                _ = try inbox!.receive(maximum: 1, size: size) { message in
+                _ = try outbox.send(maximum: 1, size: size) { index, slot in copyIn(index, slot, sequence) }
+                _ = try inbox.receive(maximum: 1, size: size) { message in
                     if copyOut(message) != sequence { errors += 1 }
                 }
                 let elapsed = now() - start
