@@ -81,6 +81,9 @@ public struct ChannelHeader: @unchecked Sendable {
         case written, read, dropped, abandoned, redelivered
         /// Messages a dead reader held that shmd has not written back yet (a gauge).
         case pendingRedelivery
+        /// Classic protocol: semaphore units lost with a killed client and put back by a waiter
+        /// (see `LostUnitWatch`).
+        case restoredUnits
     }
 
     /// A counter. Written and read are the cursors themselves: every ticket is a message (or an
@@ -103,6 +106,8 @@ public struct ChannelHeader: @unchecked Sendable {
 
     var writeCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.writeCursor) }
     var readCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.readCursor) }
+    var restoredRead: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.restoredRead) }
+    var restoredWrite: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.restoredWrite) }
     var writersWaiting: UnsafeAtomic<UInt32> { atomic32(Layout.Offset.writersWaiting) }
     var readersWaiting: UnsafeAtomic<UInt32> { atomic32(Layout.Offset.readersWaiting) }
 

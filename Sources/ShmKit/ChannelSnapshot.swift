@@ -9,6 +9,9 @@ public struct ChannelSnapshot: Sendable {
     public let protocolRaw: UInt32
     /// Messages in the ring, written and not yet taken by a reader.
     public let queued: UInt64
+    /// Messages published and not yet released: the queued ones and those in a reader's hands
+    /// (a reader releases a slot after its body ran). Zero: every message taken has been handled.
+    public let unreleased: Int
     public let counters: [ChannelHeader.Counter: UInt64]
     public let daemon: ProcessIdentity
     public let generation: UInt64
@@ -41,6 +44,7 @@ public struct ChannelSnapshot: Sendable {
         let written = header.writeCursor.load(ordering: .acquiring)
         let read = header.readCursor.load(ordering: .acquiring)
         queued = kind == .ring && written > read ? written - read : 0
+        unreleased = kind == .ring ? Ring(header: header).publishedCount() : 0
         counters = Dictionary(uniqueKeysWithValues: ChannelHeader.Counter.allCases.map { ($0, header.counter($0)) })
         daemon = ProcessIdentity(pid: header.daemonPid, startTime: header.daemonStart)
         generation = header.generation

@@ -10,7 +10,9 @@ struct ClassicRing {
     /// Waits for a free slot and takes its ticket.
     func claimWrite(until deadline: Deadline?) throws -> TicketOutcome {
         if attached.header.isClosing { return .closed }
-        switch try SlicedWait.acquire(attached.empty, until: deadline, isClosing: { attached.header.isClosing }, isClosed: { attached.isClosed }) {
+        var watch = LostUnitWatch.writers(ring: ring, attached: attached)
+        switch try SlicedWait.acquire(attached.empty, until: deadline, isClosing: { attached.header.isClosing },
+                                      isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() }) {
         case .timedOut: return .timedOut
         case .closed:
             attached.relayClose(on: attached.empty)
@@ -46,7 +48,9 @@ struct ClassicRing {
     /// is left without the semaphores, whose counts no longer mean anything once the daemon
     /// posted to wake everyone.
     func claimRead(until deadline: Deadline?) throws -> TicketOutcome {
-        switch try SlicedWait.acquire(attached.full, until: deadline, isClosing: { attached.header.isClosing }, isClosed: { attached.isClosed }) {
+        var watch = LostUnitWatch.readers(ring: ring, attached: attached)
+        switch try SlicedWait.acquire(attached.full, until: deadline, isClosing: { attached.header.isClosing },
+                                      isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() }) {
         case .timedOut: return .timedOut
         case .acquired where !attached.header.isClosing:
             let ticket = claim(attached.header.readCursor)

@@ -104,6 +104,13 @@ struct Ring: @unchecked Sendable {
         sequence(ticket).load(ordering: .acquiring) == Self.freeMark(ticket)
     }
 
+    /// How many slots hold a published message (sequence `2t + 1`), taken by a reader or not.
+    func publishedCount() -> Int {
+        (0..<slotCount).reduce(0) { count, index in
+            count + Int(sequence(index).load(ordering: .acquiring) & 1)
+        }
+    }
+
     /// Whether the slot of `ticket` holds its published message.
     @inline(__always)
     func isPublished(_ ticket: UInt64) -> Bool {

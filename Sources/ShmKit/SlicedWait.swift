@@ -15,8 +15,10 @@ enum SlicedWait {
     /// - Parameters:
     ///   - isClosing: a cheap check (a load from the header), made before the first sleep.
     ///   - isClosed: the full check, which may cost a system call, made after each slice.
+    ///   - afterSlice: called each time a slice passes without a unit (see `LostUnitWatch`).
     static func acquire(_ semaphore: NamedSemaphore, until deadline: Deadline?,
-                        isClosing: () -> Bool = { false }, isClosed: () -> Bool) throws -> Outcome {
+                        isClosing: () -> Bool = { false }, isClosed: () -> Bool,
+                        afterSlice: () throws -> Void = {}) throws -> Outcome {
         if semaphore.tryWait() { return .acquired }
         if isClosing() { return .closed }
         while true {
@@ -26,6 +28,7 @@ enum SlicedWait {
                 return .acquired
             }
             if isClosed() { return .closed }
+            try afterSlice()
         }
     }
 
@@ -36,11 +39,13 @@ enum SlicedWait {
         while !condition() {
             spins += 1
             if spins < 128 { continue }
-            if spins & 1023 == 0 {
+            if spins & 1023 == 0 || spins >= 20_000 {
                 if isClosed() { return .closed }
                 if let deadline, deadline.hasPassed { return .timedOut }
             }
-            sched_yield()
+            // Normally the other client is a copy away; one that stalls (or a ticket claimed
+            // ahead of its message, see `LostUnitWatch`) is waited for asleep, not spinning.
+            if spins < 20_000 { sched_yield() } else { usleep(1000) }
         }
         return .acquired
     }

@@ -42,12 +42,14 @@ struct FaultInjectionTests {
                 #expect(writer.waitForExit(seconds: 10) == 0, "round \(round): surviving writer: \(writer.stderr)")
             }
             _ = victim.waitForExit(seconds: 5)
-            // Everything written is taken within a second, repairs included: the victim's entry
-            // is freed (shmd repaired it) and nothing it held waits to be written back.
+            // Everything written is taken and handled within a second, repairs included: the
+            // victim's entry is freed (shmd repaired it), nothing it held waits to be written
+            // back, and no surviving reader is still printing a message it took (killing it then
+            // would have shmd deliver that message again, into the next round).
             let workDone = Date()
             let drained = waitUntil(seconds: 5) {
                 guard let snapshot = try? ChannelSnapshot(channel: "chaos", prefix: daemon.prefix) else { return false }
-                return snapshot.queued == 0 && snapshot.counters[.pendingRedelivery] == 0
+                return snapshot.queued == 0 && snapshot.unreleased == 0 && snapshot.counters[.pendingRedelivery] == 0
                     && !snapshot.clients.contains { $0.process.pid == victim.pid }
             }
             #expect(drained && Date().timeIntervalSince(workDone) < 1, "round \(round): channel not drained within 1 s")

@@ -32,7 +32,8 @@ struct LayoutTests {
     @Test("header fields do not overlap and fit the header page")
     func headerFields() {
         #expect(Layout.Offset.createdAt + 8 <= Layout.Offset.counters)
-        #expect(Layout.Offset.counters + 8 * ChannelHeader.Counter.allCases.count <= Layout.Offset.writeCursor)
+        #expect(Layout.Offset.counters + 8 * ChannelHeader.Counter.allCases.count <= Layout.Offset.restoredRead)
+        #expect(Layout.Offset.restoredWrite + 8 <= Layout.Offset.writeCursor)
         // Cursors and waiter counts each own a cache line.
         let lines = [Layout.Offset.writeCursor, Layout.Offset.readCursor, Layout.Offset.writersWaiting, Layout.Offset.readersWaiting]
         #expect(lines.allSatisfy { $0 % Layout.cacheLine == 0 })
