@@ -50,14 +50,17 @@ extension HostedChannel {
                     abandoned += 1
                     notifyReaders(proto)
                 case .reader:
-                    // Taken and never released: copy the message out, free the slot, queue it again.
-                    guard ring.isPublished(ticket), header.readCursor.load(ordering: .sequentiallyConsistent) > ticket else { continue }
-                    if let message = ring.message(ticket) {
-                        pendingRedeliveries.append(Array(message))
+                    guard header.readCursor.load(ordering: .sequentiallyConsistent) > ticket else { continue }
+                    if ring.isPublished(ticket) {
+                        // Taken and never released: copy the message out, free the slot, queue it again.
+                        if putBack(ticket, ring: ring, proto: proto) { redelivered += 1 }
+                    } else if ring.isFree(ticket) && !pendingOrphans.contains(ticket) {
+                        // Taken before its writer published it (a classic reader claims a ticket
+                        // as soon as it has a unit of `full`, which may be another writer's):
+                        // the message is put back once published (or skipped if abandoned).
+                        pendingOrphans.append(ticket)
                         redelivered += 1
                     }
-                    ring.free(ticket)
-                    notifyWriters(proto)
                 }
             }
             table.unregister(record.slot, process: record.process)
@@ -70,7 +73,14 @@ extension HostedChannel {
     /// the rest wait for the next sweep. They go to the back of the queue: a redelivered message
     /// may arrive after later messages of its writer.
     func flushRedeliveries(ring: Ring, proto: ChannelProtocol) {
-        defer { header.set(.pendingRedelivery, to: UInt64(pendingRedeliveries.count)) }
+        defer { header.set(.pendingRedelivery, to: UInt64(pendingRedeliveries.count + pendingOrphans.count)) }
+        pendingOrphans.removeAll { ticket in
+            if ring.isPublished(ticket) {
+                putBack(ticket, ring: ring, proto: proto)
+                return true
+            }
+            return !ring.isFree(ticket)   // neither waiting for its writer nor published: not ours any more
+        }
         while let message = pendingRedeliveries.first {
             let cursor = header.writeCursor
             let ticket = cursor.load(ordering: .relaxed)
@@ -89,6 +99,17 @@ extension HostedChannel {
             pendingRedeliveries.removeFirst()
             notifyReaders(proto)
         }
+    }
+
+    /// Copies the published message of `ticket` out for redelivery (unless it is an abandoned
+    /// slot), frees the slot and tells writers. Returns whether there was a message.
+    @discardableResult
+    private func putBack(_ ticket: UInt64, ring: Ring, proto: ChannelProtocol) -> Bool {
+        let message = ring.message(ticket).map { Array($0) }
+        if let message { pendingRedeliveries.append(message) }
+        ring.free(ticket)
+        notifyWriters(proto)
+        return message != nil
     }
 
     private func notifyReaders(_ proto: ChannelProtocol) {

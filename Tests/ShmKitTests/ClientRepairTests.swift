@@ -65,6 +65,40 @@ struct ClientRepairTests {
         for number in 0..<4 { try writer.send(Array("m\(number)".utf8), timeout: 5) }
     }
 
+    @Test("a classic reader that died holding a ticket whose message was not yet published: put back once it is")
+    func deadReaderAheadOfItsMessage() throws {
+        let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: .classic))
+        let header = scratch.hosted.header
+        let table = header.clientTable
+        // A slow writer took ticket 0 (its unit of `empty`) and is still copying.
+        #expect(scratch.hosted.empty.tryWait())
+        #expect(header.writeCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
+        // Another writer published ticket 1 and posted its unit of `full`.
+        let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix)
+        try writer.send(Array("second".utf8))
+        // The dead reader took that unit and claimed ticket 0, whose message is not there yet.
+        let dead = try #require(table.register(try Self.deadProcess(), role: .reader))
+        #expect(scratch.hosted.full.tryWait())
+        table.entry(dead).hold(0, count: 1)
+        #expect(header.readCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
+
+        #expect(scratch.hosted.repairDeadClients().map(\.redelivered) == [1])
+        #expect(header.counter(.pendingRedelivery) == 1)
+        // The slow writer publishes and posts, as it would.
+        let ring = Ring(header: header)
+        ring.payload(0).copyBytes(from: Array("first".utf8))
+        ring.publish(0, length: 5)
+        try scratch.hosted.full.post()
+        // The next sweep puts it back; both messages arrive, and the ring is whole again.
+        _ = scratch.hosted.repairDeadClients()
+        #expect(header.counter(.pendingRedelivery) == 0)
+        let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
+        let got = try (0..<2).map { _ in try reader.receive(timeout: 5).map { String(decoding: $0, as: UTF8.self) } }
+        #expect(got == ["second", "first"])
+        for number in 0..<2 { try writer.send(Array("m\(number)".utf8), timeout: 5) }
+        #expect(header.counter(.restoredUnits) == 0)
+    }
+
     @Test("a stale record never touches a slot a living client holds")
     func staleRecordIgnored() throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: .fast))
