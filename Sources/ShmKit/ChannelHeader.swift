@@ -84,6 +84,8 @@ public struct ChannelHeader: @unchecked Sendable {
         /// Classic protocol: semaphore units lost with a killed client and put back by a waiter
         /// (see `LostUnitWatch`).
         case restoredUnits
+        /// Clients shmd found dead without having detached (and repaired).
+        case deadClients
     }
 
     /// A counter. Written and read are the cursors themselves: every ticket is a message (or an
@@ -101,7 +103,16 @@ public struct ChannelHeader: @unchecked Sendable {
     }
 
     func increment(_ counter: Counter, by amount: UInt64 = 1) {
-        atomic64(Layout.Offset.counters + 8 * counter.rawValue).wrappingIncrement(by: amount, ordering: .relaxed)
+        atomicCounter(counter).wrappingIncrement(by: amount, ordering: .relaxed)
+    }
+
+    func decrement(_ counter: Counter) {
+        atomicCounter(counter).wrappingDecrement(ordering: .relaxed)
+    }
+
+    /// The word of a stored counter (not `written` or `read`, which are the cursors).
+    func atomicCounter(_ counter: Counter) -> UnsafeAtomic<UInt64> {
+        atomic64(Layout.Offset.counters + 8 * counter.rawValue)
     }
 
     var writeCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.writeCursor) }

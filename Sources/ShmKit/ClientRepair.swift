@@ -43,27 +43,35 @@ extension HostedChannel {
                 if heldByTheLiving { continue }
                 switch record.role {
                 case .writer:
-                    // Taken (the cursor is past it) and never published.
-                    guard ring.isFree(ticket), header.writeCursor.load(ordering: .sequentiallyConsistent) > ticket else { continue }
-                    ring.publish(ticket, length: 0, flags: SlotFlags.abandoned)
-                    header.increment(.abandoned)
-                    abandoned += 1
-                    notifyReaders(proto)
+                    guard header.writeCursor.load(ordering: .sequentiallyConsistent) > ticket else { continue }
+                    if ring.isFree(ticket) {
+                        // Taken (the cursor is past it) and never published.
+                        abandon(ticket, ring: ring, proto: proto)
+                        abandoned += 1
+                    } else if ring.sequence(ticket).load(ordering: .acquiring) < Ring.freeMark(ticket),
+                              !pendingOrphans.contains(where: { $0.ticket == ticket && $0.role == .writer }) {
+                        // Taken while its slot still held last lap's message (a classic writer
+                        // claims as soon as it has a unit of `empty`, which may be another
+                        // slot's): abandoned once a reader frees the slot.
+                        pendingOrphans.append((ticket, .writer))
+                        abandoned += 1
+                    }
                 case .reader:
                     guard header.readCursor.load(ordering: .sequentiallyConsistent) > ticket else { continue }
                     if ring.isPublished(ticket) {
                         // Taken and never released: copy the message out, free the slot, queue it again.
                         if putBack(ticket, ring: ring, proto: proto) { redelivered += 1 }
-                    } else if ring.isFree(ticket) && !pendingOrphans.contains(ticket) {
+                    } else if ring.isFree(ticket), !pendingOrphans.contains(where: { $0.ticket == ticket && $0.role == .reader }) {
                         // Taken before its writer published it (a classic reader claims a ticket
                         // as soon as it has a unit of `full`, which may be another writer's):
                         // the message is put back once published (or skipped if abandoned).
-                        pendingOrphans.append(ticket)
+                        pendingOrphans.append((ticket, .reader))
                         redelivered += 1
                     }
                 }
             }
             table.unregister(record.slot, process: record.process)
+            header.increment(.deadClients)
             repairs.append(ClientRepair(record: record, abandoned: abandoned, redelivered: redelivered, wasWaiting: wasWaiting))
         }
         return repairs
@@ -74,12 +82,21 @@ extension HostedChannel {
     /// may arrive after later messages of its writer.
     func flushRedeliveries(ring: Ring, proto: ChannelProtocol) {
         defer { header.set(.pendingRedelivery, to: UInt64(pendingRedeliveries.count + pendingOrphans.count)) }
-        pendingOrphans.removeAll { ticket in
-            if ring.isPublished(ticket) {
-                putBack(ticket, ring: ring, proto: proto)
-                return true
+        pendingOrphans.removeAll { orphan in
+            switch orphan.role {
+            case .reader:
+                if ring.isPublished(orphan.ticket) {
+                    putBack(orphan.ticket, ring: ring, proto: proto)
+                    return true
+                }
+                return !ring.isFree(orphan.ticket)   // neither awaited nor published: not ours any more
+            case .writer:
+                if ring.isFree(orphan.ticket) {
+                    abandon(orphan.ticket, ring: ring, proto: proto)
+                    return true
+                }
+                return ring.sequence(orphan.ticket).load(ordering: .acquiring) > Ring.freeMark(orphan.ticket)
             }
-            return !ring.isFree(ticket)   // neither waiting for its writer nor published: not ours any more
         }
         while let message = pendingRedeliveries.first {
             let cursor = header.writeCursor
@@ -99,6 +116,13 @@ extension HostedChannel {
             pendingRedeliveries.removeFirst()
             notifyReaders(proto)
         }
+    }
+
+    /// Publishes the slot of `ticket` as abandoned, so readers go past it, and tells them.
+    private func abandon(_ ticket: UInt64, ring: Ring, proto: ChannelProtocol) {
+        ring.publish(ticket, length: 0, flags: SlotFlags.abandoned)
+        header.increment(.abandoned)
+        notifyReaders(proto)
     }
 
     /// Copies the published message of `ticket` out for redelivery (unless it is an abandoned

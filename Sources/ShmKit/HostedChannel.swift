@@ -16,8 +16,8 @@ public final class HostedChannel: @unchecked Sendable {
     let full: NamedSemaphore
     /// Messages a dead reader held, waiting for free slots (see `repairDeadClients`).
     var pendingRedeliveries: [[UInt8]] = []
-    /// Tickets a dead classic reader took before their message was published: put back once it is.
-    var pendingOrphans: [UInt64] = []
+    /// Tickets a dead classic client took ahead (see `repairDeadClients`), settled once ready.
+    var pendingOrphans: [(ticket: UInt64, role: ClientRole)] = []
 
     public var header: ChannelHeader { ChannelHeader(base: segment.base) }
 

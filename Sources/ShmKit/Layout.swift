@@ -24,8 +24,8 @@
 ///     72      createdAt        u64   CLOCK_REALTIME nanoseconds
 ///     88      spinNanoseconds  u64   how long a fast-protocol client spins before it blocks
 ///     96      bootID           16 bytes: /proc/sys/kernel/random/boot_id of the daemon's boot
-///     128     counters         u64 × 7: (reserved), (reserved), dropped, abandoned, redelivered, pending redelivery,
-///                                    restored units; written and read are the cursors
+///     128     counters         u64 × 8: (reserved), (reserved), dropped, abandoned, redelivered, pending redelivery,
+///                                    restored units, dead clients; written and read are the cursors
 ///     192     restoredRead     u64   classic: ticket + 1 of the last message whose lost `full` unit was restored
 ///     200     restoredWrite    u64   classic: ticket + 1 of the last slot whose lost `empty` unit was restored
 ///     256     writeCursor      u64   next ticket a writer takes (own cache line)

@@ -9,36 +9,40 @@ import Atomics
 /// no writer may take. No record can close that window, since a semaphore operation and a store
 /// are never one atomic step, so the waiters watch for its effect instead.
 ///
-/// A waiter calls `afterSlice` each time a slice of its wait passes without a unit. When it finds
-/// the same ticket ready at the cursor (a published message, or a free slot) two slices in a
-/// row, while the semaphore says nothing is ready, the unit is lost: nobody has taken that ticket
-/// for a whole slice although it was there to take. It posts the unit once; a marker in the
-/// header (the ticket, compare-and-swapped) makes sure that only one of several waiters does so
-/// per ticket. A client that merely stalled a whole slice inside the window (preempted) would make
-/// this one unit too many; the cost is then a later waiter that claims a ticket before it is ready
-/// and waits for it in `SlicedWait.until`, which backs off to sleeping.
+/// A waiter calls `afterSlice` each time a slice of its wait passes without a unit. It posts the
+/// missing unit when all of these hold:
+/// - the same ticket has been ready at the cursor (a published message, or a free slot) since
+///   its last look, a whole slice, while the semaphore says nothing is ready;
+/// - no client of its side is waiting on an earlier ticket: a classic client claims the next
+///   ticket as soon as it has a unit, which may be the unit of a later ticket, so a slow writer
+///   still filling ticket t, or a slow reader still holding the slot a writer claimed, makes the
+///   ticket after it look stranded while its unit is merely in use;
+/// - fewer units have been restored than shmd has found dead clients (`deadClients`): one death
+///   loses one unit at most, and no death loses none, whatever a stalled client looks like;
+/// - no other waiter has restored this ticket's unit already (a marker in the header, moved
+///   forward only, by compare-and-swap).
 struct LostUnitWatch {
-    private let cursor: UnsafeAtomic<UInt64>
-    private let marker: UnsafeAtomic<UInt64>
-    private let semaphore: NamedSemaphore
-    private let header: ChannelHeader
-    private let isReady: (UInt64) -> Bool
+    enum Side { case readers, writers }
+
+    private let side: Side
+    private let ring: Ring
+    /// Held so that the mapping `ring` points into stays.
+    private let attached: AttachedChannel
     private var seen: UInt64?
 
-    /// A watch over the readers' side: messages published at `readCursor`, units of `full`.
-    static func readers(ring: Ring, attached: AttachedChannel) -> LostUnitWatch {
-        LostUnitWatch(cursor: attached.header.readCursor, marker: attached.header.restoredRead, semaphore: attached.full,
-                      header: attached.header, isReady: { ring.isPublished($0) }, seen: nil)
+    init(_ side: Side, ring: Ring, attached: AttachedChannel) {
+        self.side = side
+        self.ring = ring
+        self.attached = attached
     }
 
-    /// A watch over the writers' side: free slots at `writeCursor`, units of `empty`.
-    static func writers(ring: Ring, attached: AttachedChannel) -> LostUnitWatch {
-        LostUnitWatch(cursor: attached.header.writeCursor, marker: attached.header.restoredWrite, semaphore: attached.empty,
-                      header: attached.header, isReady: { ring.isFree($0) }, seen: nil)
-    }
+    private var header: ChannelHeader { attached.header }
+    private var semaphore: NamedSemaphore { side == .readers ? attached.full : attached.empty }
 
-    /// Looks once more; posts the lost unit when the same ticket has been waiting since the last
-    /// look.
+    private var cursor: UnsafeAtomic<UInt64> { side == .readers ? header.readCursor : header.writeCursor }
+    private var marker: UnsafeAtomic<UInt64> { side == .readers ? header.restoredRead : header.restoredWrite }
+
+    /// Looks once more; posts the lost unit when the conditions above hold.
     ///
     /// - Throws: `SystemCallError` from `sem_post`.
     mutating func afterSlice() throws {
@@ -48,12 +52,42 @@ struct LostUnitWatch {
             return
         }
         defer { seen = ticket }
-        guard seen == ticket, semaphore.value <= 0 else { return }
+        guard seen == ticket, semaphore.value <= 0, !someoneWaitsBefore(ticket) else { return }
+        guard takeRestoreAllowance() else { return }
         let mark = ticket &+ 1
         let last = marker.load(ordering: .relaxed)
-        guard last != mark,
-              marker.compareExchange(expected: last, desired: mark, ordering: .sequentiallyConsistent).exchanged else { return }
+        guard last < mark, marker.compareExchange(expected: last, desired: mark, ordering: .sequentiallyConsistent).exchanged else {
+            header.decrement(.restoredUnits)   // another waiter restored this one
+            return
+        }
         try semaphore.post()
-        header.increment(.restoredUnits)
+    }
+
+    private func isReady(_ ticket: UInt64) -> Bool {
+        side == .readers ? ring.isPublished(ticket) : ring.isFree(ticket)
+    }
+
+    /// Whether a client of this side holds a ticket among the last lap before `ticket` and
+    /// still waits for it: a reader for its message, a writer for its slot.
+    private func someoneWaitsBefore(_ ticket: UInt64) -> Bool {
+        let lap = min(ticket, ring.slotCount)
+        for earlier in (ticket - lap)..<ticket {
+            let behind = Int64(bitPattern: ring.sequence(earlier).load(ordering: .acquiring) &- Ring.freeMark(earlier))
+            // Readers: still free for its writer (not published). Writers: still last lap's.
+            if side == .readers ? behind == 0 : behind < 0 { return true }
+        }
+        return false
+    }
+
+    /// Counts one more restored unit if that stays within the number of dead clients found.
+    private func takeRestoreAllowance() -> Bool {
+        let restored = header.atomicCounter(.restoredUnits)
+        var current = restored.load(ordering: .relaxed)
+        while current < header.counter(.deadClients) {
+            let (done, actual) = restored.compareExchange(expected: current, desired: current + 1, ordering: .sequentiallyConsistent)
+            if done { return true }
+            current = actual
+        }
+        return false
     }
 }

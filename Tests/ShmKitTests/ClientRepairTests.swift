@@ -99,6 +99,40 @@ struct ClientRepairTests {
         #expect(header.counter(.restoredUnits) == 0)
     }
 
+    @Test("a classic writer that died holding a ticket whose slot a reader still held: abandoned once it is free")
+    func deadWriterAheadOfItsSlot() throws {
+        let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: .classic))
+        let header = scratch.hosted.header
+        let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix)
+        try writer.send(Array("zero".utf8))
+        try writer.send(Array("one".utf8))
+        // A slow reader holds ticket 0; another reads ticket 1 and frees its slot.
+        #expect(scratch.hosted.full.tryWait())
+        #expect(header.readCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
+        let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
+        #expect(try reader.receive(timeout: 1).map { String(decoding: $0, as: UTF8.self) } == "one")
+        // The dead writer took that unit and claimed ticket 2, whose slot the slow reader holds.
+        let dead = try #require(header.clientTable.register(try Self.deadProcess(), role: .writer))
+        #expect(scratch.hosted.empty.tryWait())
+        header.clientTable.entry(dead).hold(2, count: 1)
+        #expect(header.writeCursor.compareExchange(expected: 2, desired: 3, ordering: .sequentiallyConsistent).exchanged)
+
+        #expect(scratch.hosted.repairDeadClients().map(\.abandoned) == [1])
+        #expect(header.counter(.pendingRedelivery) == 1)
+        // The slow reader finishes: frees its slot and posts, as it would.
+        let ring = Ring(header: header)
+        ring.free(0)
+        try scratch.hosted.empty.post()
+        _ = scratch.hosted.repairDeadClients()
+        #expect(header.counter(.pendingRedelivery) == 0)
+        #expect(header.counter(.abandoned) == 1)
+        // Readers go past the abandoned ticket; the ring is whole again.
+        try writer.send(Array("three".utf8), timeout: 5)
+        #expect(try reader.receive(timeout: 5).map { String(decoding: $0, as: UTF8.self) } == "three")
+        try writer.send(Array("four".utf8), timeout: 5)
+        try writer.send(Array("five".utf8), timeout: 5)
+    }
+
     @Test("a stale record never touches a slot a living client holds")
     func staleRecordIgnored() throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: .fast))
