@@ -99,6 +99,9 @@ struct FastRing {
     func claimRead(maximum: Int, until deadline: Deadline?) throws -> TicketOutcome {
         try waitFor(
             { tryClaimRead(maximum: maximum) }, more: { ring.isPublished(attached.header.readCursor.load(ordering: .relaxed)) },
+            // While it spins, the reader keeps the payload it waits for in its cache, so the
+            // message arrives with one cache miss (its descriptor) rather than two in a row.
+            warm: { cshim_prefetch(ring.payload(attached.header.readCursor.load(ordering: .relaxed)).baseAddress) },
             waiting: attached.header.readersWaiting, on: attached.full, until: deadline, closedWhenEmpty: false)
     }
 
@@ -153,11 +156,11 @@ struct FastRing {
     ///   got what it wanted passes the wake-up on when there is more, since wakers post only
     ///   once while a post is pending.
     private func waitFor(
-        _ attempt: () -> TicketOutcome?, more: () -> Bool, waiting: UnsafeAtomic<UInt32>, on semaphore: NamedSemaphore,
-        until deadline: Deadline?, closedWhenEmpty: Bool
+        _ attempt: () -> TicketOutcome?, more: () -> Bool, warm: () -> Void = {}, waiting: UnsafeAtomic<UInt32>,
+        on semaphore: NamedSemaphore, until deadline: Deadline?, closedWhenEmpty: Bool
     ) throws -> TicketOutcome {
         if let got = attempt() { return got }
-        if let got = spin(attempt) { return got }
+        if let got = spin(attempt, warm: warm) { return got }
         var closedSince: Deadline?
         var slept = false
         var relayed = false
@@ -199,13 +202,14 @@ struct FastRing {
     /// The bounded spin before sleeping: PAUSE for a microsecond or two, then yield the CPU
     /// between attempts so that a peer sharing this core gets to run.
     @inline(__always)
-    private func spin(_ attempt: () -> TicketOutcome?) -> TicketOutcome? {
+    private func spin(_ attempt: () -> TicketOutcome?, warm: () -> Void) -> TicketOutcome? {
         guard spinNanoseconds > 0 else { return nil }
         let end = Deadline.now.adding(nanoseconds: spinNanoseconds)
         var rounds = 0
         while true {
             for _ in 0..<32 {
                 cshim_cpu_relax()
+                warm()
                 if let got = attempt() { return got }
             }
             if attached.header.isClosing { return nil }

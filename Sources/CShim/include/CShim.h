@@ -8,6 +8,11 @@ int cshim_sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *abst
 
 /// A spin-wait hint to the CPU (x86 PAUSE, Arm YIELD): lets the sibling hyper-thread run and
 /// saves power while a client spins on a cache line the other side will write.
+/// Asks the CPU to fetch the cache line at `address` for reading; a hint, never a fault.
+static inline void cshim_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 static inline void cshim_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
