@@ -44,7 +44,7 @@ enum ChannelAdoption {
             switch spec.layout {
             case .ring:
                 channel = HostedChannel(
-                    adopting: spec, names: names, segment: segment, seedBuffer: nil,
+                    spec: spec, names: names, segment: segment, seedBuffer: nil,
                     empty: try NamedSemaphore.open(name: names.semaphoreEmpty),
                     full: try NamedSemaphore.open(name: names.semaphoreFull))
             case let .seed(bufferName, emptyName, fullName):
@@ -53,7 +53,7 @@ enum ChannelAdoption {
                     return .refused(reason: "its seed segment \(bufferName) has \(buffer.size) bytes, not \(Layout.seedBufferSize)")
                 }
                 channel = HostedChannel(
-                    adopting: spec, names: names, segment: segment, seedBuffer: buffer,
+                    spec: spec, names: names, segment: segment, seedBuffer: buffer,
                     empty: try NamedSemaphore.open(name: emptyName), full: try NamedSemaphore.open(name: fullName))
             }
             let queued = channel.undelivered

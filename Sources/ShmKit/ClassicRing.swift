@@ -10,7 +10,7 @@ struct ClassicRing {
     /// Waits for a free slot and takes its ticket.
     func claimWrite(until deadline: Deadline?) throws -> TicketOutcome {
         if attached.header.isClosing { return .closed }
-        var watch = LostUnitWatch(.writers, ring: ring, attached: attached)
+        var watch = LostUnitWatch(.writer, ring: ring, attached: attached)
         switch try SlicedWait.acquire(attached.empty, until: deadline, isClosing: { attached.header.isClosing },
                                       isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() }) {
         case .timedOut: return .timedOut
@@ -48,7 +48,7 @@ struct ClassicRing {
     /// is left without the semaphores, whose counts no longer mean anything once the daemon
     /// posted to wake everyone.
     func claimRead(until deadline: Deadline?) throws -> TicketOutcome {
-        var watch = LostUnitWatch(.readers, ring: ring, attached: attached)
+        var watch = LostUnitWatch(.reader, ring: ring, attached: attached)
         switch try SlicedWait.acquire(attached.full, until: deadline, isClosing: { attached.header.isClosing },
                                       isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() }) {
         case .timedOut: return .timedOut

@@ -36,39 +36,30 @@ extension HostedChannel {
             if wasWaiting {
                 takeBack(record.role == .writer ? header.writersWaiting : header.readersWaiting)
             }
+            let cursor = record.role == .writer ? header.writeCursor : header.readCursor
             for ticket in entry.held ?? 0..<0 {
                 let heldByTheLiving = living.contains { other in
                     other.role == record.role && table.entry(other.slot).held?.contains(ticket) == true
                 }
-                if heldByTheLiving { continue }
-                switch record.role {
-                case .writer:
-                    guard header.writeCursor.load(ordering: .sequentiallyConsistent) > ticket else { continue }
-                    if ring.isFree(ticket) {
-                        // Taken (the cursor is past it) and never published.
-                        abandon(ticket, ring: ring, proto: proto)
-                        abandoned += 1
-                    } else if ring.sequence(ticket).load(ordering: .acquiring) < Ring.freeMark(ticket),
-                              !pendingOrphans.contains(where: { $0.ticket == ticket && $0.role == .writer }) {
-                        // Taken while its slot still held last lap's message (a classic writer
-                        // claims as soon as it has a unit of `empty`, which may be another
-                        // slot's): abandoned once a reader frees the slot.
-                        pendingOrphans.append((ticket, .writer))
-                        abandoned += 1
-                    }
-                case .reader:
-                    guard header.readCursor.load(ordering: .sequentiallyConsistent) > ticket else { continue }
-                    if ring.isPublished(ticket) {
-                        // Taken and never released: copy the message out, free the slot, queue it again.
-                        if putBack(ticket, ring: ring, proto: proto) { redelivered += 1 }
-                    } else if ring.isFree(ticket), !pendingOrphans.contains(where: { $0.ticket == ticket && $0.role == .reader }) {
-                        // Taken before its writer published it (a classic reader claims a ticket
-                        // as soon as it has a unit of `full`, which may be another writer's):
-                        // the message is put back once published (or skipped if abandoned).
-                        pendingOrphans.append((ticket, .reader))
-                        redelivered += 1
-                    }
+                // Taken (the cursor is past it) and not yet handed on: a writer's slot not
+                // published, a reader's message not released.
+                guard !heldByTheLiving, cursor.load(ordering: .sequentiallyConsistent) > ticket else { continue }
+                let phase = ring.phase(ticket), ready = Ring.readyPhase(record.role)
+                let counted: Bool
+                if phase == ready {
+                    // A writer's slot is published as abandoned; a reader's message copied out,
+                    // its slot freed, and the message queued again.
+                    counted = settle(ticket, role: record.role, ring: ring, proto: proto)
+                } else if phase < ready, !pendingOrphans.contains(where: { $0 == (ticket, record.role) }) {
+                    // Taken ahead: a classic client claims a ticket as soon as it has a unit,
+                    // which may be another ticket's, and then waits for its slot (writer) or
+                    // message (reader). Settled once that is ready.
+                    pendingOrphans.append((ticket, record.role))
+                    counted = true
+                } else {
+                    counted = false
                 }
+                if counted, record.role == .writer { abandoned += 1 } else if counted { redelivered += 1 }
             }
             table.unregister(record.slot, process: record.process)
             header.increment(.deadClients)
@@ -83,20 +74,9 @@ extension HostedChannel {
     func flushRedeliveries(ring: Ring, proto: ChannelProtocol) {
         defer { header.set(.pendingRedelivery, to: UInt64(pendingRedeliveries.count + pendingOrphans.count)) }
         pendingOrphans.removeAll { orphan in
-            switch orphan.role {
-            case .reader:
-                if ring.isPublished(orphan.ticket) {
-                    putBack(orphan.ticket, ring: ring, proto: proto)
-                    return true
-                }
-                return !ring.isFree(orphan.ticket)   // neither awaited nor published: not ours any more
-            case .writer:
-                if ring.isFree(orphan.ticket) {
-                    abandon(orphan.ticket, ring: ring, proto: proto)
-                    return true
-                }
-                return ring.sequence(orphan.ticket).load(ordering: .acquiring) > Ring.freeMark(orphan.ticket)
-            }
+            let phase = ring.phase(orphan.ticket), ready = Ring.readyPhase(orphan.role)
+            if phase == ready { settle(orphan.ticket, role: orphan.role, ring: ring, proto: proto) }
+            return phase >= ready   // settled now, or past it: not ours any more
         }
         while let message = pendingRedeliveries.first {
             let cursor = header.writeCursor
@@ -114,43 +94,35 @@ extension HostedChannel {
             ring.publish(ticket, length: message.count)
             header.increment(.redelivered)
             pendingRedeliveries.removeFirst()
-            notifyReaders(proto)
+            notify(full, waiting: header.readersWaiting, proto)
         }
     }
 
-    /// Publishes the slot of `ticket` as abandoned, so readers go past it, and tells them.
-    private func abandon(_ ticket: UInt64, ring: Ring, proto: ChannelProtocol) {
-        ring.publish(ticket, length: 0, flags: SlotFlags.abandoned)
-        header.increment(.abandoned)
-        notifyReaders(proto)
-    }
-
-    /// Copies the published message of `ticket` out for redelivery (unless it is an abandoned
-    /// slot), frees the slot and tells writers. Returns whether there was a message.
+    /// Hands on a ticket a dead client held in its ready phase. A writer's: published as
+    /// abandoned, so readers go past it. A reader's: its message copied out for redelivery
+    /// (unless the slot was abandoned), the slot freed. Returns whether that counts: always for
+    /// a writer, for a reader when there was a message.
     @discardableResult
-    private func putBack(_ ticket: UInt64, ring: Ring, proto: ChannelProtocol) -> Bool {
+    private func settle(_ ticket: UInt64, role: ClientRole, ring: Ring, proto: ChannelProtocol) -> Bool {
+        if role == .writer {
+            ring.publish(ticket, length: 0, flags: SlotFlags.abandoned)
+            header.increment(.abandoned)
+            notify(full, waiting: header.readersWaiting, proto)
+            return true
+        }
         let message = ring.message(ticket).map { Array($0) }
         if let message { pendingRedeliveries.append(message) }
         ring.free(ticket)
-        notifyWriters(proto)
+        notify(empty, waiting: header.writersWaiting, proto)
         return message != nil
     }
 
-    private func notifyReaders(_ proto: ChannelProtocol) {
+    /// Classic: one unit per slot or message. Fast: wake only an announced waiter.
+    private func notify(_ semaphore: NamedSemaphore, waiting: UnsafeAtomic<UInt32>, _ proto: ChannelProtocol) {
         if proto == .classic {
-            try? full.post()
+            try? semaphore.post()
         } else {
-            atomicMemoryFence(ordering: .sequentiallyConsistent)
-            if header.readersWaiting.load(ordering: .relaxed) != 0 && full.value <= 0 { try? full.post() }
-        }
-    }
-
-    private func notifyWriters(_ proto: ChannelProtocol) {
-        if proto == .classic {
-            try? empty.post()
-        } else {
-            atomicMemoryFence(ordering: .sequentiallyConsistent)
-            if header.writersWaiting.load(ordering: .relaxed) != 0 && empty.value <= 0 { try? empty.post() }
+            try? semaphore.wakeAnnounced(waiting)
         }
     }
 

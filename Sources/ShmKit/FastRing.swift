@@ -67,7 +67,7 @@ struct FastRing {
         let cursor = attached.header.writeCursor
         var position = cursor.load(ordering: .relaxed)
         while true {
-            let difference = Int64(bitPattern: ring.sequence(position).load(ordering: .acquiring) &- Ring.freeMark(position))
+            let difference = ring.phase(position) &- Ring.readyPhase(.writer)
             if difference < 0 { return nil }   // full: the slot still holds last lap's message
             if difference > 0 {                 // another writer took it: catch up
                 position = cursor.load(ordering: .relaxed)
@@ -89,7 +89,7 @@ struct FastRing {
     /// After publishing: wakes readers if any announced that they sleep.
     @inline(__always)
     func published() throws {
-        try wake(attached.header.readersWaiting, attached.full)
+        try attached.full.wakeAnnounced(attached.header.readersWaiting)
     }
 
     // MARK: reader
@@ -110,7 +110,7 @@ struct FastRing {
         let cursor = attached.header.readCursor
         var position = cursor.load(ordering: .relaxed)
         while true {
-            let difference = Int64(bitPattern: ring.sequence(position).load(ordering: .acquiring) &- Ring.fullMark(position))
+            let difference = ring.phase(position) &- Ring.readyPhase(.reader)
             if difference < 0 { return nil }   // empty, or its writer is still copying
             if difference > 0 {
                 position = cursor.load(ordering: .relaxed)
@@ -131,20 +131,10 @@ struct FastRing {
     /// After freeing slots: wakes writers if any announced that they sleep.
     @inline(__always)
     func freed() throws {
-        try wake(attached.header.writersWaiting, attached.empty)
+        try attached.empty.wakeAnnounced(attached.header.writersWaiting)
     }
 
-    // MARK: waiting and waking
-
-    /// Posts when someone is counted as waiting and no post is pending already. A pending post
-    /// (value > 0) will wake a waiter that then checks again and passes the wake-up on if there
-    /// is more (see `waitFor`); not stacking posts keeps a waiter that died counted (its count
-    /// is never taken back) from turning every message into a system call.
-    @inline(__always)
-    private func wake(_ waiting: UnsafeAtomic<UInt32>, _ semaphore: NamedSemaphore) throws {
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-        if waiting.load(ordering: .relaxed) != 0 && semaphore.value <= 0 { try semaphore.post() }
-    }
+    // MARK: waiting
 
     /// Spins, then announces and sleeps, until `attempt` yields tickets, the channel closes or
     /// the deadline passes.

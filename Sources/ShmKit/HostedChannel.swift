@@ -21,8 +21,9 @@ public final class HostedChannel: @unchecked Sendable {
 
     public var header: ChannelHeader { ChannelHeader(base: segment.base) }
 
-    private init(spec: ChannelSpec, names: ChannelNames, segment: SharedMemorySegment,
-                 seedBuffer: SharedMemorySegment?, empty: NamedSemaphore, full: NamedSemaphore) {
+    /// Wraps the objects of a channel just created or adopted.
+    init(spec: ChannelSpec, names: ChannelNames, segment: SharedMemorySegment,
+         seedBuffer: SharedMemorySegment?, empty: NamedSemaphore, full: NamedSemaphore) {
         self.spec = spec
         self.names = names
         self.segment = segment
@@ -65,17 +66,6 @@ public final class HostedChannel: @unchecked Sendable {
             let (channel, leftovers) = try create(spec: spec, prefix: prefix, daemon: daemon, generation: 1)
             return (channel, .created(leftovers: leftovers))
         }
-    }
-
-    /// Wraps objects that already exist (adoption).
-    init(adopting spec: ChannelSpec, names: ChannelNames, segment: SharedMemorySegment,
-         seedBuffer: SharedMemorySegment?, empty: NamedSemaphore, full: NamedSemaphore) {
-        self.spec = spec
-        self.names = names
-        self.segment = segment
-        self.seedBuffer = seedBuffer
-        self.empty = empty
-        self.full = full
     }
 
     /// Creates every object of `spec` under `prefix` with `O_EXCL`, after removing objects an

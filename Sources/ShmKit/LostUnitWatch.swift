@@ -22,37 +22,37 @@ import Atomics
 /// - no other waiter has restored this ticket's unit already (a marker in the header, moved
 ///   forward only, by compare-and-swap).
 struct LostUnitWatch {
-    enum Side { case readers, writers }
-
-    private let side: Side
+    /// Whose wait this watches: writers (free slots at `writeCursor`, units of `empty`) or
+    /// readers (published messages at `readCursor`, units of `full`).
+    private let role: ClientRole
     private let ring: Ring
     /// Held so that the mapping `ring` points into stays.
     private let attached: AttachedChannel
     private var seen: UInt64?
 
-    init(_ side: Side, ring: Ring, attached: AttachedChannel) {
-        self.side = side
+    init(_ role: ClientRole, ring: Ring, attached: AttachedChannel) {
+        self.role = role
         self.ring = ring
         self.attached = attached
     }
 
     private var header: ChannelHeader { attached.header }
-    private var semaphore: NamedSemaphore { side == .readers ? attached.full : attached.empty }
-
-    private var cursor: UnsafeAtomic<UInt64> { side == .readers ? header.readCursor : header.writeCursor }
-    private var marker: UnsafeAtomic<UInt64> { side == .readers ? header.restoredRead : header.restoredWrite }
+    private var semaphore: NamedSemaphore { role == .reader ? attached.full : attached.empty }
+    private var cursor: UnsafeAtomic<UInt64> { role == .reader ? header.readCursor : header.writeCursor }
+    private var marker: UnsafeAtomic<UInt64> { role == .reader ? header.restoredRead : header.restoredWrite }
 
     /// Looks once more; posts the lost unit when the conditions above hold.
     ///
     /// - Throws: `SystemCallError` from `sem_post`.
     mutating func afterSlice() throws {
         let ticket = cursor.load(ordering: .sequentiallyConsistent)
-        guard isReady(ticket) else {
+        let ready = Ring.readyPhase(role)
+        guard ring.phase(ticket) == ready else {
             seen = nil
             return
         }
         defer { seen = ticket }
-        guard seen == ticket, semaphore.value <= 0, !someoneWaitsBefore(ticket) else { return }
+        guard seen == ticket, semaphore.value <= 0, !someoneWaits(before: ticket, ready: ready) else { return }
         guard takeRestoreAllowance() else { return }
         let mark = ticket &+ 1
         let last = marker.load(ordering: .relaxed)
@@ -63,20 +63,11 @@ struct LostUnitWatch {
         try semaphore.post()
     }
 
-    private func isReady(_ ticket: UInt64) -> Bool {
-        side == .readers ? ring.isPublished(ticket) : ring.isFree(ticket)
-    }
-
     /// Whether a client of this side holds a ticket among the last lap before `ticket` and
-    /// still waits for it: a reader for its message, a writer for its slot.
-    private func someoneWaitsBefore(_ ticket: UInt64) -> Bool {
+    /// still waits for it to be ready: a reader for its message, a writer for its slot.
+    private func someoneWaits(before ticket: UInt64, ready: Int64) -> Bool {
         let lap = min(ticket, ring.slotCount)
-        for earlier in (ticket - lap)..<ticket {
-            let behind = Int64(bitPattern: ring.sequence(earlier).load(ordering: .acquiring) &- Ring.freeMark(earlier))
-            // Readers: still free for its writer (not published). Writers: still last lap's.
-            if side == .readers ? behind == 0 : behind < 0 { return true }
-        }
-        return false
+        return ((ticket - lap)..<ticket).contains { ring.phase($0) < ready }
     }
 
     /// Counts one more restored unit if that stays within the number of dead clients found.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Atomics
 import CShim
 import SystemPackage
 
@@ -106,6 +107,19 @@ public final class NamedSemaphore: @unchecked Sendable {
             try Syscall.check("sem_post", name) { sem_post(handle) }
         } catch let error as SystemCallError where error.errno == .overflow {
         }
+    }
+
+    /// The fast protocol's wake-up: posts when a waiter has announced itself in `waiting` and no
+    /// post is pending already. The full fence orders the caller's publish or free before the
+    /// look at `waiting` (see `FastRing`). A pending post (value > 0) wakes a waiter that then
+    /// checks again and passes the wake-up on if there is more; not stacking posts keeps a
+    /// waiter that died counted from turning every message into a system call.
+    ///
+    /// - Throws: `SystemCallError` from `sem_post`.
+    @inline(__always)
+    func wakeAnnounced(_ waiting: UnsafeAtomic<UInt32>) throws {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if waiting.load(ordering: .relaxed) != 0 && value <= 0 { try post() }
     }
 
     /// The current value (a snapshot: it may change at once).

@@ -98,6 +98,19 @@ struct Ring: @unchecked Sendable {
         sequence(ticket).store(Self.freeMark(ticket &+ slotCount), ordering: .releasing)
     }
 
+    /// Where the slot of `ticket` is in that ticket's turn: negative while it still belongs to an
+    /// earlier ticket (last lap's message, not yet freed), 0 free for the writer of `ticket`,
+    /// 1 holding its published message, more once freed for a later lap.
+    @inline(__always)
+    func phase(_ ticket: UInt64) -> Int64 {
+        Int64(bitPattern: sequence(ticket).load(ordering: .acquiring) &- Self.freeMark(ticket))
+    }
+
+    /// The phase in which a ticket is its holder's to use: for a writer, the slot free; for a
+    /// reader, the message published.
+    @inline(__always)
+    static func readyPhase(_ role: ClientRole) -> Int64 { role == .writer ? 0 : 1 }
+
     /// Whether the slot of `ticket` is free for its writer.
     @inline(__always)
     func isFree(_ ticket: UInt64) -> Bool {

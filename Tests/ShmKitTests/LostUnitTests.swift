@@ -13,9 +13,9 @@ struct LostUnitTests {
         #expect(scratch.hosted.repairDeadClients().count == 1)
     }
 
-    static func watch(_ side: LostUnitWatch.Side, _ scratch: ScratchChannel) throws -> LostUnitWatch {
-        let attached = try AttachedChannel(names: scratch.hosted.names, role: side == .readers ? .reader : .writer, wait: nil)
-        return LostUnitWatch(side, ring: Ring(header: attached.header), attached: attached)
+    static func watch(_ role: ClientRole, _ scratch: ScratchChannel) throws -> LostUnitWatch {
+        let attached = try AttachedChannel(names: scratch.hosted.names, role: role, wait: nil)
+        return LostUnitWatch(role, ring: Ring(header: attached.header), attached: attached)
     }
 
     @Test("a message whose unit of full was lost is delivered once shmd has found the dead client, within two slices")
@@ -67,7 +67,7 @@ struct LostUnitTests {
         // Two deaths allow two restores; the marker must still allow only one for this ticket.
         try Self.reportDeadClient(scratch)
         try Self.reportDeadClient(scratch)
-        var watches = try (0..<3).map { _ in try Self.watch(.readers, scratch) }
+        var watches = try (0..<3).map { _ in try Self.watch(.reader, scratch) }
         var taken = 0
         for _ in 0..<3 {
             for index in watches.indices {
@@ -94,7 +94,7 @@ struct LostUnitTests {
         #expect(scratch.hosted.full.tryWait())
         #expect(header.readCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
         // Ticket 1 sits ready at the cursor with no unit: its unit is R's, not lost.
-        var watch = try Self.watch(.readers, scratch)
+        var watch = try Self.watch(.reader, scratch)
         for _ in 0..<3 { try watch.afterSlice() }
         #expect(scratch.hosted.full.value == 0)
         #expect(header.counter(.restoredUnits) == 0)
@@ -116,7 +116,7 @@ struct LostUnitTests {
         #expect(scratch.hosted.empty.tryWait())
         #expect(header.writeCursor.compareExchange(expected: 2, desired: 3, ordering: .sequentiallyConsistent).exchanged)
         // Ticket 3's slot is free with no unit: its unit is W's, not lost.
-        var watch = try Self.watch(.writers, scratch)
+        var watch = try Self.watch(.writer, scratch)
         for _ in 0..<3 { try watch.afterSlice() }
         #expect(scratch.hosted.empty.value == 0)
         #expect(header.counter(.restoredUnits) == 0)
