@@ -14,10 +14,11 @@ enum TestNames {
         }
     }
 
-    /// Files in /dev/shm that belong to `prefix` (segments and `sem.` files).
+    /// Files in /dev/shm that belong to `prefix` (segments and `sem.` files). The dot matters:
+    /// prefix `t1x2` must not claim the objects of `t1x21`, a test running alongside.
     static func leftovers(_ prefix: String) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
-        return entries.filter { $0.hasPrefix(prefix) || $0.hasPrefix("sem." + prefix) }.sorted()
+        return entries.filter { $0.hasPrefix(prefix + ".") || $0.hasPrefix("sem." + prefix + ".") }.sorted()
     }
 }
 
