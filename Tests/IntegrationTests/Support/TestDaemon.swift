@@ -14,11 +14,13 @@ enum TestNames {
         }
     }
 
-    /// Files in /dev/shm that belong to `prefix` (segments and `sem.` files). The dot matters:
-    /// prefix `t1x2` must not claim the objects of `t1x21`, a test running alongside.
+    /// Files in /dev/shm that belong to `prefix` (segments and `sem.` files): the prefix, then
+    /// `.` (channels) or `_` (the seed objects tests name). The separator matters: prefix `t1x2`
+    /// must not claim the objects of `t1x21`, a test running alongside.
     static func leftovers(_ prefix: String) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
-        return entries.filter { $0.hasPrefix(prefix + ".") || $0.hasPrefix("sem." + prefix + ".") }.sorted()
+        let starts = [".", "_"].flatMap { [prefix + $0, "sem." + prefix + $0] }
+        return entries.filter { name in starts.contains { name.hasPrefix($0) } }.sorted()
     }
 }
 
