@@ -34,6 +34,7 @@ final class BenchDaemon {
         process.standardError = FileHandle.nullDevice
         process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "NOTIFY_SOCKET" }
         try process.run()
+        DaemonReaper.arm(pid: process.processIdentifier, configPath: configPath)
         // Ready when the last channel can be opened.
         let last = sizes.last.flatMap { size in transports.last(where: { $0.usesShmd && $0.supports(size: size) }).map { Self.replyChannel($0, size) } }
         let deadline = Date().addingTimeInterval(20)
@@ -46,6 +47,7 @@ final class BenchDaemon {
     deinit { stop() }
 
     func stop() {
+        DaemonReaper.disarm()
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()

@@ -61,18 +61,46 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write median throughputs as a gnuplot data file here.")
     var plotData: String?
 
-    func run() throws {
-        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let directory = (executable as NSString).deletingLastPathComponent
-        let sizeList = sizes.split(separator: ",").compactMap { Int($0) }
-        var transportList = try transports.split(separator: ",").map { name -> Transport in
+    /// Checks every option before shmd is started, so that a bad one is an error naming it, never
+    /// a crash half-way with a daemon left behind.
+    func validate() throws {
+        _ = try sizeList()
+        _ = try transportList()
+        guard rounds >= 1 else { throw ValidationError("--rounds must be 1 or more, not \(rounds)") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be more than 0, not \(seconds)") }
+        guard idleSeconds >= 0 else { throw ValidationError("--idle-seconds must be 0 (skip) or more, not \(idleSeconds)") }
+        if let spinUs, !(0...Double(Layout.spinRange.upperBound) / 1000).contains(spinUs) {
+            throw ValidationError("--spin-us must be between 0 and \(Layout.spinRange.upperBound / 1000), not \(spinUs)")
+        }
+        if let spsc, !FileManager.default.isExecutableFile(atPath: spsc) {
+            throw ValidationError("--spsc \(spsc): no executable there (build it: gcc -O2 -o spsc spsc.c -lpthread, from ipc-baselines)")
+        }
+    }
+
+    private func sizeList() throws -> [Int] {
+        try sizes.split(separator: ",").map { field in
+            guard let size = Int(field), size >= 16 else {
+                throw ValidationError("--sizes: '\(field)' is not a message size; sizes are whole bytes, 16 or more")
+            }
+            return size
+        }
+    }
+
+    private func transportList() throws -> [Transport] {
+        let named = try transports.split(separator: ",").map { name -> Transport in
             guard let transport = Transport(rawValue: String(name)), transport != .cRing else {
-                throw ValidationError("unknown transport '\(name)'")
+                throw ValidationError("--transports: unknown transport '\(name)' (fast, classic, seed, pipe, socketpair)")
             }
             return transport
         }
-        if spsc != nil { transportList.append(.cRing) }
-        guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 >= 16 }) else { throw ValidationError("sizes must be 16 bytes or more") }
+        return spsc == nil ? named : named + [.cRing]
+    }
+
+    func run() throws {
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let directory = (executable as NSString).deletingLastPathComponent
+        let sizeList = try sizeList()
+        let transportList = try transportList()
 
         let cpus = ProcessInfo.processInfo.activeProcessorCount
         let pinning: (Int32, Int32) = sameCore || cpus < 2 ? (0, 0) : (0, 1)

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Stops the benchmark's shmd when shm-bench is interrupted (Ctrl-C, SIGTERM, a closed pipe on
+/// its output), so that neither the daemon nor its channels outlive the run. shmd removes its
+/// objects on SIGTERM; only async-signal-safe calls happen in the handler.
+enum DaemonReaper {
+    nonisolated(unsafe) private static var daemon: pid_t = 0
+    nonisolated(unsafe) private static var configPath: UnsafeMutablePointer<CChar>?
+
+    static let signals = [SIGINT, SIGTERM, SIGHUP, SIGPIPE]
+
+    /// Arms the handlers for daemon `pid`, whose config file is `path`.
+    static func arm(pid: pid_t, configPath path: String) {
+        configPath = strdup(path)
+        daemon = pid
+        for signal in signals {
+            _ = Glibc.signal(signal) { received in
+                if DaemonReaper.daemon > 0 { kill(DaemonReaper.daemon, SIGTERM) }
+                if let path = DaemonReaper.configPath { unlink(path) }
+                // Die of the same signal, so the caller sees what happened.
+                Glibc.signal(received, SIG_DFL)
+                raise(received)
+            }
+        }
+    }
+
+    /// The daemon was stopped in order: nothing to do on a signal any more.
+    static func disarm() {
+        daemon = 0
+        for signal in signals { _ = Glibc.signal(signal, SIG_DFL) }
+    }
+}
