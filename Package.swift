@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ShmDaemonTests", dependencies: ["ShmDaemon", "ShmKit"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ShmKit", "shmd", "shm-writer", "shm-reader"],
+            dependencies: ["ShmKit", "shmd", "shm-writer", "shm-reader", "shm-bench"],
             exclude: ["C"]
         ),
         // shmd under a real systemd booted in namespaces (sandbox.sh); depends on the executables

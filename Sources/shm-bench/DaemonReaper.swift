@@ -15,6 +15,12 @@ enum DaemonReaper {
     static func arm(pid: pid_t, configPath path: String) {
         configPath = strdup(path)
         daemon = pid
+        // A parent may have left them blocked (test runners and some supervisors do); a handler
+        // that never runs would leave the daemon behind.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in signals { sigaddset(&unblock, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for signal in signals {
             _ = Glibc.signal(signal) { received in
                 if DaemonReaper.daemon > 0 { kill(DaemonReaper.daemon, SIGTERM) }
