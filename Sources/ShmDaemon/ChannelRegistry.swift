@@ -21,21 +21,35 @@ public final class ChannelRegistry: @unchecked Sendable {
     /// Channels taken over from a dead daemon rather than created by this one.
     private var adopted: Set<String> = []
 
-    /// Creates (or adopts) every channel of `specs`, in order. On the first failure, removes the
-    /// ones it created and throws, so that a failed start leaves nothing new in /dev/shm; adopted
-    /// channels stay as they were, queued messages and all, for the next start to adopt.
+    /// Channels of the config that could not be created, by name, with the reason: in
+    /// `STATUS=`, and tried again at the next reload.
+    public private(set) var failed: [String: String] = [:]
+
+    /// Creates (or adopts) every channel of `specs`, in order. A channel that cannot be created
+    /// is logged and left out, and the others are served: unless `requireAll`, or unless none
+    /// could be created, in which case it removes the ones it created and throws the first
+    /// failure, so that a failed start leaves nothing new in /dev/shm; adopted channels stay as
+    /// they were, queued messages and all, for the next start to adopt.
     ///
     /// - Throws: `DaemonError.channelCreation` or `.invalidChannel`.
-    public func createAll(_ specs: [ChannelSpec]) throws {
+    public func createAll(_ specs: [ChannelSpec], requireAll: Bool = true) throws {
+        var first: Error?
         for spec in specs {
             do {
                 try create(spec)
             } catch {
-                channels.removeAll { adopted.contains($0.spec.name) }
-                removeAll()
-                throw error
+                first = first ?? error
+                if requireAll { break }
+                failed[spec.name] = "\(error)"
+                logger.error("channel \(spec.name) not started: \(error)",
+                             metadata: ["channel": "\(spec.name)", "event": "failed"])
             }
         }
+        guard let first, requireAll || channels.isEmpty else { return }
+        channels.removeAll { adopted.contains($0.spec.name) }
+        removeAll()
+        failed.removeAll()
+        throw first
     }
 
     /// The specs of the running channels, in order, as a reload compares them.
@@ -45,7 +59,17 @@ public final class ChannelRegistry: @unchecked Sendable {
     ///
     /// - Throws: `DaemonError.channelCreation` or `.invalidChannel`; nothing of it is left then.
     public func add(_ spec: ChannelSpec) throws {
-        try create(spec)
+        do {
+            try create(spec)
+        } catch {
+            failed[spec.name] = "\(error)"
+            throw error
+        }
+    }
+
+    /// Forgets the failures of channels a reloaded config no longer has.
+    public func forgetFailures(except names: Set<String>) {
+        failed = failed.filter { names.contains($0.key) }
     }
 
     /// Closes channel `name` (waking its clients: readers drain and exit, writers are told it
@@ -72,6 +96,7 @@ public final class ChannelRegistry: @unchecked Sendable {
     }
 
     private func create(_ spec: ChannelSpec) throws {
+        defer { if channels.contains(where: { $0.spec.name == spec.name }) { failed[spec.name] = nil } }
         let (channel, origin): (HostedChannel, HostedChannel.Origin)
         do {
             (channel, origin) = try HostedChannel.open(spec: spec, prefix: prefix, daemon: identity)
@@ -105,6 +130,37 @@ public final class ChannelRegistry: @unchecked Sendable {
         ])
     }
 
+    /// Replaces every channel `HostedChannel.inspectDamage` finds damaged: marks it failed
+    /// (its clients stop with an error that says so), unlinks it and creates it anew, empty, one
+    /// generation later. A channel that cannot be created again is dropped and listed as failed.
+    /// The other channels are not touched. Called at the start of every sweep, before the
+    /// repair of dead clients reads anything the damage could have changed.
+    public func replaceDamaged() {
+        channels = channels.compactMap { channel in
+            guard let reason = channel.inspectDamage() else { return channel }
+            let name = channel.spec.name
+            let spec = applied[name] ?? channel.spec
+            let lost = channel.undelivered
+            channel.fail()
+            for failure in channel.unlink() {
+                logger.error("could not remove \(failure.object): \(failure)", metadata: ["channel": "\(name)"])
+            }
+            let metadata: Logger.Metadata = ["channel": "\(name)", "event": "damaged", "reason": "\(reason)"]
+            do {
+                let (fresh, _) = try HostedChannel.create(spec: spec, prefix: prefix, daemon: identity, generation: channel.generation &+ 1)
+                logger.error("channel \(name) is damaged: \(reason); a process with write access to it (its group, or root) wrote there. Replaced it with a new, empty channel (up to \(lost) messages lost); its clients were told",
+                             metadata: metadata)
+                return fresh
+            } catch {
+                failed[name] = "\(error)"
+                applied[name] = nil
+                logger.error("channel \(name) is damaged: \(reason); removed it, and could not create it again: \(error)",
+                             metadata: metadata)
+                return nil
+            }
+        }
+    }
+
     /// Closes every channel (waking its blocked clients), then unlinks its objects.
     public func removeAll() {
         for channel in channels { channel.close() }
@@ -135,8 +191,9 @@ public final class ChannelRegistry: @unchecked Sendable {
         let moved = channels.reduce(UInt64(0)) { $0 + $1.header.counter(.read) }
         let names = channels.map(\.spec.name).joined(separator: ", ")
         let dead = deadClients > 0 ? " (\(deadClients) dead)" : ""
+        let notStarted = failed.isEmpty ? "" : "; not started: \(failed.keys.sorted().joined(separator: ", ")) (see the journal)"
         return "\(channels.count) channel\(channels.count == 1 ? "" : "s") (\(names)), "
-            + "\(clients) client\(clients == 1 ? "" : "s") attached\(dead), \(moved) messages delivered"
+            + "\(clients) client\(clients == 1 ? "" : "s") attached\(dead), \(moved) messages delivered\(notStarted)"
     }
 
     /// `status(deadClients: 0)`.

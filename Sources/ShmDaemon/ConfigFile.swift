@@ -6,10 +6,12 @@ struct ConfigFile: Decodable {
         var mode: String?
         var group: String?
         var sweepInterval: TOMLNumber?
+        var requireAllChannels: Bool?
 
         enum CodingKeys: String, CodingKey {
             case prefix, mode, group
             case sweepInterval = "sweep-interval"
+            case requireAllChannels = "require-all-channels"
         }
     }
 

@@ -53,6 +53,7 @@ final class ConfigReloader {
             return Result(outcome: .failed, message: "reload refused: \(plan.refused.first?.reason ?? "prefix changed")")
         }
 
+        registry.forgetFailures(except: Set(loaded.config.channels.map(\.name)))
         var failures = 0
         for name in plan.removed {
             registry.remove(named: name)

@@ -52,7 +52,8 @@ struct ConfigValidator {
             }
             specs.append(spec)
         }
-        return DaemonConfig(prefix: prefix, sweepInterval: sweep, channels: specs)
+        return DaemonConfig(prefix: prefix, sweepInterval: sweep, channels: specs,
+                            requireAllChannels: daemon.requireAllChannels ?? false)
     }
 
     private func validate(_ channel: ConfigFile.Channel, index: Int, prefix: String, defaults: ObjectPermissions) throws -> ChannelSpec {

@@ -11,11 +11,16 @@ public struct DaemonConfig: Equatable, Sendable {
     public var sweepInterval: Double
     /// The channels, in file order.
     public var channels: [ChannelSpec]
+    /// `require-all-channels`: whether one channel that cannot be created stops the start. By
+    /// default shmd serves the channels it could create and says which failed: one planted file
+    /// in /dev/shm must not take every other channel down with it.
+    public var requireAllChannels: Bool
 
-    public init(prefix: String = "shmd", sweepInterval: Double = 1, channels: [ChannelSpec]) {
+    public init(prefix: String = "shmd", sweepInterval: Double = 1, channels: [ChannelSpec], requireAllChannels: Bool = false) {
         self.prefix = prefix
         self.sweepInterval = sweepInterval
         self.channels = channels
+        self.requireAllChannels = requireAllChannels
     }
 
     /// Used when no `--config` is given and /etc/shmd/shmd.toml does not exist: one ring

@@ -42,7 +42,7 @@ public final class DaemonService: Service, @unchecked Sendable {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
 
         try SharedMemoryPreflight.check(needed: config.sharedMemoryBytes)
-        try registry.createAll(config.channels)
+        try registry.createAll(config.channels, requireAll: config.requireAllChannels)
         // Only now do the objects exist: systemd lets `systemctl start` return on READY=1.
         let readyStatus = registry.status
         notifier.ready(status: readyStatus)
@@ -84,7 +84,7 @@ public final class DaemonService: Service, @unchecked Sendable {
                 notifier.reloading()
                 let result = reloader.reload()
                 record = ReloadRecord(count: record.count + 1, outcome: result.outcome, message: result.message)
-                status = statusLine(dead: clients.sweep(registry.channels), record: record)
+                status = statusLine(dead: lookAtChannels(clients), record: record)
                 // READY=1 ends the reload for systemd, whatever its outcome: the daemon runs on.
                 notifier.ready(status: status)
                 writeRecord(record)
@@ -98,12 +98,19 @@ public final class DaemonService: Service, @unchecked Sendable {
                 notifier.watchdog()
                 lastPing = .now
             }
-            let now = statusLine(dead: clients.sweep(registry.channels), record: record)
+            let now = statusLine(dead: lookAtChannels(clients), record: record)
             if now != status {
                 notifier.status(now)
                 status = now
             }
         }
+    }
+
+    /// One look at the channels: damaged ones replaced first, then the dead clients of the rest
+    /// repaired. Returns how many dead clients are still registered (`ClientWatch.sweep`).
+    private func lookAtChannels(_ clients: ClientWatch) -> Int {
+        registry.replaceDamaged()
+        return clients.sweep(registry.channels)
     }
 
     private func statusLine(dead: Int, record: ReloadRecord) -> String {

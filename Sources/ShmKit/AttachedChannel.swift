@@ -12,10 +12,11 @@ final class AttachedChannel: @unchecked Sendable {
     let empty: NamedSemaphore
     let full: NamedSemaphore
     let body: Body
-    private let registration: Int?
-    /// This client's entry in the header's table, where it records what it holds; `nil` when the
-    /// table was full (the client works, but the daemon cannot repair after it).
-    let entry: ClientEntry?
+    private let registration: Int
+    /// This client's entry in the header's table, where it records what it holds. Every client
+    /// has one: a client without a record could not be repaired after it dies, so a full table
+    /// refuses the attach instead.
+    let entry: ClientEntry
     private let process = ProcessIdentity.current
     /// Longest single sleep on a semaphore before looking at the channel's state again.
     let waitSlice: UInt64
@@ -27,8 +28,9 @@ final class AttachedChannel: @unchecked Sendable {
 
     var channel: String { names.channel }
 
-    /// Largest message a slot holds (the seed's buffer holds a C string: 1023 bytes and a NUL).
-    var slotSize: Int { Int(header.slotSize) }
+    /// Largest message a slot holds (the seed's buffer holds a C string: 1023 bytes and a NUL),
+    /// as validated at attach time: the header's copy may be rewritten under us.
+    let slotSize: Int
 
     /// Finds channel `names`, waiting up to `wait` seconds for the daemon to create it.
     ///
@@ -62,9 +64,14 @@ final class AttachedChannel: @unchecked Sendable {
         }
         self.segment = segment
         header = ChannelHeader(base: segment.base)
-        try HeaderValidation.validate(header, mappedSize: segment.size, channel: names.channel)
+        let geometry = try HeaderValidation.validate(header, mappedSize: segment.size, channel: names.channel)
+        slotSize = geometry?.slotSize ?? Layout.seedBufferSize - 1
         do {
-            if header.magic == Layout.seedMagic {
+            if let geometry {
+                empty = try NamedSemaphore.open(name: names.semaphoreEmpty)
+                full = try NamedSemaphore.open(name: names.semaphoreFull)
+                body = .ring(Ring(header: header, geometry: geometry))
+            } else {
                 let seed = header.seedNames
                 let buffer = try SharedMemorySegment.open(name: seed.segment)
                 guard buffer.size >= Layout.seedBufferSize else {
@@ -75,22 +82,20 @@ final class AttachedChannel: @unchecked Sendable {
                 empty = try NamedSemaphore.open(name: seed.semaphoreEmpty)
                 full = try NamedSemaphore.open(name: seed.semaphoreFull)
                 body = .seed(buffer)
-            } else {
-                empty = try NamedSemaphore.open(name: names.semaphoreEmpty)
-                full = try NamedSemaphore.open(name: names.semaphoreFull)
-                body = .ring(Ring(header: header))
             }
         } catch let error as SystemCallError {
             throw ChannelError.from(error, channel: names.channel)
         }
         let table = header.clientTable
-        let index = table.register(process, role: role)
+        guard let index = table.register(process, role: role) else {
+            throw ChannelError.tooManyClients(channel: names.channel, limit: ClientTable.capacity)
+        }
         registration = index
-        entry = index.map { table.entry($0) }
+        entry = table.entry(index)
     }
 
     deinit {
-        if let registration { header.clientTable.unregister(registration, process: process) }
+        header.clientTable.unregister(registration, process: process)
     }
 
     /// How this channel moves messages, decided once from the header: exactly one is set.
@@ -116,6 +121,43 @@ final class AttachedChannel: @unchecked Sendable {
         if header.isClosing || segment.isUnlinked { return true }
         if case let .seed(buffer) = body, buffer.isUnlinked { return true }
         return false
+    }
+
+    /// What a client that found the channel closed tells its caller: that shmd closed it, or
+    /// that it is damaged (truncated, its state overwritten, or replaced by shmd for that), since
+    /// a damaged channel looks closed to every wait.
+    var closure: ChannelError { damage ?? .closed(channel: channel) }
+
+    /// A reader at the end of the channel: `nil` (no more messages) when shmd closed it, the
+    /// damage when it is damaged, so that a reader never takes a destroyed channel for a drained one.
+    ///
+    /// - Throws: the `ChannelError` of `damage`.
+    func endOfStream() throws -> Int? {
+        if let damage { throw damage }
+        return nil
+    }
+
+    /// Why the channel cannot be used any more other than a close by shmd, or `nil`.
+    var damage: ChannelError? {
+        for mapped in [segment] + (seedBuffer.map { [$0] } ?? []) where mapped.isTruncated {
+            let size = (try? mapped.currentSize()) ?? 0
+            return .truncated(channel: channel, object: mapped.name, size: size, expected: mapped.size)
+        }
+        for semaphore in [empty, full] where semaphore.isTruncated {
+            return .corrupt(channel: channel, detail: "semaphore \(semaphore.name) was truncated")
+        }
+        switch header.stateRaw {
+        case ChannelState.open.rawValue, ChannelState.closing.rawValue: return nil
+        case ChannelState.failed.rawValue:
+            return .corrupt(channel: channel, detail: "shmd found it damaged and replaced it")
+        case let other:
+            return .corrupt(channel: channel, detail: "its state is \(other), which is neither 1 (open) nor 2 (closing)")
+        }
+    }
+
+    private var seedBuffer: SharedMemorySegment? {
+        if case let .seed(buffer) = body { return buffer }
+        return nil
     }
 
     /// Passes a closing wake-up on to the next waiter on `semaphore` (see `HostedChannel.close`).

@@ -3,8 +3,11 @@
 ///
 /// Adopting keeps the objects, so queued messages survive a daemon crash and attached clients
 /// never notice. It is refused, with a reason the daemon logs, whenever trusting the old objects
-/// could be wrong: an unreadable or foreign header, another layout version or geometry, a
-/// channel that was closing, a missing semaphore.
+/// could be wrong: an object shmd's user did not make, or one with wider access than the config
+/// gives (anyone may create files in /dev/shm, so a valid header proves nothing about who wrote
+/// it), an unreadable or foreign header, another layout version or geometry, a channel that was
+/// closing, a missing semaphore. An adopted channel's objects get the configured mode and group
+/// again.
 enum ChannelAdoption {
     enum Outcome {
         case nothing
@@ -14,10 +17,16 @@ enum ChannelAdoption {
 
     /// - Throws: `ChannelError.ownedByRunningDaemon` when the owner still runs.
     static func attempt(spec: ChannelSpec, names: ChannelNames, daemon: ProcessIdentity) throws -> Outcome {
-        guard SharedMemorySegment.exists(name: names.segment) else { return .nothing }
+        guard IPCObject.segment(names.segment).exists else { return .nothing }
+        // Every object is looked at before any is opened, so a planted FIFO or link is never
+        // opened at all; the segment is looked at again through its descriptor once open.
+        if let refusal = untrusted(try spec.objects(prefix: names.prefix), spec: spec) { return .refused(reason: refusal) }
         let segment: SharedMemorySegment
         do {
             segment = try SharedMemorySegment.open(name: names.segment)
+            if let refusal = try segment.ownership().refusal(for: spec.permissions) {
+                return .refused(reason: "\(segment.name) changed while shmd looked at it: \(refusal)")
+            }
         } catch {
             return .refused(reason: "cannot open it: \(error)")
         }
@@ -56,12 +65,28 @@ enum ChannelAdoption {
                     spec: spec, names: names, segment: segment, seedBuffer: buffer,
                     empty: try NamedSemaphore.open(name: emptyName), full: try NamedSemaphore.open(name: fullName))
             }
+            for object in try spec.objects(prefix: names.prefix) { try object.apply(spec.permissions) }
             let queued = channel.undelivered
-            channel.header.setOwner(daemon, generation: header.generation &+ 1)
+            channel.setOwner(daemon, generation: header.generation &+ 1)
             return .adopted(channel, previousDaemon: owner.pid, queued: queued)
         } catch {
             return .refused(reason: "one of its objects is missing or unusable: \(error)")
         }
+    }
+
+    /// Why one of `objects` is not to be trusted as shmd's own (see `ObjectOwnership.refusal`),
+    /// naming the object, or `nil` when every one that exists may be.
+    private static func untrusted(_ objects: [IPCObject], spec: ChannelSpec) -> String? {
+        for object in objects {
+            do {
+                if let found = try object.ownership(), let refusal = found.refusal(for: spec.permissions) {
+                    return "\(object.path): \(refusal)"
+                }
+            } catch {
+                return "cannot look at \(object.path): \(error)"
+            }
+        }
+        return nil
     }
 
     /// What differs between the config and the channel found, or `nil`.

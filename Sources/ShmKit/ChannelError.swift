@@ -24,6 +24,14 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The channel's objects belong to a daemon that is still running (a second shmd with the
     /// same prefix).
     case ownedByRunningDaemon(channel: String, pid: Int32)
+    /// An object is in the way of a channel shmd creates, and shmd may not remove it (someone
+    /// else's file or symbolic link in /dev/shm); `reason` says whose and what.
+    case foreignObject(channel: String, path: String, reason: String)
+    /// The channel's shared state contradicts itself: anyone with write access can write
+    /// anything into a segment, and `detail` says what was found.
+    case corrupt(channel: String, detail: String)
+    /// The segment is shorter than the channel it holds: someone with write access truncated it.
+    case truncated(channel: String, object: String, size: Int, expected: Int)
     /// Any other failed system call.
     case system(channel: String, SystemCallError)
 
@@ -41,7 +49,7 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .headerMismatch(channel, field, expected, found):
             return "channel '\(channel)' has an incompatible header: \(field) is \(found), expected \(expected); "
                 + "the segment was made by another version of shmd or is not a shmd channel: "
-                + "restart shmd (`systemctl restart shmd`) or remove the stale object (`shmctl clean`)"
+                + "restart shmd (`systemctl restart shmd`), which replaces a channel it cannot adopt"
         case let .permissionDenied(channel, object):
             return "permission denied opening \(object) of channel '\(channel)': run as root, as shmd's user, "
                 + "or as a member of the channel's group (`ls -l /dev/shm` shows owner and mode)"
@@ -52,10 +60,21 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .invalidName(name, reason):
             return "invalid channel name '\(name)': \(reason)"
         case let .tooManyClients(channel, limit):
-            return "channel '\(channel)' already has \(limit) attached clients, the most its header can record"
+            return "channel '\(channel)' already has \(limit) attached clients, the most its header can record: "
+                + "detach a client, or spread the clients over more channels"
         case let .ownedByRunningDaemon(channel, pid):
             return "channel '\(channel)' belongs to a shmd that is still running (pid \(pid)): stop it first, "
                 + "or give this daemon another prefix"
+        case let .foreignObject(channel, path, reason):
+            return "cannot create channel '\(channel)': \(path) is in the way and shmd may not remove it: \(reason); "
+                + "remove it as root (`rm \(path)`), then restart shmd (`systemctl restart shmd`)"
+        case let .corrupt(channel, detail):
+            return "channel '\(channel)' is damaged: \(detail); a process with write access to it wrote there. "
+                + "shmd replaces a damaged channel within one sweep: attach again, and see `journalctl -u shmd`"
+        case let .truncated(channel, object, size, expected):
+            return "segment \(object) of channel '\(channel)' was truncated to \(size) bytes (the channel needs \(expected)); "
+                + "a process with write access to it cut it. shmd replaces a damaged channel within one sweep: "
+                + "attach again, and see `journalctl -u shmd`"
         case let .system(channel, error):
             return "channel '\(channel)': \(error)"
         }
@@ -64,10 +83,11 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The sysexits(3) code a command-line client exits with for this error.
     public var exitCode: SysExit {
         switch self {
-        case .notFound, .closed: return .unavailable
-        case .messageTooLarge, .unrepresentable, .headerMismatch: return .dataError
+        case .notFound, .closed, .tooManyClients: return .unavailable
+        case .messageTooLarge, .unrepresentable, .headerMismatch, .corrupt, .truncated: return .dataError
+        case .foreignObject: return .cannotCreate
         case .permissionDenied: return .permissionDenied
-        case .timedOut, .tooManyClients, .ownedByRunningDaemon: return .temporaryFailure
+        case .timedOut, .ownedByRunningDaemon: return .temporaryFailure
         case .invalidName: return .usage
         case .system: return .osError
         }

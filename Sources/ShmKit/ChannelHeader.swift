@@ -66,7 +66,10 @@ public struct ChannelHeader: @unchecked Sendable {
     // MARK: state
 
     /// The channel's life-cycle state; `nil` for a value this build does not know.
-    public var state: ChannelState? { ChannelState(rawValue: atomic32(Layout.Offset.state).load(ordering: .acquiring)) }
+    public var state: ChannelState? { ChannelState(rawValue: stateRaw) }
+
+    /// The state word as stored, for saying what an unknown one is.
+    public var stateRaw: UInt32 { atomic32(Layout.Offset.state).load(ordering: .acquiring) }
 
     func setState(_ state: ChannelState) {
         atomic32(Layout.Offset.state).store(state.rawValue, ordering: .sequentiallyConsistent)

@@ -68,11 +68,11 @@ public final class ChannelReader: @unchecked Sendable {
                 // Claimed slots are freed, and writers told so, even when `body` throws.
                 if let fast {
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
-                    defer { if case .tickets = outcome { attached.entry?.release(); try? fast.freed() } }
+                    defer { if case .tickets = outcome { attached.entry.release(); try? fast.freed() } }
                     delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
                 } else if let classic {
                     let outcome = try classic.claimRead(until: deadline)
-                    defer { if case .tickets = outcome { attached.entry?.release(); try? classic.freed(1) } }
+                    defer { if case .tickets = outcome { attached.entry.release(); try? classic.freed(1) } }
                     delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
                 } else {
                     return try receiveSeed(seed!, deadline: deadline, timeout: timeout, body)
@@ -90,7 +90,8 @@ public final class ChannelReader: @unchecked Sendable {
         let (first, count): (UInt64, Int)
         switch outcome {
         case let .tickets(start, claimed): (first, count) = (start, claimed)
-        case .closed: return nil
+        case .closed: return try attached.endOfStream()
+        case let .corrupt(detail): throw ChannelError.corrupt(channel: channel, detail: detail)
         case .timedOut: throw ChannelError.timedOut(channel: channel, operation: "receive (channel empty)", seconds: timeout ?? 0)
         }
         var delivered = 0
@@ -128,9 +129,11 @@ public final class ChannelReader: @unchecked Sendable {
             try body(UnsafeRawBufferPointer(rebasing: bytes[..<length]))
             return 1
         case .closed:
-            return nil
+            return try attached.endOfStream()
         case .timedOut:
             throw ChannelError.timedOut(channel: channel, operation: "receive (channel empty)", seconds: timeout ?? 0)
+        case let .corrupt(detail):
+            throw ChannelError.corrupt(channel: channel, detail: detail)
         }
     }
 }

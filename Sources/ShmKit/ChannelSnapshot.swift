@@ -29,22 +29,23 @@ public struct ChannelSnapshot: Sendable {
             throw ChannelError.from(error, channel: channel)
         }
         let header = ChannelHeader(base: segment.base)
-        try HeaderValidation.validate(header, mappedSize: segment.size, channel: channel)
-        self.init(channel: channel, header: header)
+        let geometry = try HeaderValidation.validate(header, mappedSize: segment.size, channel: channel)
+        self.init(channel: channel, header: header, geometry: geometry)
         withExtendedLifetime(segment) {}
     }
 
-    init(channel: String, header: ChannelHeader) {
+    /// - Parameter geometry: the ring's, as validated (not re-read from the header).
+    init(channel: String, header: ChannelHeader, geometry: RingGeometry?) {
         self.channel = channel
-        kind = header.magic == Layout.seedMagic ? .seed : .ring
+        kind = geometry == nil ? .seed : .ring
         state = header.state
-        slotCount = Int(header.slotCount)
-        slotSize = Int(header.slotSize)
+        slotCount = geometry?.slotCount ?? 1
+        slotSize = geometry?.slotSize ?? Layout.seedBufferSize - 1
         protocolRaw = header.protocolRaw
         let written = header.writeCursor.load(ordering: .acquiring)
         let read = header.readCursor.load(ordering: .acquiring)
         queued = kind == .ring && written > read ? written - read : 0
-        unreleased = kind == .ring ? Ring(header: header).publishedCount() : 0
+        unreleased = geometry.map { Ring(header: header, geometry: $0).publishedCount() } ?? 0
         counters = Dictionary(uniqueKeysWithValues: ChannelHeader.Counter.allCases.map { ($0, header.counter($0)) })
         daemon = ProcessIdentity(pid: header.daemonPid, startTime: header.daemonStart)
         generation = header.generation

@@ -31,6 +31,12 @@ public struct ChannelSpec: Equatable, Sendable {
         }
     }
 
+    /// The ring's geometry, `nil` for a seed channel: what the daemon created and keeps.
+    var ringGeometry: RingGeometry? {
+        guard case let .ring(slots, slotSize, _) = layout else { return nil }
+        return RingGeometry(slotCount: slots, slotSize: slotSize)
+    }
+
     /// Every POSIX IPC object the channel uses under `prefix`, the segment clients look up first.
     public func objects(prefix: String) throws -> [IPCObject] {
         let names = try ChannelNames(prefix: prefix, channel: name)

@@ -65,12 +65,12 @@ public final class ChannelWriter: @unchecked Sendable {
             // whatever happens: a reader must never wait for a slot nobody will publish.
             if let fast {
                 let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
-                defer { if case .tickets = outcome { attached.entry?.release(); try? fast.published() } }
+                defer { if case .tickets = outcome { attached.entry.release(); try? fast.published() } }
                 return try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
             }
             if let classic {
                 let outcome = try classic.claimWrite(until: deadline)
-                defer { if case let .tickets(_, count) = outcome { attached.entry?.release(); try? classic.published(count) } }
+                defer { if case let .tickets(_, count) = outcome { attached.entry.release(); try? classic.published(count) } }
                 return try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
             }
             try writeSeed(seed!, deadline: deadline, timeout: timeout) { try fill(0, $0) }
@@ -112,8 +112,9 @@ public final class ChannelWriter: @unchecked Sendable {
         let (first, count): (UInt64, Int)
         switch outcome {
         case let .tickets(start, claimed): (first, count) = (start, claimed)
-        case .closed: throw ChannelError.closed(channel: channel)
+        case .closed: throw attached.closure
         case .timedOut: throw ChannelError.timedOut(channel: channel, operation: "send (channel full)", seconds: timeout ?? 0)
+        case let .corrupt(detail): throw ChannelError.corrupt(channel: channel, detail: detail)
         }
         for index in 0..<count {
             let ticket = first &+ UInt64(index)
@@ -140,8 +141,9 @@ public final class ChannelWriter: @unchecked Sendable {
                            _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
         switch try SlicedWait.acquire(attached.empty, until: deadline, isClosed: { attached.isClosed }) {
         case .acquired: break
-        case .closed: throw ChannelError.closed(channel: channel)
+        case .closed: throw attached.closure
         case .timedOut: throw ChannelError.timedOut(channel: channel, operation: "send (channel full)", seconds: timeout ?? 0)
+        case let .corrupt(detail): throw ChannelError.corrupt(channel: channel, detail: detail)
         }
         // As the seed's writer: a C string and its NUL in the 1024-byte buffer.
         let area = UnsafeMutableRawBufferPointer(start: buffer.base, count: Layout.seedBufferSize - 1)

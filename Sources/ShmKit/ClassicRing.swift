@@ -14,6 +14,7 @@ struct ClassicRing {
         switch try SlicedWait.acquire(attached.empty, until: deadline, isClosing: { attached.header.isClosing },
                                       isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() }) {
         case .timedOut: return .timedOut
+        case let .corrupt(detail): return .corrupt(detail)
         case .closed:
             attached.relayClose(on: attached.empty)
             return .closed
@@ -25,8 +26,12 @@ struct ClassicRing {
         }
         let ticket = claim(attached.header.writeCursor)
         // The unit of `empty` says some slot is free; ours may still be in a slower reader's hands.
-        let ready = SlicedWait.until({ ring.isFree(ticket) }, deadline: nil, isClosed: { attached.isClosed })
-        guard ready == .acquired else { return .closed }
+        switch SlicedWait.until({ ring.isFree(ticket) }, deadline: nil, isClosed: { attached.isClosed },
+                                isCorrupt: { ahead(ticket, .writer) }) {
+        case .acquired: break
+        case let .corrupt(detail): return .corrupt(detail)
+        case .closed, .timedOut: return .closed
+        }
         // A close that overtook the claim: give the slot up (published as abandoned, with its
         // unit of `full`, so readers stay in step) rather than deliver into a closed channel.
         if attached.header.isClosing {
@@ -52,10 +57,14 @@ struct ClassicRing {
         switch try SlicedWait.acquire(attached.full, until: deadline, isClosing: { attached.header.isClosing },
                                       isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() }) {
         case .timedOut: return .timedOut
+        case let .corrupt(detail): return .corrupt(detail)
         case .acquired where !attached.header.isClosing:
             let ticket = claim(attached.header.readCursor)
-            if SlicedWait.until({ ring.isPublished(ticket) }, deadline: nil, isClosed: { attached.isClosed }) == .acquired {
-                return .tickets(first: ticket, count: 1)
+            switch SlicedWait.until({ ring.isPublished(ticket) }, deadline: nil, isClosed: { attached.isClosed },
+                                    isCorrupt: { ahead(ticket, .reader) }) {
+            case .acquired: return .tickets(first: ticket, count: 1)
+            case let .corrupt(detail): return .corrupt(detail)
+            case .closed, .timedOut: break
             }
             // Closed while this ticket's writer was still copying: it is ours, give it the same
             // second a draining reader gives any ticket before moving on.
@@ -74,7 +83,7 @@ struct ClassicRing {
     private func claim(_ cursor: UnsafeAtomic<UInt64>) -> UInt64 {
         var ticket = cursor.load(ordering: .relaxed)
         while true {
-            attached.entry?.hold(ticket, count: 1)
+            attached.entry.hold(ticket, count: 1)
             let (exchanged, actual) = cursor.weakCompareExchange(
                 expected: ticket, desired: ticket &+ 1, successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
             if exchanged { return ticket }
@@ -87,12 +96,25 @@ struct ClassicRing {
         for _ in 0..<count { try attached.empty.post() }
     }
 
+    /// The corruption that keeps the slot of `ticket`, which this client holds, from ever being
+    /// ready for it: the slot already past its turn (a writer's freed or filled, a reader's
+    /// freed for a later lap), which only a write from outside the protocol can do.
+    private func ahead(_ ticket: UInt64, _ role: ClientRole) -> String? {
+        ring.phase(ticket) > Ring.readyPhase(role) ? ring.describeAhead(ticket, role: role) : nil
+    }
+
     private func drainClosed() -> TicketOutcome {
         let cursor = attached.header.readCursor
         while true {
             let next = cursor.load(ordering: .acquiring)
-            guard next < attached.header.writeCursor.load(ordering: .sequentiallyConsistent) else { return .closed }
-            attached.entry?.hold(next, count: 1)
+            let end = attached.header.writeCursor.load(ordering: .sequentiallyConsistent)
+            guard next < end else { return .closed }
+            // At most a lap can be written and not read; more is a cursor written from outside,
+            // which would keep this loop waiting a second per ticket for billions of tickets.
+            if end - next > ring.slotCount {
+                return .corrupt("the write cursor \(end) is more than \(ring.slotCount) slots ahead of the read cursor \(next)")
+            }
+            attached.entry.hold(next, count: 1)
             guard cursor.compareExchange(expected: next, desired: next &+ 1, ordering: .sequentiallyConsistent).exchanged else { continue }
             // A writer that took this ticket before the close is at most a copy away; one that
             // died holding it never publishes, so the wait is bounded.

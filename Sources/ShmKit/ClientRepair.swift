@@ -22,8 +22,7 @@ extension HostedChannel {
     ///
     /// - Returns: one entry per dead client found.
     public func repairDeadClients() -> [ClientRepair] {
-        guard case let .ring(_, _, proto) = spec.layout else { return [] }
-        let ring = Ring(header: header)
+        guard case let .ring(_, _, proto) = spec.layout, let ring else { return [] }
         defer { flushRedeliveries(ring: ring, proto: proto) }
         let table = header.clientTable
         let records = table.records
@@ -37,7 +36,7 @@ extension HostedChannel {
                 takeBack(record.role == .writer ? header.writersWaiting : header.readersWaiting)
             }
             let cursor = record.role == .writer ? header.writeCursor : header.readCursor
-            for ticket in entry.held ?? 0..<0 {
+            for ticket in Self.plausible(entry.held, cursor: cursor.load(ordering: .sequentiallyConsistent), ring: ring) {
                 let heldByTheLiving = living.contains { other in
                     other.role == record.role && table.entry(other.slot).held?.contains(ticket) == true
                 }
@@ -66,6 +65,16 @@ extension HostedChannel {
             repairs.append(ClientRepair(record: record, abandoned: abandoned, redelivered: redelivered, wasWaiting: wasWaiting))
         }
         return repairs
+    }
+
+    /// The part of a dead client's recorded tickets that a client can really hold: taken (below
+    /// the cursor) and at most a lap behind it (see `Ring`). Whatever else the entry says was
+    /// written from outside, and acting on it could take a living client's ticket, or keep the
+    /// daemon counting through four billion tickets.
+    static func plausible(_ held: Range<UInt64>?, cursor: UInt64, ring: Ring) -> Range<UInt64> {
+        guard let held else { return 0..<0 }
+        let window = (cursor >= ring.slotCount ? cursor - ring.slotCount : 0)..<cursor
+        return held.clamped(to: window)
     }
 
     /// Writes messages a dead reader held back into the ring, as far as free slots allow now;

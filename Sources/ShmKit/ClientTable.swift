@@ -65,7 +65,7 @@ struct ClientTable {
             let entry = self.entry(index)
             let owner = entry.pid.load(ordering: .acquiring)
             let started = entry.startTime.load(ordering: .acquiring)
-            guard owner != 0, started != 0, let role = entry.role else { return nil }
+            guard owner > 0, started != 0, let role = entry.role else { return nil }
             return ClientRecord(slot: index, process: ProcessIdentity(pid: owner, startTime: started), role: role)
         }
     }
@@ -98,10 +98,14 @@ struct ClientEntry: @unchecked Sendable {
         heldFirst.store(0, ordering: .releasing)
     }
 
-    /// The tickets recorded as held, if any.
+    /// The tickets recorded as held, if any, as written: any process with write access may have
+    /// written anything here, so the range is only computed without overflow, never trusted.
+    /// The daemon clamps it to one lap behind the cursor before it acts on it.
     var held: Range<UInt64>? {
         let first = heldFirst.load(ordering: .acquiring)
         guard first != 0 else { return nil }
-        return (first - 1)..<(first - 1 + UInt64(heldCount.load(ordering: .relaxed)))
+        let start = first - 1
+        let (end, overflow) = start.addingReportingOverflow(UInt64(heldCount.load(ordering: .relaxed)))
+        return start..<(overflow ? UInt64.max : end)
     }
 }

@@ -66,18 +66,21 @@ struct FastRing {
     func tryClaimWrite(maximum: Int) -> TicketOutcome? {
         let cursor = attached.header.writeCursor
         var position = cursor.load(ordering: .relaxed)
+        var stale = 0
         while true {
             let difference = ring.phase(position) &- Ring.readyPhase(.writer)
             if difference < 0 { return nil }   // full: the slot still holds last lap's message
             if difference > 0 {                 // another writer took it: catch up
-                position = cursor.load(ordering: .relaxed)
+                let reloaded = cursor.load(ordering: .relaxed)
+                if let corrupt = ring.aheadOfCursor(position, reloaded: reloaded, stale: &stale, role: .writer) { return corrupt }
+                position = reloaded
                 continue
             }
             var count = 1
             while count < maximum && ring.isFree(position &+ UInt64(count)) {
                 count += 1
             }
-            attached.entry?.hold(position, count: count)
+            attached.entry.hold(position, count: count)
             let (exchanged, actual) = cursor.weakCompareExchange(
                 expected: position, desired: position &+ UInt64(count),
                 successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
@@ -109,18 +112,21 @@ struct FastRing {
     func tryClaimRead(maximum: Int) -> TicketOutcome? {
         let cursor = attached.header.readCursor
         var position = cursor.load(ordering: .relaxed)
+        var stale = 0
         while true {
             let difference = ring.phase(position) &- Ring.readyPhase(.reader)
             if difference < 0 { return nil }   // empty, or its writer is still copying
-            if difference > 0 {
-                position = cursor.load(ordering: .relaxed)
+            if difference > 0 {                 // another reader took it: catch up
+                let reloaded = cursor.load(ordering: .relaxed)
+                if let corrupt = ring.aheadOfCursor(position, reloaded: reloaded, stale: &stale, role: .reader) { return corrupt }
+                position = reloaded
                 continue
             }
             var count = 1
             while count < maximum && ring.isPublished(position &+ UInt64(count)) {
                 count += 1
             }
-            attached.entry?.hold(position, count: count)
+            attached.entry.hold(position, count: count)
             let (exchanged, actual) = cursor.weakCompareExchange(
                 expected: position, desired: position &+ UInt64(count), successOrdering: .relaxed, failureOrdering: .relaxed)
             if exchanged { return .tickets(first: position, count: count) }
@@ -157,9 +163,9 @@ struct FastRing {
         while true {
             waiting.wrappingIncrement(ordering: .sequentiallyConsistent)
             // Recorded so that the daemon can take back the count of a client that dies asleep.
-            attached.entry?.waiting.store(1, ordering: .relaxed)
+            attached.entry.waiting.store(1, ordering: .relaxed)
             defer {
-                attached.entry?.waiting.store(0, ordering: .relaxed)
+                attached.entry.waiting.store(0, ordering: .relaxed)
                 waiting.wrappingDecrement(ordering: .relaxed)
             }
             atomicMemoryFence(ordering: .sequentiallyConsistent)

@@ -1,8 +1,11 @@
 /// Checks every identification and geometry field of a mapped header before a client trusts
 /// it, and says which one differs.
 enum HeaderValidation {
+    /// - Returns: the ring's geometry as validated (`nil` for a seed descriptor). Callers keep
+    ///   this copy: the header can be rewritten by any process with write access right after.
     /// - Throws: `ChannelError.headerMismatch` naming the first field that is wrong.
-    static func validate(_ header: ChannelHeader, mappedSize: Int, channel: String) throws {
+    @discardableResult
+    static func validate(_ header: ChannelHeader, mappedSize: Int, channel: String) throws -> RingGeometry? {
         func mismatch(_ field: String, _ expected: String, _ found: String) -> ChannelError {
             .headerMismatch(channel: channel, field: field, expected: expected, found: found)
         }
@@ -31,13 +34,13 @@ enum HeaderValidation {
             throw mismatch("protocol", ChannelProtocol.allCases.map { "\($0.rawValue)" }.joined(separator: " or "), "\(header.protocolRaw)")
         }
         guard header.state != nil else {
-            throw mismatch("state", "0, 1 or 2", "unknown")
+            throw mismatch("state", "0, 1, 2 or 3", "\(header.stateRaw)")
         }
         guard kind == .ring else {
             guard header.totalSize == UInt64(Layout.headerSize) else {
                 throw mismatch("total size", "\(Layout.headerSize)", "\(header.totalSize)")
             }
-            return
+            return nil
         }
         let slots = Int(header.slotCount)
         let slotSize = Int(header.slotSize)
@@ -57,6 +60,7 @@ enum HeaderValidation {
         guard mappedSize >= expectedTotal else {
             throw mismatch("segment size", "\(expectedTotal) bytes", "\(mappedSize) bytes")
         }
+        return RingGeometry(slotCount: slots, slotSize: slotSize)
     }
 
     private static func hex(_ value: UInt64) -> String {

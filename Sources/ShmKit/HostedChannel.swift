@@ -18,8 +18,16 @@ public final class HostedChannel: @unchecked Sendable {
     var pendingRedeliveries: [[UInt8]] = []
     /// Tickets a dead classic client took ahead (see `repairDeadClients`), settled once ready.
     var pendingOrphans: [(ticket: UInt64, role: ClientRole)] = []
+    /// The owner and generation this daemon wrote into the header, kept here to compare with
+    /// what the header says later (see `inspectDamage`).
+    public private(set) var owner = ProcessIdentity(pid: 0, startTime: 0)
+    public private(set) var generation: UInt64 = 0
 
     public var header: ChannelHeader { ChannelHeader(base: segment.base) }
+
+    /// The ring, with the geometry shmd created it with (never the header's, which anyone with
+    /// write access may have rewritten since); `nil` for a seed channel.
+    var ring: Ring? { spec.ringGeometry.map { Ring(header: header, geometry: $0) } }
 
     /// Wraps the objects of a channel just created or adopted.
     init(spec: ChannelSpec, names: ChannelNames, segment: SharedMemorySegment,
@@ -32,9 +40,21 @@ public final class HostedChannel: @unchecked Sendable {
         self.full = full
     }
 
+    /// Writes `daemon` and `generation` into the header as its owner, and remembers them.
+    func setOwner(_ daemon: ProcessIdentity, generation: UInt64) {
+        header.setOwner(daemon, generation: generation)
+        owner = daemon
+        self.generation = generation
+    }
+
     /// Objects found under the channel's names before it was created, and removed.
     public struct Leftover: Equatable, Sendable {
         public let object: IPCObject
+        /// What it was: owner, group, mode, and whether a file or a symbolic link.
+        public let found: ObjectOwnership
+        /// Why shmd would not have taken it for its own (another owner, a wider mode, a link),
+        /// or `nil` for a leftover of an earlier shmd.
+        public let foreign: String?
     }
 
     /// How the daemon came to hold the channel.
@@ -78,7 +98,7 @@ public final class HostedChannel: @unchecked Sendable {
         spec: ChannelSpec, prefix: String, daemon: ProcessIdentity, generation: UInt64
     ) throws -> (HostedChannel, [Leftover]) {
         let names = try ChannelNames(prefix: prefix, channel: spec.name)
-        let leftovers = try removeLeftovers(try spec.objects(prefix: prefix))
+        let leftovers = try removeLeftovers(try spec.objects(prefix: prefix), spec: spec)
         var created: [IPCObject] = []
         do {
             let channel: HostedChannel
@@ -98,7 +118,7 @@ public final class HostedChannel: @unchecked Sendable {
                     magic: Layout.ringMagic, kind: .ring, slotCount: slots, slotSize: slotSize, protocol: proto,
                     totalSize: size, daemon: daemon, generation: generation, createdAt: realtimeNanoseconds(),
                     spinNanoseconds: spec.spinNanoseconds)
-                Ring(header: channel.header).initializeSequences()
+                channel.ring?.initializeSequences()
 
             case let .seed(segmentName, emptyName, fullName):
                 // The seed's initial values: empty = 1 (the buffer may be written), full = 0.
@@ -117,6 +137,8 @@ public final class HostedChannel: @unchecked Sendable {
                     createdAt: realtimeNanoseconds())
                 channel.header.storeSeedNames(segment: segmentName, semaphoreEmpty: emptyName, semaphoreFull: fullName)
             }
+            channel.owner = daemon
+            channel.generation = generation
             channel.header.setState(.open)
             return (channel, leftovers)
         } catch {
@@ -132,19 +154,30 @@ public final class HostedChannel: @unchecked Sendable {
     /// Seed semaphores are not posted: the seed's own reader would take a post for a message.
     /// Seed clients of shmd notice the closing state within their wait slice.
     public func close() {
-        header.setState(.closing)
+        close(as: .closing)
+    }
+
+    /// Marks the channel failed (`inspectDamage` found it damaged) and wakes every client blocked
+    /// on it, as `close` does, so that each stops with an error saying so.
+    public func fail() {
+        close(as: .failed)
+    }
+
+    private func close(as state: ChannelState) {
+        header.setState(state)
         if case .ring = spec.layout {
             try? full.post()
             try? empty.post()
         }
     }
 
-    /// Messages written but not read: what is lost if the channel goes away now.
+    /// Messages written but not read: what is lost if the channel goes away now. At most the
+    /// slot count: cursors farther apart are damage (`inspectDamage`), not messages.
     public var undelivered: UInt64 {
-        guard case .ring = spec.layout else { return 0 }
+        guard let ring else { return 0 }
         let written = header.writeCursor.load(ordering: .acquiring)
         let read = header.readCursor.load(ordering: .acquiring)
-        return written > read ? written - read : 0
+        return written > read ? min(written - read, ring.slotCount) : 0
     }
 
     /// Removes every name the channel uses, segment first so no new client can find it.
@@ -168,11 +201,22 @@ public final class HostedChannel: @unchecked Sendable {
     /// The clients currently registered in the header.
     public var clients: [ClientRecord] { header.clientTable.records }
 
-    private static func removeLeftovers(_ objects: [IPCObject]) throws -> [Leftover] {
+    /// Removes whatever is under the channel's names: an earlier shmd's objects, or anything
+    /// someone else put there. What shmd may not remove (another user's file or link in the
+    /// sticky /dev/shm, when shmd is not root) ends the creation with its owner and the fix.
+    private static func removeLeftovers(_ objects: [IPCObject], spec: ChannelSpec) throws -> [Leftover] {
         var removed: [Leftover] = []
-        for object in objects where object.exists {
-            try object.unlink()
-            removed.append(Leftover(object: object))
+        for object in objects {
+            guard let found = try object.ownership() else { continue }
+            let foreign = found.refusal(for: spec.permissions)
+            do {
+                try object.unlink()
+            } catch let error as SystemCallError where error.errno == .notPermitted || error.errno == .permissionDenied {
+                throw ChannelError.foreignObject(channel: spec.name, path: object.path, reason: foreign ?? "it is \(found)")
+            } catch let error as SystemCallError where error.errno == .noSuchFileOrDirectory {
+                continue   // gone meanwhile
+            }
+            removed.append(Leftover(object: object, found: found, foreign: foreign))
         }
         return removed
     }

@@ -22,11 +22,15 @@ public enum IPCObject: Equatable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var exists: Bool {
-        switch self {
-        case let .segment(name): return SharedMemorySegment.exists(name: name)
-        case let .semaphore(name): return NamedSemaphore.exists(name: name)
-        }
+    /// Whether anything is at `path`, a dangling symbolic link included.
+    public var exists: Bool { (try? ownership()) != nil }
+
+    /// The file at `path` as it is (`lstat`: a symbolic link is reported, never followed), or
+    /// `nil` when there is none.
+    ///
+    /// - Throws: `SystemCallError` from `lstat` for anything but `ENOENT`.
+    public func ownership() throws -> ObjectOwnership? {
+        try ObjectOwnership.of(path: path)
     }
 
     /// Removes the name.

@@ -153,4 +153,7 @@ public enum ChannelState: UInt32, Sendable {
     case open = 1
     /// The daemon is removing the channel: writers stop, readers drain what is left and stop.
     case closing = 2
+    /// The daemon found the channel damaged (truncated, or its shared state impossible) and is
+    /// replacing it: clients stop with an error that says so.
+    case failed = 3
 }

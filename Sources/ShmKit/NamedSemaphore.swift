@@ -12,13 +12,24 @@ public final class NamedSemaphore: @unchecked Sendable {
     /// The POSIX IPC name, `/shmd.demo.empty`.
     public let name: String
     private let handle: UnsafeMutablePointer<sem_t>
+    private let guarded: MappingGuard
 
     private init(name: String, handle: UnsafeMutablePointer<sem_t>) {
         self.name = name
         self.handle = handle
+        // glibc maps the semaphore's file (one page) and hands out that address: anyone who may
+        // write the file may also truncate it, so the page is guarded like a segment.
+        self.guarded = MappingGuard(base: UnsafeMutableRawPointer(handle), length: Int(sysconf(Int32(_SC_PAGESIZE))))
     }
 
-    deinit { sem_close(handle) }
+    deinit {
+        guarded.release()
+        sem_close(handle)
+    }
+
+    /// Whether the semaphore's page vanished under this process (its file was truncated): from
+    /// then on its operations reach nobody else.
+    public var isTruncated: Bool { guarded.hasFaulted }
 
     /// Creates a semaphore that must not exist yet, with initial `value` and exactly `permissions`.
     ///
@@ -30,11 +41,7 @@ public final class NamedSemaphore: @unchecked Sendable {
         let semaphore = NamedSemaphore(name: name, handle: handle)
         do {
             // sem_open applies the umask; set the bits on the backing file so it does not decide.
-            let path = filePath(name)
-            try Syscall.check("chmod", path) { chmod(path, permissions.mode) }
-            if let group = permissions.group {
-                try Syscall.check("chown", path) { chown(path, uid_t.max, group) }
-            }
+            try IPCObject.semaphore(name).apply(permissions)
         } catch {
             sem_unlink(name)
             throw error

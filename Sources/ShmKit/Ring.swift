@@ -27,14 +27,24 @@ struct Ring: @unchecked Sendable {
     /// `slotCount - 1` when it is a power of two, so the common case indexes with a mask.
     private let mask: UInt64?
 
-    init(header: ChannelHeader) {
+    /// The ring of a segment with `geometry`, which the caller vouches for: the daemon passes
+    /// the geometry it created the channel with, a client the one `HeaderValidation` checked
+    /// against the mapping's size. Nothing here is re-read from shared memory, so a header
+    /// rewritten later by anyone with write access cannot move a pointer out of the mapping.
+    init(header: ChannelHeader, geometry: RingGeometry) {
         self.header = header
-        self.slotCount = UInt64(header.slotCount)
-        self.slotSize = Int(header.slotSize)
-        self.stride = Int(header.slotStride)
-        self.descriptors = header.base + Int(header.headerSize)
-        self.payloads = descriptors + Layout.descriptorsSize(slotCount: Int(slotCount))
+        self.slotCount = UInt64(geometry.slotCount)
+        self.slotSize = geometry.slotSize
+        self.stride = geometry.stride
+        self.descriptors = header.base + Layout.headerSize
+        self.payloads = descriptors + Layout.descriptorsSize(slotCount: geometry.slotCount)
         self.mask = slotCount & (slotCount - 1) == 0 ? slotCount - 1 : nil
+    }
+
+    /// The ring of a header that `HeaderValidation` accepted a moment ago (tests, and clients at
+    /// attach time, before anyone else could have changed it under them).
+    init(header: ChannelHeader) {
+        self.init(header: header, geometry: RingGeometry(slotCount: Int(header.slotCount), slotSize: Int(header.slotSize)))
     }
 
     /// Marks every slot free for the first lap.
@@ -110,6 +120,34 @@ struct Ring: @unchecked Sendable {
     /// reader, the message published.
     @inline(__always)
     static func readyPhase(_ role: ClientRole) -> Int64 { role == .writer ? 0 : 1 }
+
+    /// How many times in a row a claim may find the slot at an unchanged cursor already past its
+    /// turn before the ring counts as corrupt. One is proof: whoever moved the slot on took the
+    /// cursor past it first, and the acquiring load of the sequence makes that visible to the
+    /// next load of the cursor. A few more cost nothing and leave room for a cursor that a
+    /// repair moves back and forth.
+    static let staleClaimLimit = 64
+
+    /// The corruption a claim loop must report, or `nil` to go on: called when the slot of
+    /// `ticket` was found past its turn and the cursor reloaded as `reloaded`. A slot that
+    /// anyone with write access set ahead of its cursor would otherwise keep the loop spinning
+    /// forever, deaf to deadlines and to the channel's closing.
+    @inline(never)
+    func aheadOfCursor(_ ticket: UInt64, reloaded: UInt64, stale: inout Int, role: ClientRole) -> TicketOutcome? {
+        guard reloaded == ticket else {
+            stale = 0
+            return nil
+        }
+        stale += 1
+        guard stale >= Self.staleClaimLimit else { return nil }
+        return .corrupt(describeAhead(ticket, role: role))
+    }
+
+    /// "slot 3 has sequence 1000, ahead of the write cursor 7".
+    func describeAhead(_ ticket: UInt64, role: ClientRole) -> String {
+        let cursor = role == .writer ? "write" : "read"
+        return "slot \(index(ticket)) has sequence \(sequence(ticket).load(ordering: .relaxed)), ahead of the \(cursor) cursor \(ticket)"
+    }
 
     /// Whether the slot of `ticket` is free for its writer.
     @inline(__always)

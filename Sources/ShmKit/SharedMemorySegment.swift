@@ -15,6 +15,7 @@ public final class SharedMemorySegment: @unchecked Sendable {
     /// Length of the mapping in bytes (the object's size when it was mapped).
     public let size: Int
     private let descriptor: Int32
+    private let guarded: MappingGuard
 
     private init(name: String, descriptor: Int32, size: Int) throws {
         let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
@@ -25,11 +26,48 @@ public final class SharedMemorySegment: @unchecked Sendable {
         self.descriptor = descriptor
         self.base = address
         self.size = size
+        // Anyone who may write the object may truncate it: see `MappingGuard`.
+        self.guarded = MappingGuard(base: address, length: size)
     }
 
     deinit {
+        guarded.release()
         munmap(base, size)
         Glibc.close(descriptor)
+    }
+
+    /// Installs the guard that turns a fault on a truncated mapping into an error (see
+    /// `MappingGuard`) and unblocks SIGBUS in the calling thread. Every mapping installs it
+    /// anyway; a program calls this first thing in `main` so that the threads it starts later
+    /// inherit SIGBUS unblocked, whatever mask its parent left it (a blocked synchronous signal
+    /// kills the process). It chains to a SIGBUS handler installed before it.
+    public static func guardMappings() {
+        MappingGuard.install()
+    }
+
+    /// The object's size now (`fstat`): smaller than `size` once someone truncated it.
+    ///
+    /// - Throws: `SystemCallError` from `fstat`.
+    public func currentSize() throws -> Int {
+        var info = stat()
+        try Syscall.check("fstat", name) { fstat(descriptor, &info) }
+        return Int(info.st_size)
+    }
+
+    /// The owner, group and mode of the object now (`fstat` on the open descriptor, so a name
+    /// swapped in the meantime is never what is looked at).
+    ///
+    /// - Throws: `SystemCallError` from `fstat`.
+    public func ownership() throws -> ObjectOwnership {
+        var info = stat()
+        try Syscall.check("fstat", name) { fstat(descriptor, &info) }
+        return ObjectOwnership(info)
+    }
+
+    /// Whether part of the mapping vanished under this process (the file was truncated while
+    /// mapped), or the file is smaller than the mapping now.
+    public var isTruncated: Bool {
+        guarded.hasFaulted || ((try? currentSize()).map { $0 < size } ?? false)
     }
 
     /// Creates a new object of `size` bytes that must not exist yet (`O_CREAT|O_EXCL`), applies

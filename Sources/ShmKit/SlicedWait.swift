@@ -8,7 +8,7 @@ enum SlicedWait {
     /// Longest single sleep: the bound on how late a client notices a dead channel.
     static let slice: UInt64 = 200_000_000
 
-    enum Outcome { case acquired, closed, timedOut }
+    enum Outcome: Equatable { case acquired, closed, timedOut, corrupt(String) }
 
     /// Takes one unit of `semaphore`, waiting until `deadline` at most.
     ///
@@ -32,15 +32,18 @@ enum SlicedWait {
         }
     }
 
-    /// Spins, then yields, until `condition` holds, `isClosed` says the channel is gone, or
-    /// `deadline` passes. For the short windows in which another client is mid-copy.
-    static func until(_ condition: () -> Bool, deadline: Deadline?, isClosed: () -> Bool) -> Outcome {
+    /// Spins, then yields, until `condition` holds, `isClosed` says the channel is gone,
+    /// `isCorrupt` says the wait can never end (what the ring holds is impossible), or `deadline`
+    /// passes. For the short windows in which another client is mid-copy.
+    static func until(_ condition: () -> Bool, deadline: Deadline?, isClosed: () -> Bool,
+                      isCorrupt: () -> String? = { nil }) -> Outcome {
         var spins = 0
         while !condition() {
             spins += 1
             if spins < 128 { continue }
             if spins & 1023 == 0 || spins >= 20_000 {
                 if isClosed() { return .closed }
+                if let detail = isCorrupt() { return .corrupt(detail) }
                 if let deadline, deadline.hasPassed { return .timedOut }
             }
             // Normally the other client is a copy away; one that stalls (or a ticket claimed

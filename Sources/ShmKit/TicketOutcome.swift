@@ -6,4 +6,6 @@ enum TicketOutcome {
     case closed
     /// The deadline passed first.
     case timedOut
+    /// The ring's shared state is impossible (see `RingCorruption`): no wait can end well.
+    case corrupt(String)
 }

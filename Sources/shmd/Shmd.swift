@@ -37,6 +37,8 @@ struct Shmd: AsyncParsableCommand {
             if answer.exitCode != .ok { printError("shmd: \(answer.message)") }
             throw ExitCode(answer.exitCode.rawValue)
         }
+        // Before any thread starts, so that all of them inherit SIGBUS unblocked.
+        SharedMemorySegment.guardMappings()
         LoggingSystem.bootstrap { ShmdLogHandler(label: $0 == "shmd" ? "shmd" : "shmd") }
         let logger = Logger(label: "shmd")
 

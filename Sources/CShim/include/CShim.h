@@ -29,3 +29,30 @@ int cshim_pin_to_cpu(int cpu);
 
 /// pipe2(2) with O_CLOEXEC, a GNU interface. Returns 0 or -1 with errno set.
 int cshim_pipe_cloexec(int fds[2]);
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Mapping guard: the daemon and every client map files that anyone with write access can
+/// truncate. Touching a page past the new end of a MAP_SHARED mapping raises SIGBUS, which by
+/// default kills the process. The guard's SIGBUS handler looks up the faulting address among
+/// the registered mappings; for one of them it maps private zero-filled memory over the vanished
+/// part (MAP_FIXED), counts the fault for that mapping and returns, so the faulting access
+/// completes on memory of no consequence and the owner finds out from the count (or from the
+/// file's size) at its next look. A fault outside every registered mapping goes to the handler
+/// that was installed before, or kills the process as SIGBUS always did.
+///
+/// Installs the handler once per process (later calls do nothing) and unblocks SIGBUS in the
+/// calling thread: a synchronous signal that is blocked kills the process whatever the handler.
+/// Returns 0 or -1 with errno set.
+int cshim_guard_install(void);
+
+/// Registers `length` bytes at `base` (page-aligned). Returns a handle for the calls below, or -1
+/// when the table of guarded mappings is full (the mapping then works unguarded).
+int cshim_guard_register(void *base, size_t length);
+
+/// Forgets a mapping; call before unmapping it.
+void cshim_guard_unregister(int handle);
+
+/// How many times a page of this mapping vanished under the process (0: never).
+uint64_t cshim_guard_faults(int handle);
