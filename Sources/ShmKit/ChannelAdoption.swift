@@ -18,15 +18,14 @@ enum ChannelAdoption {
     /// - Throws: `ChannelError.ownedByRunningDaemon` when the owner still runs.
     static func attempt(spec: ChannelSpec, names: ChannelNames, daemon: ProcessIdentity) throws -> Outcome {
         guard IPCObject.segment(names.segment).exists else { return .nothing }
-        // Every object is looked at before any is opened, so a planted FIFO or link is never
-        // opened at all; the segment is looked at again through its descriptor once open.
-        if let refusal = untrusted(try spec.objects(prefix: names.prefix), spec: spec) { return .refused(reason: refusal) }
+        // Only regular files are opened at all (a planted FIFO or link never is); the header is
+        // read next, so that garbage is named as such; then who made each object decides, the
+        // segment's owner read again through its open descriptor.
+        let objects = try spec.objects(prefix: names.prefix)
+        if let refusal = untrusted(objects, spec: spec, typeOnly: true) { return .refused(reason: refusal) }
         let segment: SharedMemorySegment
         do {
             segment = try SharedMemorySegment.open(name: names.segment)
-            if let refusal = try segment.ownership().refusal(for: spec.permissions) {
-                return .refused(reason: "\(segment.name) changed while shmd looked at it: \(refusal)")
-            }
         } catch {
             return .refused(reason: "cannot open it: \(error)")
         }
@@ -38,6 +37,10 @@ enum ChannelAdoption {
                 return .refused(reason: "its \(field) is \(found), this shmd needs \(expected)")
             }
             return .refused(reason: error.description)
+        }
+        if let refusal = untrusted(objects, spec: spec, typeOnly: false) { return .refused(reason: refusal) }
+        if let refusal = try? segment.ownership().refusal(for: spec.permissions) {
+            return .refused(reason: "\(segment.name) changed while shmd looked at it: \(refusal)")
         }
         let owner = ProcessIdentity(pid: header.daemonPid, startTime: header.daemonStart)
         if header.bootID == BootID.current && owner.pid != daemon.pid && owner.isAlive {
@@ -76,10 +79,14 @@ enum ChannelAdoption {
 
     /// Why one of `objects` is not to be trusted as shmd's own (see `ObjectOwnership.refusal`),
     /// naming the object, or `nil` when every one that exists may be.
-    private static func untrusted(_ objects: [IPCObject], spec: ChannelSpec) -> String? {
+    ///
+    /// - Parameter typeOnly: look only at whether each is a regular file.
+    private static func untrusted(_ objects: [IPCObject], spec: ChannelSpec, typeOnly: Bool) -> String? {
         for object in objects {
             do {
-                if let found = try object.ownership(), let refusal = found.refusal(for: spec.permissions) {
+                guard let found = try object.ownership() else { continue }
+                if typeOnly, case .regular = found.type { continue }
+                if let refusal = found.refusal(for: spec.permissions) {
                     return "\(object.path): \(refusal)"
                 }
             } catch {

@@ -51,7 +51,7 @@ struct DaemonErrorTests {
         #expect(result.stderr.contains("/nonexistent/shmd.toml: cannot read the file: no such file"))
     }
 
-    @Test("a channel that cannot be created fails the start with 73 and removes the channels made before it")
+    @Test("with require-all-channels, a channel that cannot be created fails the start with 73 and removes the channels made before it")
     func creationFailureRollsBack() throws {
         // The second channel's semaphore name is taken by a directory, which sem_unlink cannot remove.
         let prefix = TestNames.prefix()
@@ -59,7 +59,7 @@ struct DaemonErrorTests {
         #expect(mkdir(blocker, 0o700) == 0)
         defer { rmdir(blocker) }
         let path = NSTemporaryDirectory() + "\(prefix).toml"
-        try "[daemon]\nprefix = \"\(prefix)\"\n[[channel]]\nname = \"first\"\n[[channel]]\nname = \"second\"\n"
+        try "[daemon]\nprefix = \"\(prefix)\"\nrequire-all-channels = true\n[[channel]]\nname = \"first\"\n[[channel]]\nname = \"second\"\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
         let result = try run(Executables.path("shmd"), ["--config", path], seconds: 20)

@@ -25,6 +25,8 @@ final class FakeNotifySocket: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard bound == 0 else { throw TestFailure("bind \(path): \(errno)") }
+        // A daemon running as another user (the hostile-input tests' service user) may send too.
+        chmod(path, 0o777)
         self.onMessage = onMessage
         Thread.detachNewThread { [self] in readLoop() }
     }
@@ -40,6 +42,11 @@ final class FakeNotifySocket: @unchecked Sendable {
     /// Waits until a message containing the line `line` arrived, at most `seconds`.
     func waitFor(_ line: String, seconds: Double = 10) -> Bool {
         waitUntil(seconds: seconds) { messages.contains { $0.split(separator: "\n").contains(Substring(line)) } }
+    }
+
+    /// Whether a datagram containing `text` anywhere (in a `STATUS=` line, say) arrives within `seconds`.
+    func waitFor(containing text: String, seconds: Double = 10) -> Bool {
+        waitUntil(seconds: seconds) { messages.contains { $0.contains(text) } }
     }
 
     private func readLoop() {

@@ -30,20 +30,25 @@ final class TestDaemon: @unchecked Sendable {
     let configPath: String
     let notify: FakeNotifySocket
     let child: ChildProcess
+    /// What every command of this daemon is started through (`PrivateShm.launcher`), or nothing.
+    let launcher: [String]
 
     /// Writes `channels` (TOML `[[channel]]` tables) under a `[daemon]` table with a fresh prefix,
     /// starts shmd and waits for READY=1.
     ///
     /// - Parameter onNotify: runs on the notify thread at the moment each datagram arrives.
+    /// - Parameter launcher: a command line the daemon and its clients are started through,
+    ///   such as `nsenter` into a private /dev/shm and `setpriv` to another user.
     init(channels: String, daemonExtra: String = "", prefix: String = TestNames.prefix(),
-         onNotify: ((String) -> Void)? = nil) throws {
+         launcher: [String] = [], daemonLauncher: [String]? = nil, onNotify: ((String) -> Void)? = nil) throws {
         self.prefix = prefix
+        self.launcher = launcher
         configPath = NSTemporaryDirectory() + "\(prefix).toml"
         let toml = "[daemon]\nprefix = \"\(prefix)\"\n\(daemonExtra)\n" + channels.replacingOccurrences(of: "@P", with: prefix)
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
         notify = try FakeNotifySocket(onMessage: onNotify)
-        child = try ChildProcess(Executables.path("shmd"), ["--config", configPath],
-                                 environment: ["NOTIFY_SOCKET": notify.path])
+        let command = (daemonLauncher ?? launcher) + [Executables.path("shmd"), "--config", configPath]
+        child = try ChildProcess(command[0], Array(command.dropFirst()), environment: ["NOTIFY_SOCKET": notify.path])
         guard notify.waitFor("READY=1", seconds: 20) else {
             child.terminate()
             throw TestFailure("shmd did not send READY=1; stderr:\n\(child.stderr)")
@@ -71,10 +76,12 @@ final class TestDaemon: @unchecked Sendable {
 
     /// Runs a client executable against this daemon's prefix.
     func client(_ name: String, _ arguments: [String], input: Data? = nil, seconds: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
-        try run(Executables.path(name), arguments + ["--prefix", prefix], input: input, seconds: seconds)
+        let command = launcher + [Executables.path(name)] + arguments + ["--prefix", prefix]
+        return try run(command[0], Array(command.dropFirst()), input: input, seconds: seconds)
     }
 
     func startClient(_ name: String, _ arguments: [String], stdin: Bool = false) throws -> ChildProcess {
-        try ChildProcess(Executables.path(name), arguments + ["--prefix", prefix], stdin: stdin)
+        let command = launcher + [Executables.path(name)] + arguments + ["--prefix", prefix]
+        return try ChildProcess(command[0], Array(command.dropFirst()), stdin: stdin)
     }
 }
