@@ -7,11 +7,13 @@ struct ConfigFile: Decodable {
         var group: String?
         var sweepInterval: TOMLNumber?
         var requireAllChannels: Bool?
+        var maxClients: Int?
 
         enum CodingKeys: String, CodingKey {
             case prefix, mode, group
             case sweepInterval = "sweep-interval"
             case requireAllChannels = "require-all-channels"
+            case maxClients = "max-clients"
         }
     }
 
@@ -27,9 +29,11 @@ struct ConfigFile: Decodable {
         var segment: String?
         var semEmpty: String?
         var semFull: String?
+        var maxClients: Int?
 
         enum CodingKeys: String, CodingKey {
             case name, layout, slots, mode, group, segment
+            case maxClients = "max-clients"
             case `protocol`
             case slotSize = "slot-size"
             case spinMicroseconds = "spin-us"

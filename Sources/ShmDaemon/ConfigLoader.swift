@@ -62,15 +62,15 @@ public enum ConfigLoader {
 
     private static func knownKeys(for table: String?) -> String {
         switch table {
-        case "daemon": return "prefix, mode, group, sweep-interval, require-all-channels"
-        case "channel": return "name, layout, slots, slot-size, protocol, spin-us, mode, group, segment, sem-empty, sem-full"
+        case "daemon": return "prefix, mode, group, sweep-interval, require-all-channels, max-clients"
+        case "channel": return "name, layout, slots, slot-size, protocol, spin-us, mode, group, max-clients, segment, sem-empty, sem-full"
         default: return "[daemon], [[channel]]"
         }
     }
 
     private static func expectedType(of key: String) -> String {
         switch key {
-        case "slots", "slot-size": return "an integer"
+        case "slots", "slot-size", "max-clients": return "an integer"
         case "sweep-interval", "spin-us": return "a number"
         case "require-all-channels": return "a boolean (true or false)"
         case "daemon": return "a table ([daemon])"

@@ -19,6 +19,8 @@ struct ConfigValidator {
         let mode = try parseMode(daemon.mode, at: Location(table: "daemon", index: nil, key: "mode")) ?? 0o660
         let group = try resolveGroup(daemon.group, at: Location(table: "daemon", index: nil, key: "group"))
         let defaults = ObjectPermissions(mode: mode, group: group)
+        let defaultClients = try parseMaxClients(daemon.maxClients, at: Location(table: "daemon", index: nil, key: "max-clients"))
+            ?? Layout.defaultClientCapacity
         let sweep = daemon.sweepInterval?.value ?? 1
         guard sweep >= 0.01 && sweep <= 3600 else {
             throw fail(Location(table: "daemon", index: nil, key: "sweep-interval"), "must be between 0.01 and 3600 seconds, not \(sweep)")
@@ -32,7 +34,7 @@ struct ConfigValidator {
         var seenObjects: [String: String] = [:]
         var total = 0
         for (index, channel) in channels.enumerated() {
-            let spec = try validate(channel, index: index, prefix: prefix, defaults: defaults)
+            let spec = try validate(channel, index: index, prefix: prefix, defaults: defaults, defaultClients: defaultClients)
             if let first = seenNames[spec.name] {
                 throw fail(Location(table: "channel", index: index, key: "name"),
                            "duplicate channel name '\(spec.name)' (also channel[\(first)])")
@@ -56,7 +58,8 @@ struct ConfigValidator {
                             requireAllChannels: daemon.requireAllChannels ?? false)
     }
 
-    private func validate(_ channel: ConfigFile.Channel, index: Int, prefix: String, defaults: ObjectPermissions) throws -> ChannelSpec {
+    private func validate(_ channel: ConfigFile.Channel, index: Int, prefix: String, defaults: ObjectPermissions,
+                          defaultClients: Int) throws -> ChannelSpec {
         func at(_ key: String?) -> Location { Location(table: "channel", index: index, key: key) }
         guard let name = channel.name else { throw fail(at(nil), "missing key 'name'") }
         do {
@@ -67,6 +70,7 @@ struct ConfigValidator {
         let mode = try parseMode(channel.mode, at: at("mode")) ?? defaults.mode
         let group = try resolveGroup(channel.group, at: at("group")) ?? defaults.group
         let permissions = ObjectPermissions(mode: mode, group: group)
+        let clients = try parseMaxClients(channel.maxClients, at: at("max-clients")) ?? defaultClients
 
         switch channel.layout ?? "ring" {
         case "ring":
@@ -81,7 +85,7 @@ struct ConfigValidator {
             guard Layout.slotSizeRange.contains(slotSize) else {
                 throw fail(at("slot-size"), "must be between \(Layout.slotSizeRange.lowerBound) and \(Layout.slotSizeRange.upperBound) bytes, not \(slotSize)")
             }
-            let size = Layout.ringSize(slotCount: slots, slotSize: slotSize)
+            let size = Layout.ringSize(slotCount: slots, slotSize: slotSize, clientCapacity: clients)
             guard size <= Layout.maximumTotalSize else {
                 throw fail(at("slot-size"), "\(slots) slots of \(slotSize) bytes make \(size) bytes, more than the limit of \(Layout.maximumTotalSize)")
             }
@@ -96,7 +100,7 @@ struct ConfigValidator {
                 spin = UInt64(micro * 1000)
             }
             return ChannelSpec(name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: proto),
-                               permissions: permissions, spinNanoseconds: spin)
+                               permissions: permissions, spinNanoseconds: spin, clientCapacity: clients)
 
         case "seed":
             for (key, value) in [("slots", channel.slots), ("slot-size", channel.slotSize)] where value != nil {
@@ -116,11 +120,19 @@ struct ConfigValidator {
             }
             guard objects[1] != objects[2] else { throw fail(at("sem-full"), "sem-empty and sem-full must differ") }
             return ChannelSpec(name: name, layout: .seed(segment: objects[0], semaphoreEmpty: objects[1], semaphoreFull: objects[2]),
-                               permissions: permissions)
+                               permissions: permissions, clientCapacity: clients)
 
         case let other:
             throw fail(at("layout"), "unknown layout '\(other)' (use \"ring\" or \"seed\")")
         }
+    }
+
+    private func parseMaxClients(_ value: Int?, at location: Location) throws -> Int? {
+        guard let value else { return nil }
+        guard Layout.clientCapacityRange.contains(value) else {
+            throw fail(location, "must be between \(Layout.clientCapacityRange.lowerBound) and \(Layout.clientCapacityRange.upperBound) clients, not \(value)")
+        }
+        return value
     }
 
     private func parseProtocol(_ text: String?, at location: Location) throws -> ChannelProtocol {

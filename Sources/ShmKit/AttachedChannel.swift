@@ -12,6 +12,7 @@ final class AttachedChannel: @unchecked Sendable {
     let empty: NamedSemaphore
     let full: NamedSemaphore
     let body: Body
+    private let clientTable: ClientTable
     private let registration: Int
     /// This client's entry in the header's table, where it records what it holds. Every client
     /// has one: a client without a record could not be repaired after it dies, so a full table
@@ -65,12 +66,12 @@ final class AttachedChannel: @unchecked Sendable {
         self.segment = segment
         header = ChannelHeader(base: segment.base)
         let geometry = try HeaderValidation.validate(header, mappedSize: segment.size, channel: names.channel)
-        slotSize = geometry?.slotSize ?? Layout.seedBufferSize - 1
+        slotSize = geometry.ring?.slotSize ?? Layout.seedBufferSize - 1
         do {
-            if let geometry {
+            if let ring = geometry.ring {
                 empty = try NamedSemaphore.open(name: names.semaphoreEmpty)
                 full = try NamedSemaphore.open(name: names.semaphoreFull)
-                body = .ring(Ring(header: header, geometry: geometry))
+                body = .ring(Ring(header: header, geometry: ring))
             } else {
                 let seed = header.seedNames
                 let buffer = try SharedMemorySegment.open(name: seed.segment)
@@ -86,16 +87,17 @@ final class AttachedChannel: @unchecked Sendable {
         } catch let error as SystemCallError {
             throw ChannelError.from(error, channel: names.channel)
         }
-        let table = header.clientTable
+        let table = header.clientTable(capacity: geometry.clientCapacity)
         guard let index = table.register(process, role: role) else {
-            throw ChannelError.tooManyClients(channel: names.channel, limit: ClientTable.capacity)
+            throw ChannelError.tooManyClients(channel: names.channel, limit: table.capacity)
         }
+        clientTable = table
         registration = index
         entry = table.entry(index)
     }
 
     deinit {
-        header.clientTable.unregister(registration, process: process)
+        clientTable.unregister(registration, process: process)
     }
 
     /// How this channel moves messages, decided once from the header: exactly one is set.

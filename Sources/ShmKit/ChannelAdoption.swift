@@ -98,6 +98,9 @@ enum ChannelAdoption {
 
     /// What differs between the config and the channel found, or `nil`.
     private static func difference(_ spec: ChannelSpec, _ header: ChannelHeader) -> String? {
+        if Int(header.clientCapacity) != spec.clientCapacity {
+            return "its client table holds \(header.clientCapacity) clients, the config says max-clients = \(spec.clientCapacity)"
+        }
         switch spec.layout {
         case let .ring(slots, slotSize, proto):
             guard header.magic == Layout.ringMagic else { return "it is a seed-layout channel, the config says ring" }

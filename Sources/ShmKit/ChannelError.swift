@@ -19,7 +19,8 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     case closed(channel: String)
     /// A channel name or prefix that cannot form a POSIX IPC name.
     case invalidName(name: String, reason: String)
-    /// The client table in the header has no free entry.
+    /// The channel's client table has no free entry: every client needs one, since a client shmd
+    /// has no record of could not be repaired after it dies.
     case tooManyClients(channel: String, limit: Int)
     /// The channel's objects belong to a daemon that is still running (a second shmd with the
     /// same prefix).
@@ -60,8 +61,8 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .invalidName(name, reason):
             return "invalid channel name '\(name)': \(reason)"
         case let .tooManyClients(channel, limit):
-            return "channel '\(channel)' already has \(limit) attached clients, the most its header can record: "
-                + "detach a client, or spread the clients over more channels"
+            return "channel '\(channel)' already has \(limit) attached clients, as many as its client table records: "
+                + "detach one, or raise max-clients for the channel in shmd.toml and restart shmd (`systemctl restart shmd`)"
         case let .ownedByRunningDaemon(channel, pid):
             return "channel '\(channel)' belongs to a shmd that is still running (pid \(pid)): stop it first, "
                 + "or give this daemon another prefix"

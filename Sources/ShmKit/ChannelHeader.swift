@@ -26,6 +26,7 @@ public struct ChannelHeader: @unchecked Sendable {
     public var daemonStart: UInt64 { load(Layout.Offset.daemonStart) }
     public var generation: UInt64 { load(Layout.Offset.generation) }
     public var createdAt: UInt64 { load(Layout.Offset.createdAt) }
+    public var clientCapacity: UInt32 { load(Layout.Offset.clientCapacity) }
     public var spinNanoseconds: UInt64 { load(Layout.Offset.spinNanoseconds) }
     /// The boot the owning daemon ran in: a pid means nothing across boots.
     public var bootID: BootID { BootID(high: load(Layout.Offset.bootID), low: load(Layout.Offset.bootID + 8)) }
@@ -34,7 +35,7 @@ public struct ChannelHeader: @unchecked Sendable {
     /// before `state` becomes `open`.
     func initialize(
         magic: UInt64, kind: ChannelKind, slotCount: Int, slotSize: Int, protocol: ChannelProtocol,
-        totalSize: Int, daemon: ProcessIdentity, generation: UInt64, createdAt: UInt64,
+        totalSize: Int, clientCapacity: Int, daemon: ProcessIdentity, generation: UInt64, createdAt: UInt64,
         spinNanoseconds: UInt64 = Layout.defaultSpinNanoseconds
     ) {
         store(Layout.Offset.magic, magic)
@@ -48,6 +49,7 @@ public struct ChannelHeader: @unchecked Sendable {
         store(Layout.Offset.protocol, `protocol`.rawValue)
         store(Layout.Offset.totalSize, UInt64(totalSize))
         store(Layout.Offset.createdAt, createdAt)
+        store(Layout.Offset.clientCapacity, UInt32(clientCapacity))
         store(Layout.Offset.spinNanoseconds, spinNanoseconds)
         setOwner(daemon, generation: generation)
     }
@@ -149,7 +151,9 @@ public struct ChannelHeader: @unchecked Sendable {
 
     // MARK: raw access
 
-    var clientTable: ClientTable { ClientTable(base: base + Layout.Offset.clients) }
+    /// The client table with `capacity` entries: the capacity validated or created, never the
+    /// header's word for it, which anyone with write access may have changed.
+    func clientTable(capacity: Int) -> ClientTable { ClientTable(base: base + Layout.Offset.clients, capacity: capacity) }
 
     private func load<T: FixedWidthInteger>(_ offset: Int) -> T {
         base.loadUnaligned(fromByteOffset: offset, as: T.self)

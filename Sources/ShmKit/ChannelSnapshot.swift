@@ -6,6 +6,8 @@ public struct ChannelSnapshot: Sendable {
     public let state: ChannelState?
     public let slotCount: Int
     public let slotSize: Int
+    /// How many clients its table records at most (`max-clients`).
+    public let clientCapacity: Int
     public let protocolRaw: UInt32
     /// Messages in the ring, written and not yet taken by a reader.
     public let queued: UInt64
@@ -34,21 +36,22 @@ public struct ChannelSnapshot: Sendable {
         withExtendedLifetime(segment) {}
     }
 
-    /// - Parameter geometry: the ring's, as validated (not re-read from the header).
-    init(channel: String, header: ChannelHeader, geometry: RingGeometry?) {
+    /// - Parameter geometry: as validated (not re-read from the header).
+    init(channel: String, header: ChannelHeader, geometry: ChannelGeometry) {
         self.channel = channel
-        kind = geometry == nil ? .seed : .ring
+        kind = geometry.ring == nil ? .seed : .ring
         state = header.state
-        slotCount = geometry?.slotCount ?? 1
-        slotSize = geometry?.slotSize ?? Layout.seedBufferSize - 1
+        slotCount = geometry.ring?.slotCount ?? 1
+        slotSize = geometry.ring?.slotSize ?? Layout.seedBufferSize - 1
+        clientCapacity = geometry.clientCapacity
         protocolRaw = header.protocolRaw
         let written = header.writeCursor.load(ordering: .acquiring)
         let read = header.readCursor.load(ordering: .acquiring)
         queued = kind == .ring && written > read ? written - read : 0
-        unreleased = geometry.map { Ring(header: header, geometry: $0).publishedCount() } ?? 0
+        unreleased = geometry.ring.map { Ring(header: header, geometry: $0).publishedCount() } ?? 0
         counters = Dictionary(uniqueKeysWithValues: ChannelHeader.Counter.allCases.map { ($0, header.counter($0)) })
         daemon = ProcessIdentity(pid: header.daemonPid, startTime: header.daemonStart)
         generation = header.generation
-        clients = header.clientTable.records
+        clients = header.clientTable(capacity: geometry.clientCapacity).records
     }
 }

@@ -14,27 +14,38 @@ public struct ChannelSpec: Equatable, Sendable {
     public var permissions: ObjectPermissions
     /// How long a fast-protocol client spins before it blocks (ring only).
     public var spinNanoseconds: UInt64
+    /// How many clients may attach at once (`max-clients`): one entry each in the client table,
+    /// where shmd finds what a dead client held.
+    public var clientCapacity: Int
 
     public init(name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions(),
-                spinNanoseconds: UInt64 = ShmKit.Layout.defaultSpinNanoseconds) {
+                spinNanoseconds: UInt64 = ShmKit.Layout.defaultSpinNanoseconds,
+                clientCapacity: Int = ShmKit.Layout.defaultClientCapacity) {
         self.name = name
         self.layout = layout
         self.permissions = permissions
         self.spinNanoseconds = spinNanoseconds
+        self.clientCapacity = clientCapacity
     }
 
     /// Bytes of /dev/shm the channel occupies (segments only; a semaphore takes one page more each).
     public var sharedMemoryBytes: Int {
         switch layout {
-        case let .ring(slots, slotSize, _): return Layout.ringSize(slots: slots, slotSize: slotSize)
-        case .seed: return ShmKit.Layout.headerSize + ShmKit.Layout.seedBufferSize
+        case .ring: return geometry.totalSize
+        case .seed: return geometry.totalSize + ShmKit.Layout.seedBufferSize
         }
     }
 
     /// The ring's geometry, `nil` for a seed channel: what the daemon created and keeps.
-    var ringGeometry: RingGeometry? {
-        guard case let .ring(slots, slotSize, _) = layout else { return nil }
-        return RingGeometry(slotCount: slots, slotSize: slotSize)
+    var ringGeometry: RingGeometry? { geometry.ring }
+
+    /// The geometry of the channel's segment, as shmd creates it.
+    var geometry: ChannelGeometry {
+        guard case let .ring(slots, slotSize, _) = layout else {
+            return ChannelGeometry(clientCapacity: clientCapacity, ring: nil)
+        }
+        return ChannelGeometry(clientCapacity: clientCapacity,
+                               ring: RingGeometry(slotCount: slots, slotSize: slotSize, clientCapacity: clientCapacity))
     }
 
     /// Every POSIX IPC object the channel uses under `prefix`, the segment clients look up first.
@@ -46,11 +57,5 @@ public struct ChannelSpec: Equatable, Sendable {
         case let .seed(segment, empty, full):
             return [.segment(names.segment), .segment(segment), .semaphore(empty), .semaphore(full)]
         }
-    }
-}
-
-extension ChannelSpec.Layout {
-    static func ringSize(slots: Int, slotSize: Int) -> Int {
-        ShmKit.Layout.ringSize(slotCount: slots, slotSize: slotSize)
     }
 }

@@ -24,7 +24,7 @@ extension HostedChannel {
     public func repairDeadClients() -> [ClientRepair] {
         guard case let .ring(_, _, proto) = spec.layout, let ring else { return [] }
         defer { flushRedeliveries(ring: ring, proto: proto) }
-        let table = header.clientTable
+        let table = clientTable
         let records = table.records
         let living = records.filter { $0.process.isAlive }
         var repairs: [ClientRepair] = []

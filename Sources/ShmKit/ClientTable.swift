@@ -27,15 +27,16 @@ public struct ClientRecord: Equatable, Sendable {
 ///     24  heldCount  u32
 ///     28  waiting    u32  1 while counted in writersWaiting/readersWaiting
 struct ClientTable {
-    static let capacity = 32
     static let entrySize = 64
     let base: UnsafeMutableRawPointer
+    /// Entries in the table (`max-clients`).
+    let capacity: Int
 
     /// Claims a free entry for `process`.
     ///
     /// - Returns: the entry's index, or `nil` when the table is full.
     func register(_ process: ProcessIdentity, role: ClientRole) -> Int? {
-        for index in 0..<Self.capacity {
+        for index in 0..<capacity {
             let entry = self.entry(index)
             let (claimed, _) = entry.pid.compareExchange(expected: 0, desired: process.pid, ordering: .acquiringAndReleasing)
             guard claimed else { continue }
@@ -61,7 +62,7 @@ struct ClientTable {
 
     /// The entries in use whose registration is complete.
     var records: [ClientRecord] {
-        (0..<Self.capacity).compactMap { index in
+        (0..<capacity).compactMap { index in
             let entry = self.entry(index)
             let owner = entry.pid.load(ordering: .acquiring)
             let started = entry.startTime.load(ordering: .acquiring)

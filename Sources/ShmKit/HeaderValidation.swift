@@ -1,11 +1,11 @@
 /// Checks every identification and geometry field of a mapped header before a client trusts
 /// it, and says which one differs.
 enum HeaderValidation {
-    /// - Returns: the ring's geometry as validated (`nil` for a seed descriptor). Callers keep
-    ///   this copy: the header can be rewritten by any process with write access right after.
+    /// - Returns: the geometry as validated. Callers keep this copy: the header can be rewritten
+    ///   by any process with write access right after.
     /// - Throws: `ChannelError.headerMismatch` naming the first field that is wrong.
     @discardableResult
-    static func validate(_ header: ChannelHeader, mappedSize: Int, channel: String) throws -> RingGeometry? {
+    static func validate(_ header: ChannelHeader, mappedSize: Int, channel: String) throws -> ChannelGeometry {
         func mismatch(_ field: String, _ expected: String, _ found: String) -> ChannelError {
             .headerMismatch(channel: channel, field: field, expected: expected, found: found)
         }
@@ -36,11 +36,19 @@ enum HeaderValidation {
         guard header.state != nil else {
             throw mismatch("state", "0, 1, 2 or 3", "\(header.stateRaw)")
         }
+        let clients = Int(header.clientCapacity)
+        guard Layout.clientCapacityRange.contains(clients) else {
+            throw mismatch("client capacity", "\(Layout.clientCapacityRange)", "\(clients)")
+        }
         guard kind == .ring else {
-            guard header.totalSize == UInt64(Layout.headerSize) else {
-                throw mismatch("total size", "\(Layout.headerSize)", "\(header.totalSize)")
+            let expectedTotal = Layout.seedDescriptorSize(clientCapacity: clients)
+            guard header.totalSize == UInt64(expectedTotal) else {
+                throw mismatch("total size", "\(expectedTotal)", "\(header.totalSize)")
             }
-            return nil
+            guard mappedSize >= expectedTotal else {
+                throw mismatch("segment size", "\(expectedTotal) bytes", "\(mappedSize) bytes")
+            }
+            return ChannelGeometry(clientCapacity: clients, ring: nil)
         }
         let slots = Int(header.slotCount)
         let slotSize = Int(header.slotSize)
@@ -53,14 +61,15 @@ enum HeaderValidation {
         guard Int(header.slotStride) == Layout.slotStride(slotSize: slotSize) else {
             throw mismatch("slot stride", "\(Layout.slotStride(slotSize: slotSize))", "\(header.slotStride)")
         }
-        let expectedTotal = Layout.ringSize(slotCount: slots, slotSize: slotSize)
+        let ring = RingGeometry(slotCount: slots, slotSize: slotSize, clientCapacity: clients)
+        let expectedTotal = ring.totalSize
         guard header.totalSize == UInt64(expectedTotal) else {
-            throw mismatch("total size", "\(expectedTotal) for \(slots) slots of \(slotSize) bytes", "\(header.totalSize)")
+            throw mismatch("total size", "\(expectedTotal) for \(slots) slots of \(slotSize) bytes and \(clients) clients", "\(header.totalSize)")
         }
         guard mappedSize >= expectedTotal else {
             throw mismatch("segment size", "\(expectedTotal) bytes", "\(mappedSize) bytes")
         }
-        return RingGeometry(slotCount: slots, slotSize: slotSize)
+        return ChannelGeometry(clientCapacity: clients, ring: ring)
     }
 
     private static func hex(_ value: UInt64) -> String {

@@ -110,13 +110,14 @@ public final class HostedChannel: @unchecked Sendable {
                 created.append(.semaphore(empty.name))
                 let full = try NamedSemaphore.create(name: names.semaphoreFull, value: 0, permissions: spec.permissions)
                 created.append(.semaphore(full.name))
-                let size = Layout.ringSize(slotCount: slots, slotSize: slotSize)
+                let size = spec.geometry.totalSize
                 let segment = try SharedMemorySegment.create(name: names.segment, size: size, permissions: spec.permissions)
                 created.append(.segment(segment.name))
                 channel = HostedChannel(spec: spec, names: names, segment: segment, seedBuffer: nil, empty: empty, full: full)
                 channel.header.initialize(
                     magic: Layout.ringMagic, kind: .ring, slotCount: slots, slotSize: slotSize, protocol: proto,
-                    totalSize: size, daemon: daemon, generation: generation, createdAt: realtimeNanoseconds(),
+                    totalSize: size, clientCapacity: spec.clientCapacity, daemon: daemon, generation: generation,
+                    createdAt: realtimeNanoseconds(),
                     spinNanoseconds: spec.spinNanoseconds)
                 channel.ring?.initializeSequences()
 
@@ -128,12 +129,13 @@ public final class HostedChannel: @unchecked Sendable {
                 created.append(.semaphore(full.name))
                 let buffer = try SharedMemorySegment.create(name: segmentName, size: Layout.seedBufferSize, permissions: spec.permissions)
                 created.append(.segment(buffer.name))
-                let descriptor = try SharedMemorySegment.create(name: names.segment, size: Layout.headerSize, permissions: spec.permissions)
+                let descriptor = try SharedMemorySegment.create(name: names.segment, size: spec.geometry.totalSize, permissions: spec.permissions)
                 created.append(.segment(descriptor.name))
                 channel = HostedChannel(spec: spec, names: names, segment: descriptor, seedBuffer: buffer, empty: empty, full: full)
                 channel.header.initialize(
                     magic: Layout.seedMagic, kind: .seed, slotCount: 1, slotSize: Layout.seedBufferSize - 1,
-                    protocol: .classic, totalSize: Layout.headerSize, daemon: daemon, generation: generation,
+                    protocol: .classic, totalSize: spec.geometry.totalSize, clientCapacity: spec.clientCapacity,
+                    daemon: daemon, generation: generation,
                     createdAt: realtimeNanoseconds())
                 channel.header.storeSeedNames(segment: segmentName, semaphoreEmpty: emptyName, semaphoreFull: fullName)
             }
@@ -199,7 +201,10 @@ public final class HostedChannel: @unchecked Sendable {
     }
 
     /// The clients currently registered in the header.
-    public var clients: [ClientRecord] { header.clientTable.records }
+    public var clients: [ClientRecord] { clientTable.records }
+
+    /// The client table, with the capacity shmd created it with.
+    var clientTable: ClientTable { header.clientTable(capacity: spec.clientCapacity) }
 
     /// Removes whatever is under the channel's names: an earlier shmd's objects, or anything
     /// someone else put there. What shmd may not remove (another user's file or link in the

@@ -1,7 +1,9 @@
 /// The byte layout of a channel segment, shared by every process that maps it.
 ///
-/// A ring segment is one 4 KiB header page, then one 16-byte descriptor per slot, then the slots'
-/// payloads, each starting on a cache line of its own. The header starts
+/// A ring segment is one 4 KiB header page, then the client table (64 bytes per client, as many
+/// as `max-clients` allows, rounded up to a page), then one 16-byte descriptor per slot, then the
+/// slots' payloads, each starting on a cache line of its own. A seed descriptor is the header
+/// page and the client table. The header starts
 /// with identification (magic, version, word size, geometry) that a client checks before it
 /// trusts anything else; the two cursors and the two waiter counts sit on cache lines of their
 /// own so writers and readers do not invalidate each other's lines.
@@ -22,6 +24,7 @@
 ///     56      daemonStart      u64   start time of the daemon process, clock ticks since boot
 ///     64      generation       u64   incremented each time a daemon takes the channel over
 ///     72      createdAt        u64   CLOCK_REALTIME nanoseconds
+///     80      clientCapacity   u32   entries in the client table (`max-clients`)
 ///     88      spinNanoseconds  u64   how long a fast-protocol client spins before it blocks
 ///     96      bootID           16 bytes: /proc/sys/kernel/random/boot_id of the daemon's boot
 ///     128     counters         u64 × 8: (reserved), (reserved), dropped, abandoned, redelivered, pending redelivery,
@@ -33,8 +36,10 @@
 ///     384     writersWaiting   u32   writers blocked on `empty` (fast protocol)
 ///     448     readersWaiting   u32   readers blocked on `full` (fast protocol)
 ///     512     seed names       3 × 256 bytes, NUL-terminated: segment, sem-empty, sem-full
-///     1536    clients          32 × 64 bytes: ClientTable (pid, role, start time, held tickets, waiting)
-///     4096    descriptors      slotCount × 16 bytes: sequence u64, length u32, flags u32
+///     1536    (reserved: the client table of layout 3)
+///     4096    clients          clientCapacity × 64 bytes: ClientTable (pid, role, start time, held
+///                              tickets, waiting), rounded up to a 4 KiB page
+///     …       descriptors      slotCount × 16 bytes: sequence u64, length u32, flags u32
 ///                              (rounded up to a 4 KiB page)
 ///     …       payloads         slotCount × slotStride: the slot's bytes, cache-line (64) aligned
 ///
@@ -48,8 +53,9 @@
 public enum Layout {
     public static let ringMagic: UInt64 = 0x474E_4952_444D_4853   // "SHMDRING" little-endian
     public static let seedMagic: UInt64 = 0x4445_4553_444D_4853   // "SHMDSEED" little-endian
-    /// Bumped on any change a reader of an older layout would misread.
-    public static let version: UInt32 = 3
+    /// Bumped on any change a reader of an older layout would misread. 4: the client table
+    /// left the header page for a region of its own, sized by `max-clients`.
+    public static let version: UInt32 = 4
     public static let headerSize = 4096
     public static let cacheLine = 64
 
@@ -69,6 +75,7 @@ public enum Layout {
         static let daemonStart = 56
         static let generation = 64
         static let createdAt = 72
+        static let clientCapacity = 80
         static let spinNanoseconds = 88
         static let bootID = 96
         static let counters = 128
@@ -80,7 +87,7 @@ public enum Layout {
         static let readersWaiting = 448
         static let seedNames = 512
         static let seedNameLength = 256
-        static let clients = 1536
+        static let clients = Layout.headerSize
     }
 
     /// Bytes of each slot's descriptor: sequence (8), length (4), flags (4).
@@ -107,9 +114,30 @@ public enum Layout {
         roundUp(slotCount * slotDescriptorSize, to: pageSize)
     }
 
+    /// How many clients a channel's table records unless its config says otherwise
+    /// (`max-clients`), and the most it may say: 64 fill one page.
+    public static let defaultClientCapacity = 64
+    public static let clientCapacityRange = 1...4096
+
+    /// Bytes of the client table, rounded up to a page so that the descriptors start page-aligned.
+    public static func clientTableSize(clientCapacity: Int) -> Int {
+        roundUp(clientCapacity * ClientTable.entrySize, to: pageSize)
+    }
+
+    /// Where the slot descriptors start.
+    public static func descriptorsOffset(clientCapacity: Int) -> Int {
+        headerSize + clientTableSize(clientCapacity: clientCapacity)
+    }
+
     /// Size of a ring segment with this geometry.
-    public static func ringSize(slotCount: Int, slotSize: Int) -> Int {
-        headerSize + descriptorsSize(slotCount: slotCount) + slotCount * slotStride(slotSize: slotSize)
+    public static func ringSize(slotCount: Int, slotSize: Int, clientCapacity: Int) -> Int {
+        descriptorsOffset(clientCapacity: clientCapacity) + descriptorsSize(slotCount: slotCount)
+            + slotCount * slotStride(slotSize: slotSize)
+    }
+
+    /// Size of a seed channel's descriptor segment: the header page and the client table.
+    public static func seedDescriptorSize(clientCapacity: Int) -> Int {
+        headerSize + clientTableSize(clientCapacity: clientCapacity)
     }
 
     private static func roundUp(_ value: Int, to multiple: Int) -> Int {

@@ -36,7 +36,7 @@ struct Ring: @unchecked Sendable {
         self.slotCount = UInt64(geometry.slotCount)
         self.slotSize = geometry.slotSize
         self.stride = geometry.stride
-        self.descriptors = header.base + Layout.headerSize
+        self.descriptors = header.base + geometry.descriptorsOffset
         self.payloads = descriptors + Layout.descriptorsSize(slotCount: geometry.slotCount)
         self.mask = slotCount & (slotCount - 1) == 0 ? slotCount - 1 : nil
     }
@@ -44,7 +44,8 @@ struct Ring: @unchecked Sendable {
     /// The ring of a header that `HeaderValidation` accepted a moment ago (tests, and clients at
     /// attach time, before anyone else could have changed it under them).
     init(header: ChannelHeader) {
-        self.init(header: header, geometry: RingGeometry(slotCount: Int(header.slotCount), slotSize: Int(header.slotSize)))
+        self.init(header: header, geometry: RingGeometry(slotCount: Int(header.slotCount), slotSize: Int(header.slotSize),
+                                                         clientCapacity: Int(header.clientCapacity)))
     }
 
     /// Marks every slot free for the first lap.

@@ -19,13 +19,14 @@ struct HostileInputTests {
         slot-size = 64
         """
 
-    /// Header offsets (Layout.swift): header size, state, write cursor, client table, slot descriptors.
+    /// Segment offsets (Layout.swift): header size, state, write cursor, the client table after
+    /// the header page, the slot descriptors after the client table's page (64 entries).
     enum Offset {
         static let headerSize = 16
         static let state = 48
         static let writeCursor = 256
-        static let clients = 1536
-        static let descriptors = 4096
+        static let clients = 4096
+        static let descriptors = 8192
     }
 
     /// A pid no process can have: /proc/sys/kernel/pid_max is one past the largest.
@@ -36,8 +37,8 @@ struct HostileInputTests {
 
     /// How many clients the header of `segment` (a file in `shm`) records.
     static func attachedClients(_ shm: PrivateShm, _ segment: String) -> Int {
-        guard let data = FileManager.default.contents(atPath: shm.path(segment)), data.count >= 4096 else { return 0 }
-        return (0..<32).filter { index in
+        guard let data = FileManager.default.contents(atPath: shm.path(segment)), data.count >= Offset.descriptors else { return 0 }
+        return (0..<64).filter { index in
             data.subdata(in: (Offset.clients + 64 * index)..<(Offset.clients + 64 * index + 4)).withUnsafeBytes { $0.load(as: Int32.self) } != 0
         }.count
     }
@@ -250,18 +251,31 @@ struct HostileInputTests {
 
 @Suite("a full client table refuses the attach")
 struct ClientTableLimitTests {
-    @Test("finding 6: the 33rd client of a channel gets exit 69 with the table size and the fix, never an unrecorded attach")
-    func thirtyThirdClientRefused() throws {
-        let daemon = try TestDaemon(channels: "[[channel]]\nname = \"crowd\"\nslots = 4\nslot-size = 64\n")
+    @Test("finding 6: the client after max-clients gets exit 69 with the table size and the key that raises it, never an unrecorded attach")
+    func clientPastTheTableRefused() throws {
+        let daemon = try TestDaemon(channels: "[[channel]]\nname = \"crowd\"\nslots = 4\nslot-size = 64\nmax-clients = 4\n")
         var readers: [ChildProcess] = []
         defer { for reader in readers { reader.terminate() } }
-        for _ in 0..<32 { readers.append(try daemon.startClient("shm-reader", ["crowd", "--timeout", "60"])) }
-        #expect(waitUntil(seconds: 20) { (try? ChannelSnapshot(channel: "crowd", prefix: daemon.prefix))?.clients.count == 32 })
+        for _ in 0..<4 { readers.append(try daemon.startClient("shm-reader", ["crowd", "--timeout", "60"])) }
+        #expect(waitUntil(seconds: 20) { (try? ChannelSnapshot(channel: "crowd", prefix: daemon.prefix))?.clients.count == 4 })
+        #expect(try ChannelSnapshot(channel: "crowd", prefix: daemon.prefix).clientCapacity == 4)
         let refused = try daemon.client("shm-reader", ["crowd", "--timeout", "1"], seconds: 10)
         #expect(refused.status == 69, "\(refused.stderr)")
-        #expect(refused.stderr.contains("already has 32 attached clients"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("already has 4 attached clients"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("raise max-clients"), "\(refused.stderr)")
+        // A freed entry is taken again.
+        readers.removeLast().terminate()
+        #expect(waitUntil(seconds: 5) { (try? ChannelSnapshot(channel: "crowd", prefix: daemon.prefix))?.clients.count == 3 })
+        #expect(try daemon.client("shm-writer", ["crowd", "--message", "room again"]).status == 0)
         for reader in readers { reader.terminate() }
         #expect(daemon.stop() == 0)
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)
+    }
+
+    @Test("without max-clients a channel's table records 64 clients")
+    func defaultTable() throws {
+        let daemon = try TestDaemon(channels: "[[channel]]\nname = \"crowd\"\nslots = 4\nslot-size = 64\n")
+        #expect(try ChannelSnapshot(channel: "crowd", prefix: daemon.prefix).clientCapacity == 64)
+        #expect(daemon.stop() == 0)
     }
 }

@@ -19,7 +19,7 @@ struct ClientRepairTests {
     func deadWriter(proto: ChannelProtocol) throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: proto))
         let header = scratch.hosted.header
-        let table = header.clientTable
+        let table = scratch.hosted.clientTable
         // The dead writer: registered, took ticket 0 (after its unit of `empty`, in classic), never published.
         let dead = try Self.deadProcess()
         let index = try #require(table.register(dead, role: .writer))
@@ -43,7 +43,7 @@ struct ClientRepairTests {
     func deadReader(proto: ChannelProtocol) throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: proto))
         let header = scratch.hosted.header
-        let table = header.clientTable
+        let table = scratch.hosted.clientTable
         let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix)
         try writer.send(Array("first".utf8))
         try writer.send(Array("second".utf8))
@@ -69,7 +69,7 @@ struct ClientRepairTests {
     func deadReaderAheadOfItsMessage() throws {
         let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: .classic))
         let header = scratch.hosted.header
-        let table = header.clientTable
+        let table = scratch.hosted.clientTable
         // A slow writer took ticket 0 (its unit of `empty`) and is still copying.
         #expect(scratch.hosted.empty.tryWait())
         #expect(header.writeCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
@@ -112,9 +112,9 @@ struct ClientRepairTests {
         let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
         #expect(try reader.receive(timeout: 1).map { String(decoding: $0, as: UTF8.self) } == "one")
         // The dead writer took that unit and claimed ticket 2, whose slot the slow reader holds.
-        let dead = try #require(header.clientTable.register(try Self.deadProcess(), role: .writer))
+        let dead = try #require(scratch.hosted.clientTable.register(try Self.deadProcess(), role: .writer))
         #expect(scratch.hosted.empty.tryWait())
-        header.clientTable.entry(dead).hold(2, count: 1)
+        scratch.hosted.clientTable.entry(dead).hold(2, count: 1)
         #expect(header.writeCursor.compareExchange(expected: 2, desired: 3, ordering: .sequentiallyConsistent).exchanged)
 
         #expect(scratch.hosted.repairDeadClients().map(\.abandoned) == [1])
@@ -136,7 +136,7 @@ struct ClientRepairTests {
     @Test("a stale record never touches a slot a living client holds")
     func staleRecordIgnored() throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: .fast))
-        let table = scratch.hosted.header.clientTable
+        let table = scratch.hosted.clientTable
         // A live writer holds ticket 0 (mid-copy); a dead one recorded the same ticket but lost the race.
         let live = try #require(table.register(.current, role: .writer))
         table.entry(live).hold(0, count: 1)

@@ -11,7 +11,9 @@ struct LayoutTests {
         #expect(Layout.slotStride(slotSize: 1024) == 1024)
         #expect(Layout.descriptorsSize(slotCount: 64) == 4096)
         #expect(Layout.descriptorsSize(slotCount: 257) == 8192)
-        #expect(Layout.ringSize(slotCount: 64, slotSize: 1024) == 4096 + 4096 + 64 * 1024)
+        // Header page, a page of 64 client entries, a page of descriptors, the payloads.
+        #expect(Layout.ringSize(slotCount: 64, slotSize: 1024, clientCapacity: 64) == 4096 + 4096 + 4096 + 64 * 1024)
+        #expect(Layout.ringSize(slotCount: 64, slotSize: 1024, clientCapacity: 65) == 4096 + 8192 + 4096 + 64 * 1024)
     }
 
     @Test("descriptors and payloads of a ring do not overlap and fit the segment")
@@ -20,6 +22,8 @@ struct LayoutTests {
             let scratch = try ScratchChannel(.ring(slots: slots, slotSize: size, protocol: .fast))
             let ring = Ring(header: scratch.hosted.header)
             let base = scratch.hosted.header.base
+            let clientsEnd = Layout.Offset.clients + Layout.clientTableSize(clientCapacity: scratch.hosted.spec.clientCapacity)
+            #expect(ring.descriptor(0) - base >= clientsEnd)
             let lastDescriptor = ring.descriptor(UInt64(slots - 1)) - base
             #expect(lastDescriptor + Layout.slotDescriptorSize <= ring.payloads - base)
             #expect((ring.payloads - base) % Layout.pageSize == 0)
@@ -39,8 +43,10 @@ struct LayoutTests {
         #expect(lines.allSatisfy { $0 % Layout.cacheLine == 0 })
         #expect(Set(lines.map { $0 / Layout.cacheLine }).count == lines.count)
         #expect(Layout.Offset.readersWaiting + Layout.cacheLine <= Layout.Offset.seedNames)
-        #expect(Layout.Offset.seedNames + 3 * Layout.Offset.seedNameLength <= Layout.Offset.clients)
-        #expect(Layout.Offset.clients + ClientTable.capacity * ClientTable.entrySize <= Layout.headerSize)
+        #expect(Layout.Offset.seedNames + 3 * Layout.Offset.seedNameLength <= Layout.headerSize)
+        // The client table has a region of its own after the header page.
+        #expect(Layout.Offset.clients == Layout.headerSize)
+        #expect(Layout.Offset.createdAt + 8 <= Layout.Offset.clientCapacity && Layout.Offset.clientCapacity + 4 <= Layout.Offset.spinNanoseconds)
     }
 
     @Test("magic numbers spell SHMDRING and SHMDSEED in memory")

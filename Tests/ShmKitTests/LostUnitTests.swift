@@ -8,7 +8,7 @@ import Testing
 struct LostUnitTests {
     /// What shmd's sweep does when it finds a client dead: repair it and count it.
     static func reportDeadClient(_ scratch: ScratchChannel, role: ClientRole = .writer) throws {
-        let table = scratch.hosted.header.clientTable
+        let table = scratch.hosted.clientTable
         _ = try #require(table.register(try ClientRepairTests.deadProcess(), role: role))
         #expect(scratch.hosted.repairDeadClients().count == 1)
     }
