@@ -6,8 +6,8 @@ import CShim
 ///
 /// Why a handler rather than an `fstat` before each access: the file can shrink between the
 /// check and the access, so a check only narrows the window in which the process dies, and it
-/// costs a system call (about 0.3 µs here, five times a 64-byte message) on a path that has
-/// none. The guard costs nothing until a fault. Owners and clients still look at the file's
+/// costs a system call (184 ns here, best of 5 runs of 2 M calls: about three times a whole
+/// 64-byte message) on a path that has none. The guard costs nothing until a fault. Owners and clients still look at the file's
 /// size (`SharedMemorySegment.currentSize`) when they decide what to tell the user.
 struct MappingGuard: Sendable {
     private let handle: Int32
