@@ -11,7 +11,12 @@ final class ChildProcess: @unchecked Sendable {
     private let stdinPipe = Pipe()
     private let readers = DispatchGroup()
 
+    /// Writing to the stdin of a child that already exited must be an error (EPIPE), not a
+    /// SIGPIPE that ends the whole test run: a client may rightly exit before reading it all.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Bool = false) throws {
+        Self.ignoreBrokenPipes
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
