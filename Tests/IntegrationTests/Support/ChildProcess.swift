@@ -13,7 +13,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Writing to the stdin of a child that already exited must be an error (EPIPE), not a
     /// SIGPIPE that ends the whole test run: a client may rightly exit before reading it all.
-    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+    private static let ignoreBrokenPipes: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Bool = false) throws {
         Self.ignoreBrokenPipes
