@@ -26,21 +26,32 @@ extension HostedChannel {
         if read > writeAfter {
             return "its read cursor \(read) is ahead of its write cursor \(writeAfter)"
         }
-        if writeBefore > read &+ ring.slotCount {
+        // A classic waiter may post a unit it judged lost (`LostUnitWatch`), at most one per dead
+        // client: each such unit lets the writers one slot further.
+        let spare = specProtocol == .classic ? min(header.counter(.restoredUnits), ring.slotCount) : 0
+        if writeBefore > read &+ ring.slotCount &+ spare {
             return "its write cursor \(writeBefore) is more than \(ring.slotCount) slots ahead of its read cursor \(read)"
         }
         return strayedSequence(ring, after: read)
     }
 
+    /// An object cut shorter than shmd made it, or removed from /dev/shm (only its owner or root
+    /// can do that: the seed's own writer may, once it is done, which replacing the channel
+    /// undoes for the next client).
     private func truncation() -> String? {
-        for mapped in [segment] + (seedBuffer.map { [$0] } ?? []) where mapped.isTruncated {
-            let size = (try? mapped.currentSize()).map { "\($0) bytes" } ?? "an unknown size"
-            return "segment \(mapped.name) was truncated to \(size) (shmd made it \(mapped.size))"
+        for mapped in [segment] + (seedBuffer.map { [$0] } ?? []) {
+            if mapped.isUnlinked { return "segment \(mapped.name) was removed from /dev/shm" }
+            if mapped.isTruncated {
+                let size = (try? mapped.currentSize()).map { "\($0) bytes" } ?? "an unknown size"
+                return "segment \(mapped.name) was truncated to \(size) (shmd made it \(mapped.size))"
+            }
         }
         for semaphore in [empty, full] {
-            let size = (try? IPCObject.semaphore(semaphore.name).ownership())??.size ?? 0
-            if semaphore.isTruncated || size < MemoryLayout<sem_t>.size {
-                return "semaphore \(semaphore.name) was truncated to \(size) bytes"
+            guard let found = (try? IPCObject.semaphore(semaphore.name).ownership()) ?? nil else {
+                return "semaphore \(semaphore.name) was removed from /dev/shm"
+            }
+            if semaphore.isTruncated || found.size < MemoryLayout<sem_t>.size {
+                return "semaphore \(semaphore.name) was truncated to \(found.size) bytes"
             }
         }
         return nil
@@ -87,11 +98,12 @@ extension HostedChannel {
 
     /// A slot whose sequence no sound ring can hold: every sequence is `2t` (free for ticket
     /// `t`) or `2t + 1` (holding `t`'s message) for a ticket `t` of the slot's index, and while
-    /// the slots are looked at, every ticket written there lies between two laps before the
-    /// read cursor read first (a classic reader may take a ticket whose slot still holds the
-    /// lap before: see `LostUnitWatch`) and a lap after the write cursor read last.
+    /// the slots are looked at, every ticket written there lies between `Ring.lapsBehind` laps
+    /// and one more before the read cursor read first (the slot's message may still wait for a
+    /// reader that far behind) and a lap after the write cursor read last.
     private func strayedSequence(_ ring: Ring, after read: UInt64) -> String? {
-        let lowest = read >= 2 * ring.slotCount ? read - 2 * ring.slotCount : 0
+        let laps = Ring.lapsBehind(specProtocol, clientCapacity: spec.clientCapacity) + 1
+        let lowest = read - min(read, ring.slotCount * laps)
         var highest: UInt64?
         for index in 0..<ring.slotCount {
             let sequence = ring.sequence(index).load(ordering: .acquiring)

@@ -36,7 +36,8 @@ extension HostedChannel {
                 takeBack(record.role == .writer ? header.writersWaiting : header.readersWaiting)
             }
             let cursor = record.role == .writer ? header.writeCursor : header.readCursor
-            for ticket in Self.plausible(entry.held, cursor: cursor.load(ordering: .sequentiallyConsistent), ring: ring) {
+            let laps = Ring.lapsBehind(proto, clientCapacity: spec.clientCapacity)
+            for ticket in Self.plausible(entry.held, cursor: cursor.load(ordering: .sequentiallyConsistent), ring: ring, laps: laps) {
                 let heldByTheLiving = living.contains { other in
                     other.role == record.role && table.entry(other.slot).held?.contains(ticket) == true
                 }
@@ -67,14 +68,18 @@ extension HostedChannel {
         return repairs
     }
 
-    /// The part of a dead client's recorded tickets that a client can really hold: taken (below
-    /// the cursor) and at most a lap behind it (see `Ring`). Whatever else the entry says was
+    /// The part of a dead client's recorded tickets that a client can really hold: at most a
+    /// lap of them (no claim takes more slots than the ring has), taken (below the cursor), and
+    /// no further behind it than `Ring.lapsBehind` allows. Whatever else the entry says was
     /// written from outside, and acting on it could take a living client's ticket, or keep the
     /// daemon counting through four billion tickets.
-    static func plausible(_ held: Range<UInt64>?, cursor: UInt64, ring: Ring) -> Range<UInt64> {
+    static func plausible(_ held: Range<UInt64>?, cursor: UInt64, ring: Ring, laps: UInt64) -> Range<UInt64> {
         guard let held else { return 0..<0 }
-        let window = (cursor >= ring.slotCount ? cursor - ring.slotCount : 0)..<cursor
-        return held.clamped(to: window)
+        let count = min(UInt64(held.count), ring.slotCount)
+        let (end, overflow) = held.lowerBound.addingReportingOverflow(count)
+        let claimed = held.lowerBound..<(overflow ? UInt64.max : end)
+        let window = (cursor - min(cursor, ring.slotCount * laps))..<cursor
+        return claimed.clamped(to: window)
     }
 
     /// Writes messages a dead reader held back into the ring, as far as free slots allow now;

@@ -122,6 +122,17 @@ struct Ring: @unchecked Sendable {
     @inline(__always)
     static func readyPhase(_ role: ClientRole) -> Int64 { role == .writer ? 0 : 1 }
 
+    /// How many laps behind a cursor a ticket still held by a client can be. Fast: one. A fast
+    /// client takes only slots that are ready, so no ticket is taken while the same slot's ticket
+    /// a lap earlier is still held. Classic: as many as clients can wait at once, and one more.
+    /// A classic client takes the next ticket as soon as it has a semaphore unit, which a slot
+    /// freed elsewhere may have given it; while a slow client holds slot s, the tickets of s one,
+    /// two, three laps later can each be taken by a client that then waits for s, and the
+    /// cursors run on through the other slots meanwhile.
+    static func lapsBehind(_ proto: ChannelProtocol, clientCapacity: Int) -> UInt64 {
+        proto == .fast ? 1 : UInt64(clientCapacity) + 1
+    }
+
     /// How many times in a row a claim may find the slot at an unchanged cursor already past its
     /// turn before the ring counts as corrupt. One is proof: whoever moved the slot on took the
     /// cursor past it first, and the acquiring load of the sequence makes that visible to the
