@@ -29,7 +29,7 @@ struct ConfigValidator {
         }
         var specs: [ChannelSpec] = []
         var seenNames: [String: Int] = [:]
-        var seenObjects: [String: String] = [:]
+        var files = ObjectFileClaims()
         var total = 0
         for (index, channel) in channels.enumerated() {
             let spec = try validate(channel, index: index, prefix: prefix, defaults: defaults)
@@ -38,12 +38,12 @@ struct ConfigValidator {
                            "duplicate channel name '\(spec.name)' (also channel[\(first)])")
             }
             seenNames[spec.name] = index
-            for object in try spec.objects(prefix: prefix) {
-                if let owner = seenObjects[object.name] {
-                    throw fail(Location(table: "channel", index: index, key: nil),
-                               "object \(object.name) is used by channel '\(owner)' too")
+            // By file in /dev/shm, not by POSIX name: semaphore /x is the file sem.x, which a
+            // segment /sem.x would be too.
+            for claim in try ObjectFileClaims.claims(of: spec, index: index, prefix: prefix) {
+                if let earlier = files.claim(claim) {
+                    throw fail(Location(table: "channel", index: index, key: nil), ObjectFileClaims.collision(claim, earlier))
                 }
-                seenObjects[object.name] = spec.name
             }
             total += spec.sharedMemoryBytes
             guard total <= Layout.maximumTotalSize else {

@@ -28,6 +28,27 @@ struct DaemonErrorTests {
         #expect(result.stderr.contains(".toml:5: channel[0].slots: must be between 1 and 65536, not 0"))
     }
 
+    @Test("--check-config refuses a seed segment that is the file of a ring channel's semaphore, exit 78")
+    func checkConfigObjectCollision() throws {
+        let result = try shmd("""
+            [daemon]
+            prefix = "@P"
+            [[channel]]
+            name = "demo"
+            [[channel]]
+            name = "s"
+            layout = "seed"
+            segment = "/sem.@P.demo.empty"
+            sem-empty = "/@P_e"
+            sem-full = "/@P_f"
+            """, ["--check-config"])
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains(".toml:5: channel[1]: the buffer segment /sem.\(result.prefix).demo.empty of channel 's' (from channel[1].segment)"), "\(result.stderr)")
+        #expect(result.stderr.contains("are the same file, /dev/shm/sem.\(result.prefix).demo.empty: creating one would delete the other"), "\(result.stderr)")
+        #expect(TestNames.leftovers(result.prefix).isEmpty)
+    }
+
     @Test("a bad config stops shmd with 78 and creates nothing, even the channels before the bad one")
     func badConfigCreatesNothing() throws {
         let result = try shmd("""
