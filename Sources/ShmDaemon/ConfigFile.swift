@@ -5,10 +5,12 @@ struct ConfigFile: Decodable {
         var prefix: String?
         var mode: String?
         var group: String?
+        var allowWorld: Bool?
         var sweepInterval: TOMLNumber?
 
         enum CodingKeys: String, CodingKey {
             case prefix, mode, group
+            case allowWorld = "allow-world"
             case sweepInterval = "sweep-interval"
         }
     }
@@ -22,6 +24,7 @@ struct ConfigFile: Decodable {
         var spinMicroseconds: TOMLNumber?
         var mode: String?
         var group: String?
+        var allowWorld: Bool?
         var segment: String?
         var semEmpty: String?
         var semFull: String?
@@ -33,6 +36,7 @@ struct ConfigFile: Decodable {
             case spinMicroseconds = "spin-us"
             case semEmpty = "sem-empty"
             case semFull = "sem-full"
+            case allowWorld = "allow-world"
         }
     }
 

@@ -62,8 +62,8 @@ public enum ConfigLoader {
 
     private static func knownKeys(for table: String?) -> String {
         switch table {
-        case "daemon": return "prefix, mode, group, sweep-interval"
-        case "channel": return "name, layout, slots, slot-size, protocol, spin-us, mode, group, segment, sem-empty, sem-full"
+        case "daemon": return "prefix, mode, group, allow-world, sweep-interval"
+        case "channel": return "name, layout, slots, slot-size, protocol, spin-us, mode, group, allow-world, segment, sem-empty, sem-full"
         default: return "[daemon], [[channel]]"
         }
     }
@@ -72,6 +72,7 @@ public enum ConfigLoader {
         switch key {
         case "slots", "slot-size": return "an integer"
         case "sweep-interval", "spin-us": return "a number"
+        case "allow-world": return "a boolean (true or false)"
         case "daemon": return "a table ([daemon])"
         case "channel": return "an array of tables ([[channel]])"
         default: return "a string"
@@ -83,6 +84,7 @@ public enum ConfigLoader {
         case is String.Type: return "a string"
         case is Int.Type: return "an integer"
         case is Double.Type: return "a number"
+        case is Bool.Type: return "a boolean (true or false)"
         case is [ConfigFile.Channel].Type: return "an array of tables ([[channel]])"
         case is ConfigFile.Daemon.Type: return "a table ([daemon])"
         default: return "\(type)"

@@ -16,9 +16,13 @@ struct ConfigValidator {
         } catch let error as ChannelError {
             throw fail(Location(table: "daemon", index: nil, key: "prefix"), reason(error))
         }
-        let mode = try parseMode(daemon.mode, at: Location(table: "daemon", index: nil, key: "mode")) ?? 0o660
-        let group = try resolveGroup(daemon.group, at: Location(table: "daemon", index: nil, key: "group"))
-        let defaults = ObjectPermissions(mode: mode, group: group)
+        func at(_ key: String) -> Location { Location(table: "daemon", index: nil, key: key) }
+        let mode = try parseMode(daemon.mode, at: at("mode")) ?? 0o660
+        let group = try resolveGroup(daemon.group, at: at("group"))
+        let allowWorld = daemon.allowWorld ?? false
+        try check(mode, written: daemon.mode, allowWorld: allowWorld, group: daemon.group,
+                  modeAt: at("mode"), groupAt: at("group"))
+        let defaults = Defaults(permissions: ObjectPermissions(mode: mode, group: group), allowWorld: allowWorld)
         let sweep = daemon.sweepInterval?.value ?? 1
         guard sweep >= 0.01 && sweep <= 3600 else {
             throw fail(Location(table: "daemon", index: nil, key: "sweep-interval"), "must be between 0.01 and 3600 seconds, not \(sweep)")
@@ -55,7 +59,13 @@ struct ConfigValidator {
         return DaemonConfig(prefix: prefix, sweepInterval: sweep, channels: specs)
     }
 
-    private func validate(_ channel: ConfigFile.Channel, index: Int, prefix: String, defaults: ObjectPermissions) throws -> ChannelSpec {
+    /// What a channel inherits from `[daemon]`.
+    private struct Defaults {
+        var permissions: ObjectPermissions
+        var allowWorld: Bool
+    }
+
+    private func validate(_ channel: ConfigFile.Channel, index: Int, prefix: String, defaults: Defaults) throws -> ChannelSpec {
         func at(_ key: String?) -> Location { Location(table: "channel", index: index, key: key) }
         guard let name = channel.name else { throw fail(at(nil), "missing key 'name'") }
         do {
@@ -63,8 +73,13 @@ struct ConfigValidator {
         } catch let error as ChannelError {
             throw fail(at("name"), reason(error))
         }
-        let mode = try parseMode(channel.mode, at: at("mode")) ?? defaults.mode
-        let group = try resolveGroup(channel.group, at: at("group")) ?? defaults.group
+        let mode = try parseMode(channel.mode, at: at("mode")) ?? defaults.permissions.mode
+        let group = try resolveGroup(channel.group, at: at("group")) ?? defaults.permissions.group
+        // An inherited mode was checked in [daemon]; only this table's allow-world = false can
+        // still refuse its world bits.
+        try check(mode, written: channel.mode, allowWorld: channel.allowWorld ?? defaults.allowWorld,
+                  group: channel.group, modeAt: at("mode"), groupAt: at("group"),
+                  allowWorldAt: channel.allowWorld != nil ? at("allow-world") : nil)
         let permissions = ObjectPermissions(mode: mode, group: group)
 
         switch channel.layout ?? "ring" {
@@ -135,13 +150,27 @@ struct ConfigValidator {
         guard !text.isEmpty, text.count <= 4, let mode = mode_t(text, radix: 8), mode <= 0o777 else {
             throw fail(location, "'\(text)' is not an octal mode such as \"0660\"")
         }
-        guard mode & 0o002 == 0 else {
-            throw fail(location, "\(text) lets every user write the channel; give access through a group instead (e.g. \"0660\" and group)")
-        }
-        guard mode & 0o600 == 0o600 else {
-            throw fail(location, "\(text) does not give the owner (shmd) read and write access")
-        }
         return mode
+    }
+
+    /// Applies `ModeRules` to the mode of one table (as `written` there, or inherited), with the
+    /// `group` key of the same table. A mode written here is blamed at `modeAt`; an inherited
+    /// one at the key of this table that makes it wrong (`group`, or `allow-world = false`).
+    private func check(_ mode: mode_t, written: String?, allowWorld: Bool, group: String?,
+                       modeAt: Location, groupAt: Location, allowWorldAt: Location? = nil) throws {
+        let rules = ModeRules(text: written ?? ModeRules.format(mode), mode: mode)
+        guard let violation = rules.violation(allowWorld: allowWorld, group: group) else { return }
+        if written != nil {
+            throw fail(modeAt, rules.reason(violation))
+        }
+        switch violation {
+        case .groupWithoutAccess:
+            throw fail(groupAt, "the mode from [daemon], " + rules.reason(violation))
+        case .worldAccess:
+            throw fail(allowWorldAt ?? modeAt, "the mode from [daemon], " + rules.reason(violation))
+        default:
+            throw fail(modeAt, rules.reason(violation))
+        }
     }
 
     private func resolveGroup(_ name: String?, at location: Location) throws -> gid_t? {

@@ -54,12 +54,14 @@ struct Shmd: AsyncParsableCommand {
             throw ExitCode(SysExit.config.rawValue)
         }
         if checkConfig {
+            if let warning = WorldAccessWarning.message(for: loaded.config) { printError("shmd: warning: \(warning)") }
             print("ok")
             return
         }
 
         logger.notice("starting shmd (pid \(getpid()), config \(loaded.origin))",
                       metadata: ["event": "starting", "file": "\(loaded.origin)"])
+        WorldAccessWarning.log(loaded.config, to: logger)
         if loaded.file == nil {
             logger.notice("\(ConfigLoader.defaultPath) does not exist: serving the built-in channel 'demo'")
         }
