@@ -1,7 +1,5 @@
-import Foundation
 import ShmKit
 import TOMLKit
-import SystemPackage
 
 /// Reads `shmd.toml` and turns it into a `DaemonConfig`, or a `ConfigError` that names the file,
 /// the line where it can be found, the key and the reason.
@@ -15,9 +13,9 @@ public enum ConfigLoader {
     public static func load(path: String) throws -> DaemonConfig {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try ConfigFileReader.read(path: path)
         } catch {
-            throw ConfigError(file: path, line: nil, key: "", reason: "cannot read the file: \(Self.reason(readingFailure: path))")
+            throw ConfigError(file: path, line: error.line, key: "", reason: error.reason(path: path))
         }
         return try parse(text, file: path)
     }
@@ -89,11 +87,6 @@ public enum ConfigLoader {
         case is ConfigFile.Daemon.Type: return "a table ([daemon])"
         default: return "\(type)"
         }
-    }
-
-    private static func reason(readingFailure path: String) -> String {
-        let error = Errno(rawValue: errno)
-        return access(path, F_OK) == 0 ? error.description : "no such file"
     }
 }
 

@@ -31,12 +31,19 @@ public enum ConfigSource: Equatable, Sendable {
     ///
     /// - Throws: `ConfigError` naming the file, line and key.
     public func load() throws -> Loaded {
+        try load(defaultPath: ConfigLoader.defaultPath)
+    }
+
+    /// `load()` with the default path given, for tests.
+    func load(defaultPath path: String) throws -> Loaded {
         switch self {
         case let .file(path):
             return Loaded(config: try ConfigLoader.load(path: path), file: path)
         case .defaultPath:
-            let path = ConfigLoader.defaultPath
-            guard access(path, F_OK) == 0 else { return Loaded(config: .builtIn, file: nil) }
+            // Only a path with nothing at all there means "no config": a dangling or looping
+            // symlink, or a directory that cannot be searched, is an error to report, not a
+            // reason to serve the built-in channel instead of the one the admin meant.
+            guard ConfigFileReader.exists(path) else { return Loaded(config: .builtIn, file: nil) }
             return Loaded(config: try ConfigLoader.load(path: path), file: path)
         }
     }
