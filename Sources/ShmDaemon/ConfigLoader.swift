@@ -7,23 +7,25 @@ public enum ConfigLoader {
     /// Where the packaged service reads its config.
     public static let defaultPath = "/etc/shmd/shmd.toml"
 
-    /// Reads and validates the file at `path`.
+    /// Reads and validates the file at `path`; with `limits`, also checks that its channels fit
+    /// under them (`ResourceBudget`).
     ///
     /// - Throws: `ConfigError`.
-    public static func load(path: String) throws -> DaemonConfig {
+    public static func load(path: String, limits: ResourceBudget.Limits? = nil) throws -> DaemonConfig {
         let text: String
         do {
             text = try ConfigFileReader.read(path: path)
         } catch {
             throw ConfigError(file: path, line: error.line, key: "", reason: error.reason(path: path))
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, limits: limits)
     }
 
-    /// Validates TOML `text`; `file` is only used in errors.
+    /// Validates TOML `text`; `file` is only used in errors. With `limits`, also checks that its
+    /// channels fit under them.
     ///
     /// - Throws: `ConfigError`.
-    public static func parse(_ text: String, file: String) throws -> DaemonConfig {
+    public static func parse(_ text: String, file: String, limits: ResourceBudget.Limits? = nil) throws -> DaemonConfig {
         let locator = KeyLocator(source: text)
         let raw: ConfigFile
         do {
@@ -55,7 +57,7 @@ public enum ConfigLoader {
         } catch {
             throw ConfigError(file: file, line: nil, key: "", reason: "\(error)")
         }
-        return try ConfigValidator(file: file, locator: locator).validate(raw)
+        return try ConfigValidator(file: file, locator: locator, limits: limits).validate(raw)
     }
 
     private static func knownKeys(for table: String?) -> String {

@@ -7,6 +7,8 @@ import ShmKit
 struct ConfigValidator {
     let file: String
     let locator: KeyLocator
+    /// This host's limits the channels must fit under, or `nil` to check the file alone.
+    var limits: ResourceBudget.Limits? = nil
 
     func validate(_ raw: ConfigFile) throws -> DaemonConfig {
         let daemon = raw.daemon ?? ConfigFile.Daemon()
@@ -56,7 +58,29 @@ struct ConfigValidator {
             }
             specs.append(spec)
         }
+        if let limits { try checkBudget(specs, limits) }
         return DaemonConfig(prefix: prefix, sweepInterval: sweep, channels: specs)
+    }
+
+    /// Refuses channels that would run the daemon out of descriptors or mappings, blaming the
+    /// first channel that does not fit.
+    private func checkBudget(_ specs: [ChannelSpec], _ limits: ResourceBudget.Limits) throws {
+        var budget = ResourceBudget()
+        var firstOverFiles: Int?
+        var firstOverMappings: Int?
+        for (index, spec) in specs.enumerated() {
+            budget.add(spec)
+            if firstOverFiles == nil && !budget.fitsDescriptors(limits) { firstOverFiles = index }
+            if firstOverMappings == nil && !budget.fitsMappings(limits) { firstOverMappings = index }
+        }
+        if let index = firstOverFiles, let openFiles = limits.openFiles {
+            throw fail(Location(table: "channel", index: index, key: nil),
+                       budget.descriptorReason(channels: specs.count, first: specs[index].name, limit: openFiles))
+        }
+        if let index = firstOverMappings, let mapCount = limits.mapCount {
+            throw fail(Location(table: "channel", index: index, key: nil),
+                       budget.mappingReason(channels: specs.count, first: specs[index].name, limit: mapCount))
+        }
     }
 
     /// What a channel inherits from `[daemon]`.
