@@ -5,12 +5,14 @@ struct ConfigFile: Decodable {
         var prefix: String?
         var mode: String?
         var group: String?
+        var allowWorld: Bool?
         var sweepInterval: TOMLNumber?
         var requireAllChannels: Bool?
         var maxClients: Int?
 
         enum CodingKeys: String, CodingKey {
             case prefix, mode, group
+            case allowWorld = "allow-world"
             case sweepInterval = "sweep-interval"
             case requireAllChannels = "require-all-channels"
             case maxClients = "max-clients"
@@ -26,6 +28,7 @@ struct ConfigFile: Decodable {
         var spinMicroseconds: TOMLNumber?
         var mode: String?
         var group: String?
+        var allowWorld: Bool?
         var segment: String?
         var semEmpty: String?
         var semFull: String?
@@ -39,6 +42,7 @@ struct ConfigFile: Decodable {
             case spinMicroseconds = "spin-us"
             case semEmpty = "sem-empty"
             case semFull = "sem-full"
+            case allowWorld = "allow-world"
         }
     }
 

@@ -1,7 +1,5 @@
-import Foundation
 import ShmKit
 import TOMLKit
-import SystemPackage
 
 /// Reads `shmd.toml` and turns it into a `DaemonConfig`, or a `ConfigError` that names the file,
 /// the line where it can be found, the key and the reason.
@@ -9,23 +7,25 @@ public enum ConfigLoader {
     /// Where the packaged service reads its config.
     public static let defaultPath = "/etc/shmd/shmd.toml"
 
-    /// Reads and validates the file at `path`.
+    /// Reads and validates the file at `path`; with `limits`, also checks that its channels fit
+    /// under them (`ResourceBudget`).
     ///
     /// - Throws: `ConfigError`.
-    public static func load(path: String) throws -> DaemonConfig {
+    public static func load(path: String, limits: ResourceBudget.Limits? = nil) throws -> DaemonConfig {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try ConfigFileReader.read(path: path)
         } catch {
-            throw ConfigError(file: path, line: nil, key: "", reason: "cannot read the file: \(Self.reason(readingFailure: path))")
+            throw ConfigError(file: path, line: error.line, key: "", reason: error.reason(path: path))
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, limits: limits)
     }
 
-    /// Validates TOML `text`; `file` is only used in errors.
+    /// Validates TOML `text`; `file` is only used in errors. With `limits`, also checks that its
+    /// channels fit under them.
     ///
     /// - Throws: `ConfigError`.
-    public static func parse(_ text: String, file: String) throws -> DaemonConfig {
+    public static func parse(_ text: String, file: String, limits: ResourceBudget.Limits? = nil) throws -> DaemonConfig {
         let locator = KeyLocator(source: text)
         let raw: ConfigFile
         do {
@@ -57,13 +57,13 @@ public enum ConfigLoader {
         } catch {
             throw ConfigError(file: file, line: nil, key: "", reason: "\(error)")
         }
-        return try ConfigValidator(file: file, locator: locator).validate(raw)
+        return try ConfigValidator(file: file, locator: locator, limits: limits).validate(raw)
     }
 
     private static func knownKeys(for table: String?) -> String {
         switch table {
-        case "daemon": return "prefix, mode, group, sweep-interval, require-all-channels, max-clients"
-        case "channel": return "name, layout, slots, slot-size, protocol, spin-us, mode, group, max-clients, segment, sem-empty, sem-full"
+        case "daemon": return "prefix, mode, group, allow-world, sweep-interval, require-all-channels, max-clients"
+        case "channel": return "name, layout, slots, slot-size, protocol, spin-us, mode, group, allow-world, max-clients, segment, sem-empty, sem-full"
         default: return "[daemon], [[channel]]"
         }
     }
@@ -72,7 +72,7 @@ public enum ConfigLoader {
         switch key {
         case "slots", "slot-size", "max-clients": return "an integer"
         case "sweep-interval", "spin-us": return "a number"
-        case "require-all-channels": return "a boolean (true or false)"
+        case "require-all-channels", "allow-world": return "a boolean (true or false)"
         case "daemon": return "a table ([daemon])"
         case "channel": return "an array of tables ([[channel]])"
         default: return "a string"
@@ -89,11 +89,6 @@ public enum ConfigLoader {
         case is ConfigFile.Daemon.Type: return "a table ([daemon])"
         default: return "\(type)"
         }
-    }
-
-    private static func reason(readingFailure path: String) -> String {
-        let error = Errno(rawValue: errno)
-        return access(path, F_OK) == 0 ? error.description : "no such file"
     }
 }
 

@@ -42,6 +42,7 @@ final class ConfigReloader {
             return Result(outcome: .failed, message: message)
         }
         logger.notice("reloading: read \(loaded.origin)", metadata: ["event": "reloading", "file": "\(loaded.origin)"])
+        WorldAccessWarning.log(loaded.config, to: logger)
 
         let plan = ReloadPlan.make(running: registry.specs, prefix: registry.prefix, new: loaded.config)
         for refusal in plan.refused {

@@ -27,17 +27,26 @@ public enum ConfigSource: Equatable, Sendable {
         public var origin: String { file ?? "built-in default" }
     }
 
-    /// Reads and validates the config now.
+    /// Reads and validates the config now, and checks that its channels fit under this
+    /// process's limits (open files, memory mappings) as they are now: at start after
+    /// `FileDescriptorLimit.raiseSoftToHard()`, and at every reload.
     ///
     /// - Throws: `ConfigError` naming the file, line and key.
     public func load() throws -> Loaded {
+        try load(defaultPath: ConfigLoader.defaultPath, limits: .current())
+    }
+
+    /// `load()` with the default path and the limits given, for tests.
+    func load(defaultPath path: String, limits: ResourceBudget.Limits? = nil) throws -> Loaded {
         switch self {
         case let .file(path):
-            return Loaded(config: try ConfigLoader.load(path: path), file: path)
+            return Loaded(config: try ConfigLoader.load(path: path, limits: limits), file: path)
         case .defaultPath:
-            let path = ConfigLoader.defaultPath
-            guard access(path, F_OK) == 0 else { return Loaded(config: .builtIn, file: nil) }
-            return Loaded(config: try ConfigLoader.load(path: path), file: path)
+            // Only a path with nothing at all there means "no config": a dangling or looping
+            // symlink, or a directory that cannot be searched, is an error to report, not a
+            // reason to serve the built-in channel instead of the one the admin meant.
+            guard ConfigFileReader.exists(path) else { return Loaded(config: .builtIn, file: nil) }
+            return Loaded(config: try ConfigLoader.load(path: path, limits: limits), file: path)
         }
     }
 }

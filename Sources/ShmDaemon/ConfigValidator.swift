@@ -7,6 +7,8 @@ import ShmKit
 struct ConfigValidator {
     let file: String
     let locator: KeyLocator
+    /// This host's limits the channels must fit under, or `nil` to check the file alone.
+    var limits: ResourceBudget.Limits? = nil
 
     func validate(_ raw: ConfigFile) throws -> DaemonConfig {
         let daemon = raw.daemon ?? ConfigFile.Daemon()
@@ -16,11 +18,14 @@ struct ConfigValidator {
         } catch let error as ChannelError {
             throw fail(Location(table: "daemon", index: nil, key: "prefix"), reason(error))
         }
-        let mode = try parseMode(daemon.mode, at: Location(table: "daemon", index: nil, key: "mode")) ?? 0o660
-        let group = try resolveGroup(daemon.group, at: Location(table: "daemon", index: nil, key: "group"))
-        let defaults = ObjectPermissions(mode: mode, group: group)
-        let defaultClients = try parseMaxClients(daemon.maxClients, at: Location(table: "daemon", index: nil, key: "max-clients"))
-            ?? Layout.defaultClientCapacity
+        func at(_ key: String) -> Location { Location(table: "daemon", index: nil, key: key) }
+        let mode = try parseMode(daemon.mode, at: at("mode")) ?? 0o660
+        let group = try resolveGroup(daemon.group, at: at("group"))
+        let allowWorld = daemon.allowWorld ?? false
+        try check(mode, written: daemon.mode, allowWorld: allowWorld, group: daemon.group,
+                  modeAt: at("mode"), groupAt: at("group"))
+        let clients = try parseMaxClients(daemon.maxClients, at: at("max-clients")) ?? Layout.defaultClientCapacity
+        let defaults = Defaults(permissions: ObjectPermissions(mode: mode, group: group), allowWorld: allowWorld, clients: clients)
         let sweep = daemon.sweepInterval?.value ?? 1
         guard sweep >= 0.01 && sweep <= 3600 else {
             throw fail(Location(table: "daemon", index: nil, key: "sweep-interval"), "must be between 0.01 and 3600 seconds, not \(sweep)")
@@ -31,21 +36,21 @@ struct ConfigValidator {
         }
         var specs: [ChannelSpec] = []
         var seenNames: [String: Int] = [:]
-        var seenObjects: [String: String] = [:]
+        var files = ObjectFileClaims()
         var total = 0
         for (index, channel) in channels.enumerated() {
-            let spec = try validate(channel, index: index, prefix: prefix, defaults: defaults, defaultClients: defaultClients)
+            let spec = try validate(channel, index: index, prefix: prefix, defaults: defaults)
             if let first = seenNames[spec.name] {
                 throw fail(Location(table: "channel", index: index, key: "name"),
                            "duplicate channel name '\(spec.name)' (also channel[\(first)])")
             }
             seenNames[spec.name] = index
-            for object in try spec.objects(prefix: prefix) {
-                if let owner = seenObjects[object.name] {
-                    throw fail(Location(table: "channel", index: index, key: nil),
-                               "object \(object.name) is used by channel '\(owner)' too")
+            // By file in /dev/shm, not by POSIX name: semaphore /x is the file sem.x, which a
+            // segment /sem.x would be too.
+            for claim in try ObjectFileClaims.claims(of: spec, index: index, prefix: prefix) {
+                if let earlier = files.claim(claim) {
+                    throw fail(Location(table: "channel", index: index, key: nil), ObjectFileClaims.collision(claim, earlier))
                 }
-                seenObjects[object.name] = spec.name
             }
             total += spec.sharedMemoryBytes
             guard total <= Layout.maximumTotalSize else {
@@ -54,12 +59,41 @@ struct ConfigValidator {
             }
             specs.append(spec)
         }
+        if let limits { try checkBudget(specs, limits) }
         return DaemonConfig(prefix: prefix, sweepInterval: sweep, channels: specs,
                             requireAllChannels: daemon.requireAllChannels ?? false)
     }
 
-    private func validate(_ channel: ConfigFile.Channel, index: Int, prefix: String, defaults: ObjectPermissions,
-                          defaultClients: Int) throws -> ChannelSpec {
+    /// Refuses channels that would run the daemon out of descriptors or mappings, blaming the
+    /// first channel that does not fit.
+    private func checkBudget(_ specs: [ChannelSpec], _ limits: ResourceBudget.Limits) throws {
+        var budget = ResourceBudget()
+        var firstOverFiles: Int?
+        var firstOverMappings: Int?
+        for (index, spec) in specs.enumerated() {
+            budget.add(spec)
+            if firstOverFiles == nil && !budget.fitsDescriptors(limits) { firstOverFiles = index }
+            if firstOverMappings == nil && !budget.fitsMappings(limits) { firstOverMappings = index }
+        }
+        if let index = firstOverFiles, let openFiles = limits.openFiles {
+            throw fail(Location(table: "channel", index: index, key: nil),
+                       budget.descriptorReason(channels: specs.count, first: specs[index].name, limit: openFiles))
+        }
+        if let index = firstOverMappings, let mapCount = limits.mapCount {
+            throw fail(Location(table: "channel", index: index, key: nil),
+                       budget.mappingReason(channels: specs.count, first: specs[index].name, limit: mapCount))
+        }
+    }
+
+    /// What a channel inherits from `[daemon]`.
+    private struct Defaults {
+        var permissions: ObjectPermissions
+        var allowWorld: Bool
+        /// `max-clients`.
+        var clients: Int
+    }
+
+    private func validate(_ channel: ConfigFile.Channel, index: Int, prefix: String, defaults: Defaults) throws -> ChannelSpec {
         func at(_ key: String?) -> Location { Location(table: "channel", index: index, key: key) }
         guard let name = channel.name else { throw fail(at(nil), "missing key 'name'") }
         do {
@@ -67,10 +101,15 @@ struct ConfigValidator {
         } catch let error as ChannelError {
             throw fail(at("name"), reason(error))
         }
-        let mode = try parseMode(channel.mode, at: at("mode")) ?? defaults.mode
-        let group = try resolveGroup(channel.group, at: at("group")) ?? defaults.group
+        let mode = try parseMode(channel.mode, at: at("mode")) ?? defaults.permissions.mode
+        let group = try resolveGroup(channel.group, at: at("group")) ?? defaults.permissions.group
+        // An inherited mode was checked in [daemon]; only this table's allow-world = false can
+        // still refuse its world bits.
+        try check(mode, written: channel.mode, allowWorld: channel.allowWorld ?? defaults.allowWorld,
+                  group: channel.group, modeAt: at("mode"), groupAt: at("group"),
+                  allowWorldAt: channel.allowWorld != nil ? at("allow-world") : nil)
         let permissions = ObjectPermissions(mode: mode, group: group)
-        let clients = try parseMaxClients(channel.maxClients, at: at("max-clients")) ?? defaultClients
+        let clients = try parseMaxClients(channel.maxClients, at: at("max-clients")) ?? defaults.clients
 
         switch channel.layout ?? "ring" {
         case "ring":
@@ -148,13 +187,27 @@ struct ConfigValidator {
         guard !text.isEmpty, text.count <= 4, let mode = mode_t(text, radix: 8), mode <= 0o777 else {
             throw fail(location, "'\(text)' is not an octal mode such as \"0660\"")
         }
-        guard mode & 0o002 == 0 else {
-            throw fail(location, "\(text) lets every user write the channel; give access through a group instead (e.g. \"0660\" and group)")
-        }
-        guard mode & 0o600 == 0o600 else {
-            throw fail(location, "\(text) does not give the owner (shmd) read and write access")
-        }
         return mode
+    }
+
+    /// Applies `ModeRules` to the mode of one table (as `written` there, or inherited), with the
+    /// `group` key of the same table. A mode written here is blamed at `modeAt`; an inherited
+    /// one at the key of this table that makes it wrong (`group`, or `allow-world = false`).
+    private func check(_ mode: mode_t, written: String?, allowWorld: Bool, group: String?,
+                       modeAt: Location, groupAt: Location, allowWorldAt: Location? = nil) throws {
+        let rules = ModeRules(text: written ?? ModeRules.format(mode), mode: mode)
+        guard let violation = rules.violation(allowWorld: allowWorld, group: group) else { return }
+        if written != nil {
+            throw fail(modeAt, rules.reason(violation))
+        }
+        switch violation {
+        case .groupWithoutAccess:
+            throw fail(groupAt, "the mode from [daemon], " + rules.reason(violation))
+        case .worldAccess:
+            throw fail(allowWorldAt ?? modeAt, "the mode from [daemon], " + rules.reason(violation))
+        default:
+            throw fail(modeAt, rules.reason(violation))
+        }
     }
 
     private func resolveGroup(_ name: String?, at location: Location) throws -> gid_t? {

@@ -42,6 +42,10 @@ struct Shmd: AsyncParsableCommand {
         LoggingSystem.bootstrap { ShmdLogHandler(label: $0 == "shmd" ? "shmd" : "shmd") }
         let logger = Logger(label: "shmd")
 
+        // Before the config is checked against it, in --check-config too, so that the check sees
+        // the limit the daemon runs with.
+        let descriptorLimit: Result<FileDescriptorLimit, Error> = Result { try FileDescriptorLimit.raiseSoftToHard() }
+
         // Remembered, so that a reload (SIGHUP) reads the same place again.
         let source = ConfigSource(path: config)
         let loaded: ConfigSource.Loaded
@@ -56,12 +60,18 @@ struct Shmd: AsyncParsableCommand {
             throw ExitCode(SysExit.config.rawValue)
         }
         if checkConfig {
+            if let warning = WorldAccessWarning.message(for: loaded.config) { printError("shmd: warning: \(warning)") }
             print("ok")
             return
         }
 
         logger.notice("starting shmd (pid \(getpid()), config \(loaded.origin))",
                       metadata: ["event": "starting", "file": "\(loaded.origin)"])
+        WorldAccessWarning.log(loaded.config, to: logger)
+        if case let .failure(error) = descriptorLimit {
+            logger.warning("cannot raise the open-file limit to its hard limit: \(error); the config was checked against the soft limit",
+                           metadata: ["event": "rlimit"])
+        }
         if loaded.file == nil {
             logger.notice("\(ConfigLoader.defaultPath) does not exist: serving the built-in channel 'demo'")
         }

@@ -28,6 +28,27 @@ struct DaemonErrorTests {
         #expect(result.stderr.contains(".toml:5: channel[0].slots: must be between 1 and 65536, not 0"))
     }
 
+    @Test("--check-config refuses a seed segment that is the file of a ring channel's semaphore, exit 78")
+    func checkConfigObjectCollision() throws {
+        let result = try shmd("""
+            [daemon]
+            prefix = "@P"
+            [[channel]]
+            name = "demo"
+            [[channel]]
+            name = "s"
+            layout = "seed"
+            segment = "/sem.@P.demo.empty"
+            sem-empty = "/@P_e"
+            sem-full = "/@P_f"
+            """, ["--check-config"])
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains(".toml:5: channel[1]: the buffer segment /sem.\(result.prefix).demo.empty of channel 's' (from channel[1].segment)"), "\(result.stderr)")
+        #expect(result.stderr.contains("are the same file, /dev/shm/sem.\(result.prefix).demo.empty: creating one would delete the other"), "\(result.stderr)")
+        #expect(TestNames.leftovers(result.prefix).isEmpty)
+    }
+
     @Test("a bad config stops shmd with 78 and creates nothing, even the channels before the bad one")
     func badConfigCreatesNothing() throws {
         let result = try shmd("""
@@ -49,6 +70,38 @@ struct DaemonErrorTests {
         let result = try run(Executables.path("shmd"), ["--config", "/nonexistent/shmd.toml"], seconds: 20)
         #expect(result.status == 78)
         #expect(result.stderr.contains("/nonexistent/shmd.toml: cannot read the file: no such file"))
+    }
+
+    @Test("a --config that is a FIFO is refused at once with 78, not waited on")
+    func fifoConfig() throws {
+        let path = NSTemporaryDirectory() + "\(TestNames.prefix()).toml"
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { unlink(path) }
+        // run() has a deadline: a shmd blocked opening the FIFO is killed and the test fails.
+        let result = try run(Executables.path("shmd"), ["--config", path], seconds: 20)
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("\(path): cannot read the file: is a FIFO, not a regular file"), "\(result.stderr)")
+    }
+
+    @Test("a --config that shmd's user may not read is 78 naming that user and the fix")
+    func unreadableConfig() throws {
+        let prefix = TestNames.prefix()
+        let path = NSTemporaryDirectory() + "\(prefix).toml"
+        try "[daemon]\nprefix = \"\(prefix)\"\n[[channel]]\nname = \"a\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        #expect(chmod(path, 0o600) == 0)
+        let result = try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
+                                                  Executables.path("shmd"), "--check-config", "--config", path], seconds: 20)
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("\(path): cannot read the file: permission denied: shmd runs as user nobody (uid 65534)"), "\(result.stderr)")
+        #expect(result.stderr.contains("chmod 0640 \(path)"), "\(result.stderr)")
+    }
+
+    @Test("a --config that is a directory is 78 saying so")
+    func directoryConfig() throws {
+        let result = try run(Executables.path("shmd"), ["--check-config", "--config", "/tmp"], seconds: 20)
+        #expect(result.status == 78)
+        #expect(result.stderr == "shmd: /tmp: cannot read the file: is a directory, not a regular file: give the path of the TOML file itself\n")
     }
 
     @Test("with require-all-channels, a channel that cannot be created fails the start with 73 and removes the channels made before it")
