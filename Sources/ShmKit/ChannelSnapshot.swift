@@ -18,6 +18,10 @@ public struct ChannelSnapshot: Sendable {
     public let daemon: ProcessIdentity
     public let generation: UInt64
     public let clients: [ClientRecord]
+    /// Clients asleep on the channel's semaphores, as the fast protocol counts them (a reader
+    /// waiting for a message, a writer for a free slot); classic clients are not counted.
+    public let sleepingReaders: Int
+    public let sleepingWriters: Int
 
     /// Reads the header of channel `channel` under `prefix` without attaching to it.
     ///
@@ -53,5 +57,7 @@ public struct ChannelSnapshot: Sendable {
         daemon = ProcessIdentity(pid: header.daemonPid, startTime: header.daemonStart)
         generation = header.generation
         clients = header.clientTable(capacity: geometry.clientCapacity).records
+        sleepingReaders = Int(header.readersWaiting.load(ordering: .relaxed))
+        sleepingWriters = Int(header.writersWaiting.load(ordering: .relaxed))
     }
 }

@@ -72,7 +72,10 @@ struct ReloadTests {
     func deadClientReported() throws {
         let daemon = try TestDaemon(channels: "[[channel]]\nname = \"demo\"\n", daemonExtra: "sweep-interval = 0.05")
         let reader = try daemon.startClient("shm-reader", ["demo"])
-        #expect(waitUntil(seconds: 10) { (try? ChannelSnapshot(channel: "demo", prefix: daemon.prefix))?.clients.count == 1 })
+        // Killed once asleep (its spin over), so that it is counted among the waiters.
+        #expect(waitUntil(seconds: 10) {
+            (try? ChannelSnapshot(channel: "demo", prefix: daemon.prefix)).map { $0.clients.count == 1 && $0.sleepingReaders == 1 } ?? false
+        })
         reader.signal(SIGKILL)
         _ = reader.waitForExit(seconds: 5)
         // It was blocked waiting for a message: asleep, counted among the waiters, now taken back.
