@@ -192,14 +192,9 @@ struct HostileInputTests {
     func sequenceAheadOfCursor(proto: String) throws {
         let shm = try PrivateShm()
         let prefix = TestNames.prefix("seq")
+        let channel = "[[channel]]\nname = \"demo\"\nslots = 4\nslot-size = 64\nprotocol = \"\(proto)\"\n"
         // A sweep slower than the test: the clients must find it themselves.
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "demo"
-            slots = 4
-            slot-size = 64
-            protocol = "\(proto)"
-            """, daemonExtra: "sweep-interval = 600", prefix: prefix, launcher: shm.launcher())
+        let daemon = try TestDaemon(channels: channel, daemonExtra: "sweep-interval = 600", prefix: prefix, launcher: shm.launcher())
         let segment = "\(prefix).demo"
         // The writer's slot, ticket 0: claimed by nobody, already a lap ahead.
         try shm.poke(segment, offset: Offset.descriptors, value: UInt64(2 * 1000))
@@ -209,13 +204,7 @@ struct HostileInputTests {
         #expect(daemon.stop() == 0)
 
         // The reader's: a message in ticket 0 (so a classic reader gets its unit), then its slot moved ahead.
-        let again = try TestDaemon(channels: """
-            [[channel]]
-            name = "demo"
-            slots = 4
-            slot-size = 64
-            protocol = "\(proto)"
-            """, daemonExtra: "sweep-interval = 600", prefix: prefix, launcher: shm.launcher())
+        let again = try TestDaemon(channels: channel, daemonExtra: "sweep-interval = 600", prefix: prefix, launcher: shm.launcher())
         #expect(try again.client("shm-writer", ["demo", "--message", "x"]).status == 0)
         try shm.poke(segment, offset: Offset.descriptors, value: UInt64(2 * 1000 + 1))
         let reader = try again.client("shm-reader", ["demo", "--count", "1", "--timeout", "3"], seconds: 10)
