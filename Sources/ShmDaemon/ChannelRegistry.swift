@@ -184,20 +184,16 @@ public final class ChannelRegistry: @unchecked Sendable {
         }
     }
 
-    /// One line for `STATUS=`: channels, attached clients (and how many of them died without
-    /// detaching), messages moved.
-    public func status(deadClients: Int = 0) -> String {
+    /// One line for `STATUS=`: channels, attached clients, messages moved, and the channels of
+    /// the config that could not be started.
+    public var status: String {
         let clients = channels.reduce(0) { $0 + $1.clients.count }
         let moved = channels.reduce(UInt64(0)) { $0 + $1.header.counter(.read) }
         let names = channels.map(\.spec.name).joined(separator: ", ")
-        let dead = deadClients > 0 ? " (\(deadClients) dead)" : ""
         let notStarted = failed.isEmpty ? "" : "; not started: \(failed.keys.sorted().joined(separator: ", ")) (see the journal)"
         return "\(channels.count) channel\(channels.count == 1 ? "" : "s") (\(names)), "
-            + "\(clients) client\(clients == 1 ? "" : "s") attached\(dead), \(moved) messages delivered\(notStarted)"
+            + "\(clients) client\(clients == 1 ? "" : "s") attached, \(moved) messages delivered\(notStarted)"
     }
-
-    /// `status(deadClients: 0)`.
-    public var status: String { status() }
 
     private func describe(_ spec: ChannelSpec) -> String {
         switch spec.layout {

@@ -4,19 +4,11 @@ import ShmKit
 /// Notices registered clients that died without detaching (killed, crashed), repairs what they
 /// held on ring channels (`HostedChannel.repairDeadClients`: slots abandoned, messages put back,
 /// waiter counts taken back, the entry freed) and logs each one once, as a warning with
-/// `SHMD_CHANNEL`, `SHMD_CLIENT_PID` and `SHMD_ROLE`. On a seed channel it only reports: the
-/// seed's protocol leaves nothing shmd could safely repair.
+/// `SHMD_CHANNEL`, `SHMD_CLIENT_PID` and `SHMD_ROLE`. On a seed channel it only frees the entry:
+/// the seed's protocol leaves nothing shmd could safely repair.
 ///
 /// Not thread-safe: the daemon's loop is its only user.
 final class ClientWatch {
-    private struct Key: Hashable {
-        let channel: String
-        let slot: Int
-        let pid: Int32
-        let startTime: UInt64
-    }
-
-    private var reported: Set<Key> = []
     private let logger: Logger
 
     init(logger: Logger) {
@@ -24,12 +16,7 @@ final class ClientWatch {
     }
 
     /// Looks at every client of `channels` once.
-    ///
-    /// - Returns: how many dead clients are still registered (on seed channels; ring channels'
-    ///   are repaired and freed at once).
-    @discardableResult
-    func sweep(_ channels: [HostedChannel]) -> Int {
-        var present: Set<Key> = []
+    func sweep(_ channels: [HostedChannel]) {
         for channel in channels {
             for repair in channel.repairDeadClients() {
                 let record = repair.record
@@ -46,21 +33,7 @@ final class ClientWatch {
                         "abandoned": "\(repair.abandoned)", "redelivered": "\(repair.redelivered)",
                     ])
             }
-            for record in channel.clients where !record.process.isAlive {
-                let key = Key(channel: channel.spec.name, slot: record.slot,
-                              pid: record.process.pid, startTime: record.process.startTime)
-                present.insert(key)
-                if reported.contains(key) { continue }
-                logger.warning(
-                    "client died: \(record.role) pid \(record.process.pid) of channel \(channel.spec.name) exited without detaching",
-                    metadata: [
-                        "channel": "\(channel.spec.name)", "event": "client-died",
-                        "client_pid": "\(record.process.pid)", "role": "\(record.role)",
-                    ])
-            }
         }
-        reported = present
-        return present.count
     }
 }
 

@@ -84,7 +84,8 @@ public final class DaemonService: Service, @unchecked Sendable {
                 notifier.reloading()
                 let result = reloader.reload()
                 record = ReloadRecord(count: record.count + 1, outcome: result.outcome, message: result.message)
-                status = statusLine(dead: lookAtChannels(clients), record: record)
+                lookAtChannels(clients)
+                status = statusLine(record: record)
                 // READY=1 ends the reload for systemd, whatever its outcome: the daemon runs on.
                 notifier.ready(status: status)
                 writeRecord(record)
@@ -98,7 +99,8 @@ public final class DaemonService: Service, @unchecked Sendable {
                 notifier.watchdog()
                 lastPing = .now
             }
-            let now = statusLine(dead: lookAtChannels(clients), record: record)
+            lookAtChannels(clients)
+            let now = statusLine(record: record)
             if now != status {
                 notifier.status(now)
                 status = now
@@ -107,14 +109,14 @@ public final class DaemonService: Service, @unchecked Sendable {
     }
 
     /// One look at the channels: damaged ones replaced first, then the dead clients of the rest
-    /// repaired. Returns how many dead clients are still registered (`ClientWatch.sweep`).
-    private func lookAtChannels(_ clients: ClientWatch) -> Int {
+    /// repaired (`ClientWatch.sweep`).
+    private func lookAtChannels(_ clients: ClientWatch) {
         registry.replaceDamaged()
-        return clients.sweep(registry.channels)
+        clients.sweep(registry.channels)
     }
 
-    private func statusLine(dead: Int, record: ReloadRecord) -> String {
-        registry.status(deadClients: dead) + (record.count > 0 ? "; last reload: \(record.outcome.rawValue)" : "")
+    private func statusLine(record: ReloadRecord) -> String {
+        registry.status + (record.count > 0 ? "; last reload: \(record.outcome.rawValue)" : "")
     }
 
     /// The loop's period: the sweep interval, or half the watchdog's ping interval (itself half

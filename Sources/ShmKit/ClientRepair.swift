@@ -22,7 +22,7 @@ extension HostedChannel {
     ///
     /// - Returns: one entry per dead client found.
     public func repairDeadClients() -> [ClientRepair] {
-        guard case let .ring(_, _, proto) = spec.layout, let ring else { return [] }
+        guard case let .ring(_, _, proto) = spec.layout, let ring else { return releaseDeadSeedClients() }
         defer { flushRedeliveries(ring: ring, proto: proto) }
         let table = clientTable
         let records = table.records
@@ -66,6 +66,16 @@ extension HostedChannel {
             repairs.append(ClientRepair(record: record, abandoned: abandoned, redelivered: redelivered, wasWaiting: wasWaiting))
         }
         return repairs
+    }
+
+    /// A seed channel's dead clients: the seed's protocol leaves nothing shmd could safely put
+    /// right, but each entry is freed, since a full table refuses the next client.
+    private func releaseDeadSeedClients() -> [ClientRepair] {
+        clientTable.records.filter { !$0.process.isAlive }.map { record in
+            clientTable.unregister(record.slot, process: record.process)
+            header.increment(.deadClients)
+            return ClientRepair(record: record, abandoned: 0, redelivered: 0, wasWaiting: false)
+        }
     }
 
     /// The part of a dead client's recorded tickets that a client can really hold: at most a

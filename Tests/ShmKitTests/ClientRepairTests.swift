@@ -146,4 +146,18 @@ struct ClientRepairTests {
         #expect(scratch.hosted.repairDeadClients().map(\.abandoned) == [0])
         #expect(Ring(header: scratch.hosted.header).isFree(0))
     }
+
+    @Test("a seed channel's dead client has its entry freed (a full table would refuse the next client)")
+    func deadSeedClientFreed() throws {
+        let prefix = "u\(getpid())s\(UInt32.random(in: 0...UInt32.max))"
+        let spec = ChannelSpec(name: "s", layout: .seed(segment: "/\(prefix)_buf", semaphoreEmpty: "/\(prefix)_e", semaphoreFull: "/\(prefix)_f"),
+                               clientCapacity: 1)
+        let hosted = try HostedChannel.create(spec: spec, prefix: prefix, daemon: .current, generation: 1).0
+        defer { hosted.close(); hosted.unlink() }
+        #expect(hosted.clientTable.register(try Self.deadProcess(), role: .reader) != nil)
+        #expect(throws: ChannelError.tooManyClients(channel: "s", limit: 1)) { try ChannelReader(channel: "s", prefix: prefix) }
+        #expect(hosted.repairDeadClients().map(\.record.role) == [.reader])
+        #expect(hosted.clients.isEmpty)
+        _ = try ChannelReader(channel: "s", prefix: prefix)
+    }
 }
