@@ -19,6 +19,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     case closed(channel: String)
     /// A channel name or prefix that cannot form a POSIX IPC name.
     case invalidName(name: String, reason: String)
+    /// A number of seconds given for `argument` (`timeout`, `wait`) that is not one: nan or
+    /// negative. (+inf is valid and means no limit.)
+    case invalidArgument(channel: String, argument: String, value: Double)
     /// The client table in the header has no free entry.
     case tooManyClients(channel: String, limit: Int)
     /// The channel's objects belong to a daemon that is still running (a second shmd with the
@@ -51,6 +54,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "channel '\(channel)' was closed by shmd (it stopped or the channel was removed)"
         case let .invalidName(name, reason):
             return "invalid channel name '\(name)': \(reason)"
+        case let .invalidArgument(channel, argument, value):
+            return "invalid \(argument) \(value) for channel '\(channel)': give a number of seconds, 0 or more "
+                + "(+infinity or nil for no limit)"
         case let .tooManyClients(channel, limit):
             return "channel '\(channel)' already has \(limit) attached clients, the most its header can record"
         case let .ownedByRunningDaemon(channel, pid):
@@ -68,7 +74,7 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
         case .messageTooLarge, .unrepresentable, .headerMismatch: return .dataError
         case .permissionDenied: return .permissionDenied
         case .timedOut, .tooManyClients, .ownedByRunningDaemon: return .temporaryFailure
-        case .invalidName: return .usage
+        case .invalidName, .invalidArgument: return .usage
         case .system: return .osError
         }
     }
@@ -83,7 +89,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 
     private static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(format3: seconds)
+        // Int(_:) traps on nan, inf and values beyond Int: those are printed as Swift does.
+        guard seconds.magnitude < 1e15 else { return "\(seconds)" }
+        return seconds == seconds.rounded() ? String(Int(seconds)) : String(format3: seconds)
     }
 }
 

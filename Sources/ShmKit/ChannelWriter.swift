@@ -13,9 +13,10 @@ public final class ChannelWriter: @unchecked Sendable {
 
     /// Attaches to channel `channel` under `prefix`.
     ///
-    /// - Parameter wait: seconds to wait for shmd to create the channel (`nil`: do not wait).
-    /// - Throws: `ChannelError` (`.invalidName`, `.notFound`, `.headerMismatch`,
-    ///   `.permissionDenied`, `.system`).
+    /// - Parameter wait: seconds to wait for shmd to create the channel (`nil`: do not wait;
+    ///   +inf: as long as it takes).
+    /// - Throws: `ChannelError` (`.invalidName`, `.invalidArgument` for a nan or negative
+    ///   `wait`, `.notFound`, `.emptySegment`, `.headerMismatch`, `.permissionDenied`, `.system`).
     public convenience init(channel: String, prefix: String = "shmd", wait: Double? = nil) throws {
         try self.init(channel: channel, prefix: prefix, wait: wait, waitSlice: SlicedWait.slice)
     }
@@ -23,6 +24,7 @@ public final class ChannelWriter: @unchecked Sendable {
     /// - Parameter waitSlice: nanoseconds a blocked client sleeps before it looks at the
     ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
     init(channel: String, prefix: String, wait: Double?, waitSlice: UInt64) throws {
+        try SecondsArgument.check(wait, argument: "wait", channel: channel)
         attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .writer, wait: wait, waitSlice: waitSlice)
         let chosen = attached.disciplines
         (fast, classic, seed) = (chosen.fast, chosen.classic, chosen.seed)
@@ -40,11 +42,11 @@ public final class ChannelWriter: @unchecked Sendable {
     /// message. If `fill` throws, the slot is published as abandoned (readers skip it) and the
     /// error is rethrown.
     ///
-    /// - Parameter timeout: seconds to wait for a free slot at most (`nil`: as long as the channel
-    ///   is open).
+    /// - Parameter timeout: seconds to wait for a free slot at most (`nil` or +inf: as long as the
+    ///   channel is open).
     /// - Throws: `ChannelError` (`.timedOut`, `.closed`: the message was not delivered,
-    ///   `.messageTooLarge` if `fill` returns more than the slot holds, `.system`), or what `fill`
-    ///   throws.
+    ///   `.messageTooLarge` if `fill` returns more than the slot holds, `.invalidArgument` for a
+    ///   nan or negative `timeout`, before anything is claimed; `.system`), or what `fill` throws.
     public func write(timeout: Double? = nil, _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
         _ = try writeBatch(maximum: 1, timeout: timeout) { _, buffer in try fill(buffer) }
     }
@@ -59,6 +61,7 @@ public final class ChannelWriter: @unchecked Sendable {
     ///   the slots claimed after it are abandoned too.
     public func writeBatch(maximum: Int, timeout: Double? = nil,
                            _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
+        try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
         do {
             // Claimed slots are published (as abandoned if `fill` threw), and readers told so,
@@ -82,10 +85,11 @@ public final class ChannelWriter: @unchecked Sendable {
 
     /// Copies `message` into a free slot and publishes it, blocking while the channel is full.
     ///
-    /// - Parameter timeout: seconds to wait for a free slot at most (`nil`: as long as the channel
-    ///   is open).
+    /// - Parameter timeout: seconds to wait for a free slot at most (`nil` or +inf: as long as the
+    ///   channel is open).
     /// - Throws: `ChannelError`: `.messageTooLarge`, `.unrepresentable`, `.timedOut`, `.closed`
-    ///   (shmd closed the channel; the message was not delivered), `.system`.
+    ///   (shmd closed the channel; the message was not delivered), `.invalidArgument` (a nan or
+    ///   negative `timeout`), `.system`.
     public func send(_ message: UnsafeRawBufferPointer, timeout: Double? = nil) throws {
         guard message.count <= attached.slotSize else {
             throw ChannelError.messageTooLarge(channel: channel, size: message.count, limit: attached.slotSize)

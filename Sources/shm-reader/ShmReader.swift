@@ -33,6 +33,9 @@ struct ShmReader: ParsableCommand {
 
     func validate() throws {
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
+        for (value, option) in [(timeout, "--timeout"), (wait, "--wait")] {
+            if let problem = ClientCommand.secondsOptionProblem(value, option: option) { throw ValidationError(problem) }
+        }
     }
 
     func run() throws {

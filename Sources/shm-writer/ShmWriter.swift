@@ -28,6 +28,12 @@ struct ShmWriter: ParsableCommand {
     @Option(help: "Seconds to wait for shmd to create the channel (default: 0, fail at once).")
     var wait: Double?
 
+    func validate() throws {
+        for (value, option) in [(timeout, "--timeout"), (wait, "--wait")] {
+            if let problem = ClientCommand.secondsOptionProblem(value, option: option) { throw ValidationError(problem) }
+        }
+    }
+
     func run() throws {
         do {
             let writer = try ChannelWriter(channel: name, prefix: prefix, wait: wait)

@@ -92,6 +92,22 @@ struct ClientErrorTests {
         #expect(versioned.stderr.contains("layout version is 99, expected \(Layout.version)"))
     }
 
+    @Test("--timeout and --wait refuse nan, inf and negative values with 64, naming the option (nan crashed the clients)",
+          arguments: ["shm-writer", "shm-reader"], ["--timeout", "--wait"])
+    func badSeconds(client: String, option: String) throws {
+        // `--option=-1`: as two words, ArgumentParser takes "-1" for an option and says the value is missing.
+        for value in ["nan", "NaN", "inf", "infinity", "-inf", "-1", "-0.001"] {
+            let result = try run(Executables.path(client), ["demo", "--prefix", TestNames.prefix(), "\(option)=\(value)", "--message", "x"]
+                                 .filter { client == "shm-writer" || ($0 != "--message" && $0 != "x") })
+            #expect(result.status == 64, "\(client) \(option)=\(value): \(result.status) \(result.stderr)")
+            #expect(result.stderr.contains("\(option) must be a finite number of seconds, 0 or more, not "),
+                    "\(client) \(option)=\(value): \(result.stderr)")
+        }
+        let split = try run(Executables.path(client), ["demo", option, "-1"])
+        #expect(split.status == 64)
+        #expect(split.stderr.contains("Missing value for '\(option)"))
+    }
+
     @Test("invalid channel name: 64")
     func invalidName() throws {
         let result = try run(Executables.path("shm-writer"), ["a/b", "--message", "x"])
