@@ -27,7 +27,7 @@ public enum ClientCommand {
         return "\(option) must be a finite number of seconds, 0 or more, not \(seconds)"
     }
 
-    /// Writes all of `text` to `fd`, retrying short writes and EINTR.
+    /// Writes all of `text` to `fd` (see `StreamIO.writeAll`).
     ///
     /// - Returns: `false` when the descriptor refuses (a closed pipe).
     @discardableResult
@@ -39,13 +39,7 @@ public enum ClientCommand {
     /// Writes all of `bytes` to `fd`; see `writeAll(_:_:)`.
     @discardableResult
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return false }
-            offset += written
-        }
-        return true
+        // A literal name: this runs once per message in shm-reader, and the name is for errors only.
+        (try? StreamIO.writeAll(fd, bytes, name: fd == STDOUT_FILENO ? "standard output" : "standard error")) != nil
     }
 }

@@ -31,6 +31,8 @@ final class ChildProcess: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
     var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+    /// What the child wrote on stdout, byte for byte (`stdout` repairs invalid UTF-8).
+    var stdoutData: Data { lock.withLock { out } }
     var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
     var stdoutLines: [Substring] { stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast() }
 
