@@ -32,13 +32,14 @@ final class AttachedChannel: @unchecked Sendable {
 
     /// Finds channel `names`, waiting up to `wait` seconds for the daemon to create it.
     ///
-    /// - Throws: `ChannelError`: `.notFound` after the wait, `.headerMismatch`,
+    /// - Throws: `ChannelError`: `.notFound` or `.emptySegment` after the wait, `.headerMismatch`,
     ///   `.permissionDenied`, `.system`.
     init(names: ChannelNames, role: ClientRole, wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
         self.names = names
         self.waitSlice = waitSlice
         let deadline = Deadline.after(seconds: wait ?? 0)!
         var segment: SharedMemorySegment
+        var zeroBytes = false   // the last look found the segment with 0 bytes
         while true {
             do {
                 segment = try SharedMemorySegment.open(name: names.segment)
@@ -50,12 +51,15 @@ final class AttachedChannel: @unchecked Sendable {
                     || ((header.magic == Layout.ringMagic || header.magic == Layout.seedMagic) && header.version == Layout.version)
                 if !ours || header.state != .initializing { break }
             } catch let error as SystemCallError where error.errno == .noSuchFileOrDirectory {
+                zeroBytes = false
             } catch let error as SystemCallError where error.errno == .invalidArgument && error.call == "mmap" {
-                // Size 0: created, not yet sized.
+                // Size 0: created, not yet sized; still so after the wait, it was truncated.
+                zeroBytes = true
             } catch let error as SystemCallError {
                 throw ChannelError.from(error, channel: names.channel)
             }
             if deadline.hasPassed {
+                if zeroBytes { throw ChannelError.emptySegment(channel: names.channel, object: names.segment) }
                 throw ChannelError.notFound(channel: names.channel, object: names.segment, waited: wait ?? 0)
             }
             usleep(20_000)

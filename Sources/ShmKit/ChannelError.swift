@@ -5,6 +5,9 @@ import SystemPackage
 public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// No segment under the channel's name, after waiting `waited` seconds for shmd to create it.
     case notFound(channel: String, object: String, waited: Double)
+    /// The channel's segment exists but has 0 bytes (after the wait, if any): shmd sizes it before
+    /// anything else, so it was truncated, or is some other program's object.
+    case emptySegment(channel: String, object: String)
     /// A message longer than a slot can hold.
     case messageTooLarge(channel: String, size: Int, limit: Int)
     /// A message the channel's layout cannot carry (the seed layout holds C strings: no NUL bytes).
@@ -36,6 +39,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
             let after = waited > 0 ? " after waiting \(Self.format(waited)) s" : ""
             return "channel '\(channel)' does not exist (no \(object) in /dev/shm\(after)): is shmd running? "
                 + "`systemctl status shmd`; is the channel in its config and the prefix right (--prefix)?"
+        case let .emptySegment(channel, object):
+            return "segment \(object) of channel '\(channel)' has 0 bytes: it was truncated, or is not a shmd channel; "
+                + "restart shmd (`systemctl restart shmd`)"
         case let .messageTooLarge(channel, size, limit):
             return "message of \(size) bytes is larger than a slot of channel '\(channel)' (\(limit) bytes): "
                 + "send smaller messages or raise slot-size for the channel in shmd.toml"
@@ -71,7 +77,7 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     public var exitCode: SysExit {
         switch self {
         case .notFound, .closed: return .unavailable
-        case .messageTooLarge, .unrepresentable, .headerMismatch: return .dataError
+        case .messageTooLarge, .unrepresentable, .headerMismatch, .emptySegment: return .dataError
         case .permissionDenied: return .permissionDenied
         case .timedOut, .tooManyClients, .ownedByRunningDaemon: return .temporaryFailure
         case .invalidName, .invalidArgument: return .usage

@@ -108,6 +108,21 @@ struct ClientErrorTests {
         #expect(split.stderr.contains("Missing value for '\(option)"))
     }
 
+    @Test("a segment of 0 bytes is reported as such after the wait (65), not as a channel that does not exist")
+    func emptySegment() throws {
+        let prefix = TestNames.prefix()
+        let path = "/dev/shm/\(prefix).zero"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        defer { unlink(path) }
+        for client in ["shm-reader", "shm-writer"] {
+            let result = try run(Executables.path(client), ["zero", "--prefix", prefix, "--wait", "0.2", "--message", "x"]
+                                 .filter { client == "shm-writer" || ($0 != "--message" && $0 != "x") })
+            #expect(result.status == 65, "\(client): \(result.stderr)")
+            #expect(result.stderr.contains("segment /\(prefix).zero of channel 'zero' has 0 bytes: it was truncated, "
+                                           + "or is not a shmd channel; restart shmd (`systemctl restart shmd`)"), "\(client): \(result.stderr)")
+        }
+    }
+
     @Test("invalid channel name: 64")
     func invalidName() throws {
         let result = try run(Executables.path("shm-writer"), ["a/b", "--message", "x"])
