@@ -50,7 +50,7 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .headerMismatch(channel, field, expected, found):
             return "channel '\(channel)' has an incompatible header: \(field) is \(found), expected \(expected); "
                 + "the segment was made by another version of shmd or is not a shmd channel: "
-                + "restart shmd (`systemctl restart shmd`) or remove the stale object (`shmctl clean`)"
+                + "restart shmd (`systemctl restart shmd`), which replaces stale objects when it starts"
         case let .permissionDenied(channel, object):
             return "permission denied opening \(object) of channel '\(channel)': run as root, as shmd's user, "
                 + "or as a member of the channel's group (`ls -l /dev/shm` shows owner and mode)"
