@@ -16,6 +16,8 @@ final class AttachedChannel: @unchecked Sendable {
     /// This client's entry in the header's table, where it records what it holds; `nil` when the
     /// table was full (the client works, but the daemon cannot repair after it).
     let entry: ClientEntry?
+    /// Where a termination signal's handler sees this attachment (`ClientSignals`).
+    let tracked: AttachmentRegistry.Slot?
     private let process = ProcessIdentity.current
     /// Longest single sleep on a semaphore before looking at the channel's state again.
     let waitSlice: UInt64
@@ -91,9 +93,11 @@ final class AttachedChannel: @unchecked Sendable {
         let index = table.register(process, role: role)
         registration = index
         entry = index.map { table.entry($0) }
+        tracked = AttachmentRegistry.register(table: table, index: index, process: process)
     }
 
     deinit {
+        if let tracked, !tracked.remove() { return }   // a signal handler took it and frees the entry
         if let registration { header.clientTable.unregister(registration, process: process) }
     }
 

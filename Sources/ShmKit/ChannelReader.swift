@@ -66,17 +66,20 @@ public final class ChannelReader: @unchecked Sendable {
     public func receiveBatch(maximum: Int, timeout: Double? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
         try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
+        attached.tracked?.beginOperation()
+        defer { attached.tracked?.endOperation() }
         do {
             while true {
                 let delivered: Int?
-                // Claimed slots are freed, and writers told so, even when `body` throws.
+                // Claimed slots are freed, and writers told so, even when `body` throws. The
+                // record of held tickets is cleared whatever the outcome (see `ChannelWriter`).
                 if let fast {
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
-                    defer { if case .tickets = outcome { attached.entry?.release(); try? fast.freed() } }
+                    defer { attached.entry?.release(); if case .tickets = outcome { try? fast.freed() } }
                     delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
                 } else if let classic {
                     let outcome = try classic.claimRead(until: deadline)
-                    defer { if case .tickets = outcome { attached.entry?.release(); try? classic.freed(1) } }
+                    defer { attached.entry?.release(); if case .tickets = outcome { try? classic.freed(1) } }
                     delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
                 } else {
                     return try receiveSeed(seed!, deadline: deadline, timeout: timeout, body)
@@ -85,6 +88,7 @@ public final class ChannelReader: @unchecked Sendable {
                 if delivered != 0 { return delivered }
             }
         } catch let error as SystemCallError {
+            attached.entry?.release()   // a claim that failed holds nothing
             throw attached.failure(error)
         }
     }

@@ -63,22 +63,28 @@ public final class ChannelWriter: @unchecked Sendable {
                            _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
         try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
+        attached.tracked?.beginOperation()
+        defer { attached.tracked?.endOperation() }
         do {
             // Claimed slots are published (as abandoned if `fill` threw), and readers told so,
-            // whatever happens: a reader must never wait for a slot nobody will publish.
+            // whatever happens: a reader must never wait for a slot nobody will publish. The
+            // record of held tickets is cleared whatever the outcome: without tickets it may
+            // still name one another writer won, which would keep a signal from detaching this
+            // writer (`ClientSignals`).
             if let fast {
                 let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
-                defer { if case .tickets = outcome { attached.entry?.release(); try? fast.published() } }
+                defer { attached.entry?.release(); if case .tickets = outcome { try? fast.published() } }
                 return try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
             }
             if let classic {
                 let outcome = try classic.claimWrite(until: deadline)
-                defer { if case let .tickets(_, count) = outcome { attached.entry?.release(); try? classic.published(count) } }
+                defer { attached.entry?.release(); if case let .tickets(_, count) = outcome { try? classic.published(count) } }
                 return try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
             }
             try writeSeed(seed!, deadline: deadline, timeout: timeout) { try fill(0, $0) }
             return 1
         } catch let error as SystemCallError {
+            attached.entry?.release()   // a claim that failed holds nothing
             throw attached.failure(error)
         }
     }

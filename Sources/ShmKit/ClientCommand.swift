@@ -5,8 +5,11 @@ import Glibc
 /// What the command-line clients share: printing an error the way a user can act on it and
 /// turning it into a sysexits code.
 public enum ClientCommand {
-    /// Prints `error` as `program: message` on stderr and returns the exit code for it.
+    /// Prints `error` as `program: message` on stderr and returns the exit code for it. An error
+    /// that a termination signal caused (an interrupted wait or read) is not one: the process
+    /// ends by that signal instead (`ClientSignals`).
     public static func report(_ error: Error, program: String) -> Int32 {
+        ClientSignals.endIfTerminating()
         let (message, code): (String, SysExit)
         switch error {
         case let error as ChannelError: (message, code) = (error.description, error.exitCode)

@@ -39,6 +39,7 @@ struct ShmReader: ParsableCommand {
     }
 
     func run() throws {
+        ClientSignals.detachOnTermination()
         do {
             let reader = try ChannelReader(channel: name, prefix: prefix, wait: wait)
             var line = [UInt8](repeating: 0, count: reader.maximumMessageSize + 1)
@@ -46,11 +47,15 @@ struct ShmReader: ParsableCommand {
             while count.map({ received < $0 }) ?? true {
                 // One write per message, so every message is on stdout the moment it arrives.
                 let delivered = try reader.receive(timeout: timeout) { message -> Bool in
-                    line.withUnsafeMutableBytes { buffer in
+                    let printed = line.withUnsafeMutableBytes { buffer in
                         buffer.copyMemory(from: message)
                         buffer[message.count] = UInt8(ascii: "\n")
                         return ClientCommand.writeAll(STDOUT_FILENO, UnsafeRawBufferPointer(rebasing: buffer[...message.count]))
                     }
+                    // Interrupted by a termination signal while holding the message: end now, so
+                    // that shmd puts the message back for another reader instead of it being lost.
+                    if !printed { ClientSignals.endIfTerminating() }
+                    return printed
                 }
                 guard let delivered else {
                     // Not an error (exit 0), but said, so that a person or a log sees why it ended.

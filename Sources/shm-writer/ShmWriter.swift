@@ -39,6 +39,7 @@ struct ShmWriter: ParsableCommand {
     }
 
     func run() throws {
+        ClientSignals.detachOnTermination()
         do {
             let writer = try ChannelWriter(channel: name, prefix: prefix, wait: wait)
             if messages.isEmpty {

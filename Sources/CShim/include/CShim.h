@@ -29,3 +29,15 @@ int cshim_pin_to_cpu(int cpu);
 
 /// pipe2(2) with O_CLOEXEC, a GNU interface. Returns 0 or -1 with errno set.
 int cshim_pipe_cloexec(int fds[2]);
+
+/// A compiler barrier, no instruction (atomic_signal_fence): the calling thread's memory accesses
+/// stay on their side of it as a signal handler that interrupts this thread sees them.
+static inline void cshim_signal_fence(void) {
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/// The calling thread's identity without a call (on glibc the thread pointer is what
+/// pthread_self returns); a register read, so a signal handler may use it.
+static inline const void *cshim_thread_pointer(void) {
+    return __builtin_thread_pointer();
+}

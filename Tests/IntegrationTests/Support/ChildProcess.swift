@@ -11,7 +11,9 @@ final class ChildProcess: @unchecked Sendable {
     private let stdinPipe = Pipe()
     private let readers = DispatchGroup()
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Bool = false) throws {
+    /// - Parameter stdout: where the child's stdout goes instead of being collected.
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Bool = false,
+         stdout: FileHandle? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -21,11 +23,11 @@ final class ChildProcess: @unchecked Sendable {
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let outPipe = Pipe(), errPipe = Pipe()
-        process.standardOutput = outPipe
+        process.standardOutput = stdout ?? outPipe
         process.standardError = errPipe
         process.standardInput = stdin ? stdinPipe : FileHandle.nullDevice
         try process.run()
-        collect(outPipe.fileHandleForReading) { self.out.append($0) }
+        if stdout == nil { collect(outPipe.fileHandleForReading) { self.out.append($0) } }
         collect(errPipe.fileHandleForReading) { self.err.append($0) }
     }
 
