@@ -40,14 +40,29 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Writes `data` to the child's stdin and keeps it open.
     func write(_ data: Data) {
-        try? stdinPipe.fileHandleForWriting.write(contentsOf: data)
+        Self.writeSurvivingExit(stdinPipe.fileHandleForWriting, data)
     }
 
     /// Writes `data` to the child's stdin (from the calling thread) and closes it.
     func feed(_ data: Data) {
         let handle = stdinPipe.fileHandleForWriting
-        try? handle.write(contentsOf: data)
+        Self.writeSurvivingExit(handle, data)
         try? handle.close()
+    }
+
+    /// Writes to a child that may exit before it read everything (a test of a failing child):
+    /// with SIGPIPE blocked in this thread the write fails with EPIPE instead of the test process
+    /// dying of SIGPIPE; a SIGPIPE left pending is taken before the mask is restored.
+    private static func writeSurvivingExit(_ handle: FileHandle, _ data: Data) {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        try? handle.write(contentsOf: data)
+        var now = timespec()
+        while sigtimedwait(&pipeSignal, nil, &now) == SIGPIPE {}
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
     }
 
     func signal(_ number: Int32) { kill(pid, number) }
