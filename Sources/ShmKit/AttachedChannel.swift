@@ -97,7 +97,7 @@ final class AttachedChannel: @unchecked Sendable {
     }
 
     deinit {
-        if let tracked, !tracked.remove() { return }   // a signal handler took it and frees the entry
+        tracked?.remove()   // first: a signal handler then never frees the entry this frees
         if let registration { header.clientTable.unregister(registration, process: process) }
     }
 

@@ -24,7 +24,7 @@ import CShim
 /// stores: a handler that could see them half-way runs on that same thread, between two of its
 /// instructions); any other thread that operates goes from idle to busy by compare-and-swap; a
 /// handler takes an idle slot of its own thread by compare-and-swap; `remove` frees an idle one
-/// by compare-and-swap.
+/// by compare-and-swap. A slot a handler took is never given back: the process is ending.
 enum AttachmentRegistry {
     static let capacity = 64
     static let lineSize = 64
@@ -171,11 +171,18 @@ enum AttachmentRegistry {
             table.unregister(index, process: process)
         }
 
-        /// Forgets the slot when its attachment goes, before the attachment frees its entry.
-        ///
-        /// - Returns: `false` when a handler took it first; the handler frees the entry then.
-        func remove() -> Bool {
-            status.compareExchange(expected: Status.idle.rawValue, desired: Status.free.rawValue, ordering: .acquiringAndReleasing).exchanged
+        /// Forgets the slot when its attachment goes, before the attachment frees its entry and
+        /// unmaps the channel. If a handler (on the owner's thread, while another thread lets the
+        /// attachment go) took the slot first, it never returns: the process is ending, and the
+        /// handler is using the mapping and frees the entry itself.
+        func remove() {
+            var current = status.load(ordering: .relaxed)
+            while current != Status.detaching.rawValue {
+                let (done, actual) = status.compareExchange(expected: current, desired: Status.free.rawValue, ordering: .acquiringAndReleasing)
+                if done { return }
+                current = actual
+            }
+            while true { _ = pause() }
         }
     }
 }
