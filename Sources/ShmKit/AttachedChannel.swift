@@ -18,6 +18,8 @@ final class AttachedChannel: @unchecked Sendable {
     /// has one: a client without a record could not be repaired after it dies, so a full table
     /// refuses the attach instead.
     let entry: ClientEntry
+    /// Where a termination signal's handler sees this attachment (`ClientSignals`).
+    let tracked: AttachmentRegistry.Slot?
     private let process = ProcessIdentity.current
     /// Longest single sleep on a semaphore before looking at the channel's state again.
     let waitSlice: UInt64
@@ -35,13 +37,14 @@ final class AttachedChannel: @unchecked Sendable {
 
     /// Finds channel `names`, waiting up to `wait` seconds for the daemon to create it.
     ///
-    /// - Throws: `ChannelError`: `.notFound` after the wait, `.headerMismatch`,
+    /// - Throws: `ChannelError`: `.notFound` or `.emptySegment` after the wait, `.headerMismatch`,
     ///   `.permissionDenied`, `.system`.
     init(names: ChannelNames, role: ClientRole, wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
         self.names = names
         self.waitSlice = waitSlice
         let deadline = Deadline.after(seconds: wait ?? 0)!
         var segment: SharedMemorySegment
+        var zeroBytes = false   // the last look found the segment with 0 bytes
         while true {
             do {
                 segment = try SharedMemorySegment.open(name: names.segment)
@@ -53,12 +56,15 @@ final class AttachedChannel: @unchecked Sendable {
                     || ((header.magic == Layout.ringMagic || header.magic == Layout.seedMagic) && header.version == Layout.version)
                 if !ours || header.state != .initializing { break }
             } catch let error as SystemCallError where error.errno == .noSuchFileOrDirectory {
+                zeroBytes = false
             } catch let error as SystemCallError where error.errno == .invalidArgument && error.call == "mmap" {
-                // Size 0: created, not yet sized.
+                // Size 0: created, not yet sized; still so after the wait, it was truncated.
+                zeroBytes = true
             } catch let error as SystemCallError {
                 throw ChannelError.from(error, channel: names.channel)
             }
             if deadline.hasPassed {
+                if zeroBytes { throw ChannelError.emptySegment(channel: names.channel, object: names.segment) }
                 throw ChannelError.notFound(channel: names.channel, object: names.segment, waited: wait ?? 0)
             }
             usleep(20_000)
@@ -94,9 +100,11 @@ final class AttachedChannel: @unchecked Sendable {
         clientTable = table
         registration = index
         entry = table.entry(index)
+        tracked = AttachmentRegistry.register(table: table, index: index, process: process)
     }
 
     deinit {
+        tracked?.remove()   // first: a signal handler then never frees the entry this frees
         clientTable.unregister(registration, process: process)
     }
 

@@ -5,6 +5,9 @@ import SystemPackage
 public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// No segment under the channel's name, after waiting `waited` seconds for shmd to create it.
     case notFound(channel: String, object: String, waited: Double)
+    /// The channel's segment exists but has 0 bytes (after the wait, if any): shmd sizes it before
+    /// anything else, so it was truncated, or is some other program's object.
+    case emptySegment(channel: String, object: String)
     /// A message longer than a slot can hold.
     case messageTooLarge(channel: String, size: Int, limit: Int)
     /// A message the channel's layout cannot carry (the seed layout holds C strings: no NUL bytes).
@@ -19,6 +22,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     case closed(channel: String)
     /// A channel name or prefix that cannot form a POSIX IPC name.
     case invalidName(name: String, reason: String)
+    /// A number of seconds given for `argument` (`timeout`, `wait`) that is not one: nan or
+    /// negative. (+inf is valid and means no limit.)
+    case invalidArgument(channel: String, argument: String, value: Double)
     /// The channel's client table has no free entry: every client needs one, since a client shmd
     /// has no record of could not be repaired after it dies.
     case tooManyClients(channel: String, limit: Int)
@@ -42,6 +48,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
             let after = waited > 0 ? " after waiting \(Self.format(waited)) s" : ""
             return "channel '\(channel)' does not exist (no \(object) in /dev/shm\(after)): is shmd running? "
                 + "`systemctl status shmd`; is the channel in its config and the prefix right (--prefix)?"
+        case let .emptySegment(channel, object):
+            return "segment \(object) of channel '\(channel)' has 0 bytes: it was truncated, or is not a shmd channel; "
+                + "restart shmd (`systemctl restart shmd`)"
         case let .messageTooLarge(channel, size, limit):
             return "message of \(size) bytes is larger than a slot of channel '\(channel)' (\(limit) bytes): "
                 + "send smaller messages or raise slot-size for the channel in shmd.toml"
@@ -60,6 +69,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "channel '\(channel)' was closed by shmd (it stopped or the channel was removed)"
         case let .invalidName(name, reason):
             return "invalid channel name '\(name)': \(reason)"
+        case let .invalidArgument(channel, argument, value):
+            return "invalid \(argument) \(value) for channel '\(channel)': give a number of seconds, 0 or more "
+                + "(+infinity or nil for no limit)"
         case let .tooManyClients(channel, limit):
             return "channel '\(channel)' already has \(limit) attached clients, as many as its client table records: "
                 + "detach one, or raise max-clients for the channel in shmd.toml and restart shmd (`systemctl restart shmd`)"
@@ -85,11 +97,11 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     public var exitCode: SysExit {
         switch self {
         case .notFound, .closed, .tooManyClients: return .unavailable
-        case .messageTooLarge, .unrepresentable, .headerMismatch, .corrupt, .truncated: return .dataError
+        case .messageTooLarge, .unrepresentable, .headerMismatch, .emptySegment, .corrupt, .truncated: return .dataError
         case .foreignObject: return .cannotCreate
         case .permissionDenied: return .permissionDenied
         case .timedOut, .ownedByRunningDaemon: return .temporaryFailure
-        case .invalidName: return .usage
+        case .invalidName, .invalidArgument: return .usage
         case .system: return .osError
         }
     }
@@ -104,7 +116,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 
     private static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(format3: seconds)
+        // Int(_:) traps on nan, inf and values beyond Int: those are printed as Swift does.
+        guard seconds.magnitude < 1e15 else { return "\(seconds)" }
+        return seconds == seconds.rounded() ? String(Int(seconds)) : String(format3: seconds)
     }
 }
 

@@ -12,9 +12,10 @@ public final class ChannelReader: @unchecked Sendable {
 
     /// Attaches to channel `channel` under `prefix`.
     ///
-    /// - Parameter wait: seconds to wait for shmd to create the channel (`nil`: do not wait).
-    /// - Throws: `ChannelError` (`.invalidName`, `.notFound`, `.headerMismatch`,
-    ///   `.permissionDenied`, `.system`).
+    /// - Parameter wait: seconds to wait for shmd to create the channel (`nil`: do not wait;
+    ///   +inf: as long as it takes).
+    /// - Throws: `ChannelError` (`.invalidName`, `.invalidArgument` for a nan or negative
+    ///   `wait`, `.notFound`, `.emptySegment`, `.headerMismatch`, `.permissionDenied`, `.system`).
     public convenience init(channel: String, prefix: String = "shmd", wait: Double? = nil) throws {
         try self.init(channel: channel, prefix: prefix, wait: wait, waitSlice: SlicedWait.slice)
     }
@@ -22,6 +23,7 @@ public final class ChannelReader: @unchecked Sendable {
     /// - Parameter waitSlice: nanoseconds a blocked client sleeps before it looks at the
     ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
     init(channel: String, prefix: String, wait: Double?, waitSlice: UInt64) throws {
+        try SecondsArgument.check(wait, argument: "wait", channel: channel)
         attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .reader, wait: wait, waitSlice: waitSlice)
         let chosen = attached.disciplines
         (fast, classic, seed) = (chosen.fast, chosen.classic, chosen.seed)
@@ -37,11 +39,12 @@ public final class ChannelReader: @unchecked Sendable {
     /// empty: the in-place API. The bytes are valid only inside `body`; the slot is freed when it
     /// returns (or throws).
     ///
-    /// - Parameter timeout: seconds to wait for a message at most (`nil`: as long as the channel
-    ///   is open).
+    /// - Parameter timeout: seconds to wait for a message at most (`nil` or +inf: as long as the
+    ///   channel is open).
     /// - Returns: what `body` returned, or `nil` once shmd closed the channel and every message
     ///   written before was taken.
-    /// - Throws: `ChannelError.timedOut`, `ChannelError.system`, or what `body` throws.
+    /// - Throws: `ChannelError.timedOut`, `ChannelError.invalidArgument` (a nan or negative
+    ///   `timeout`, before anything is taken), `ChannelError.system`, or what `body` throws.
     public func receive<T>(timeout: Double? = nil, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
         var result: T?
         _ = try receiveBatch(maximum: 1, timeout: timeout) { result = try body($0) }
@@ -61,18 +64,22 @@ public final class ChannelReader: @unchecked Sendable {
     /// - Throws: as `receive(timeout:_:)`. If `body` throws, the rest of the batch is dropped
     ///   (counted as dropped) and the error rethrown.
     public func receiveBatch(maximum: Int, timeout: Double? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
+        attached.tracked?.beginOperation()
+        defer { attached.tracked?.endOperation() }
         do {
             while true {
                 let delivered: Int?
-                // Claimed slots are freed, and writers told so, even when `body` throws.
+                // Claimed slots are freed, and writers told so, even when `body` throws. The
+                // record of held tickets is cleared whatever the outcome (see `ChannelWriter`).
                 if let fast {
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
-                    defer { if case .tickets = outcome { attached.entry.release(); try? fast.freed() } }
+                    defer { attached.entry.release(); if case .tickets = outcome { try? fast.freed() } }
                     delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
                 } else if let classic {
                     let outcome = try classic.claimRead(until: deadline)
-                    defer { if case .tickets = outcome { attached.entry.release(); try? classic.freed(1) } }
+                    defer { attached.entry.release(); if case .tickets = outcome { try? classic.freed(1) } }
                     delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
                 } else {
                     return try receiveSeed(seed!, deadline: deadline, timeout: timeout, body)
@@ -81,6 +88,7 @@ public final class ChannelReader: @unchecked Sendable {
                 if delivered != 0 { return delivered }
             }
         } catch let error as SystemCallError {
+            attached.entry.release()   // a claim that failed holds nothing
             throw attached.failure(error)
         }
     }

@@ -13,9 +13,10 @@ public final class ChannelWriter: @unchecked Sendable {
 
     /// Attaches to channel `channel` under `prefix`.
     ///
-    /// - Parameter wait: seconds to wait for shmd to create the channel (`nil`: do not wait).
-    /// - Throws: `ChannelError` (`.invalidName`, `.notFound`, `.headerMismatch`,
-    ///   `.permissionDenied`, `.system`).
+    /// - Parameter wait: seconds to wait for shmd to create the channel (`nil`: do not wait;
+    ///   +inf: as long as it takes).
+    /// - Throws: `ChannelError` (`.invalidName`, `.invalidArgument` for a nan or negative
+    ///   `wait`, `.notFound`, `.emptySegment`, `.headerMismatch`, `.permissionDenied`, `.system`).
     public convenience init(channel: String, prefix: String = "shmd", wait: Double? = nil) throws {
         try self.init(channel: channel, prefix: prefix, wait: wait, waitSlice: SlicedWait.slice)
     }
@@ -23,6 +24,7 @@ public final class ChannelWriter: @unchecked Sendable {
     /// - Parameter waitSlice: nanoseconds a blocked client sleeps before it looks at the
     ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
     init(channel: String, prefix: String, wait: Double?, waitSlice: UInt64) throws {
+        try SecondsArgument.check(wait, argument: "wait", channel: channel)
         attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .writer, wait: wait, waitSlice: waitSlice)
         let chosen = attached.disciplines
         (fast, classic, seed) = (chosen.fast, chosen.classic, chosen.seed)
@@ -40,11 +42,11 @@ public final class ChannelWriter: @unchecked Sendable {
     /// message. If `fill` throws, the slot is published as abandoned (readers skip it) and the
     /// error is rethrown.
     ///
-    /// - Parameter timeout: seconds to wait for a free slot at most (`nil`: as long as the channel
-    ///   is open).
+    /// - Parameter timeout: seconds to wait for a free slot at most (`nil` or +inf: as long as the
+    ///   channel is open).
     /// - Throws: `ChannelError` (`.timedOut`, `.closed`: the message was not delivered,
-    ///   `.messageTooLarge` if `fill` returns more than the slot holds, `.system`), or what `fill`
-    ///   throws.
+    ///   `.messageTooLarge` if `fill` returns more than the slot holds, `.invalidArgument` for a
+    ///   nan or negative `timeout`, before anything is claimed; `.system`), or what `fill` throws.
     public func write(timeout: Double? = nil, _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
         _ = try writeBatch(maximum: 1, timeout: timeout) { _, buffer in try fill(buffer) }
     }
@@ -59,33 +61,41 @@ public final class ChannelWriter: @unchecked Sendable {
     ///   the slots claimed after it are abandoned too.
     public func writeBatch(maximum: Int, timeout: Double? = nil,
                            _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
+        try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
+        attached.tracked?.beginOperation()
+        defer { attached.tracked?.endOperation() }
         do {
             // Claimed slots are published (as abandoned if `fill` threw), and readers told so,
-            // whatever happens: a reader must never wait for a slot nobody will publish.
+            // whatever happens: a reader must never wait for a slot nobody will publish. The
+            // record of held tickets is cleared whatever the outcome: without tickets it may
+            // still name one another writer won, which would keep a signal from detaching this
+            // writer (`ClientSignals`).
             if let fast {
                 let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
-                defer { if case .tickets = outcome { attached.entry.release(); try? fast.published() } }
+                defer { attached.entry.release(); if case .tickets = outcome { try? fast.published() } }
                 return try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
             }
             if let classic {
                 let outcome = try classic.claimWrite(until: deadline)
-                defer { if case let .tickets(_, count) = outcome { attached.entry.release(); try? classic.published(count) } }
+                defer { attached.entry.release(); if case let .tickets(_, count) = outcome { try? classic.published(count) } }
                 return try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
             }
             try writeSeed(seed!, deadline: deadline, timeout: timeout) { try fill(0, $0) }
             return 1
         } catch let error as SystemCallError {
+            attached.entry.release()   // a claim that failed holds nothing
             throw attached.failure(error)
         }
     }
 
     /// Copies `message` into a free slot and publishes it, blocking while the channel is full.
     ///
-    /// - Parameter timeout: seconds to wait for a free slot at most (`nil`: as long as the channel
-    ///   is open).
+    /// - Parameter timeout: seconds to wait for a free slot at most (`nil` or +inf: as long as the
+    ///   channel is open).
     /// - Throws: `ChannelError`: `.messageTooLarge`, `.unrepresentable`, `.timedOut`, `.closed`
-    ///   (shmd closed the channel; the message was not delivered), `.system`.
+    ///   (shmd closed the channel; the message was not delivered), `.invalidArgument` (a nan or
+    ///   negative `timeout`), `.system`.
     public func send(_ message: UnsafeRawBufferPointer, timeout: Double? = nil) throws {
         guard message.count <= attached.slotSize else {
             throw ChannelError.messageTooLarge(channel: channel, size: message.count, limit: attached.slotSize)

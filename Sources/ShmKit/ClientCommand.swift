@@ -5,8 +5,11 @@ import Glibc
 /// What the command-line clients share: printing an error the way a user can act on it and
 /// turning it into a sysexits code.
 public enum ClientCommand {
-    /// Prints `error` as `program: message` on stderr and returns the exit code for it.
+    /// Prints `error` as `program: message` on stderr and returns the exit code for it. An error
+    /// that a termination signal caused (an interrupted wait or read) is not one: the process
+    /// ends by that signal instead (`ClientSignals`).
     public static func report(_ error: Error, program: String) -> Int32 {
+        ClientSignals.endIfTerminating()
         let (message, code): (String, SysExit)
         switch error {
         case let error as ChannelError: (message, code) = (error.description, error.exitCode)
@@ -17,7 +20,17 @@ public enum ClientCommand {
         return code.rawValue
     }
 
-    /// Writes all of `text` to `fd`, retrying short writes and EINTR.
+    /// What is wrong with `seconds` given for the command-line option `option` (`--timeout`,
+    /// `--wait`), or `nil` when it is a number of seconds, 0 or more. The commands refuse +inf as
+    /// well as nan and negative values, which the library refuses (`ChannelError.invalidArgument`):
+    /// a typed "inf" is more often a script's variable gone wrong than a wish, and leaving
+    /// `--timeout` out already waits as long as the channel is open.
+    public static func secondsOptionProblem(_ seconds: Double?, option: String) -> String? {
+        guard let seconds, !(seconds.isFinite && seconds >= 0) else { return nil }
+        return "\(option) must be a finite number of seconds, 0 or more, not \(seconds)"
+    }
+
+    /// Writes all of `text` to `fd` (see `StreamIO.writeAll`).
     ///
     /// - Returns: `false` when the descriptor refuses (a closed pipe).
     @discardableResult
@@ -29,13 +42,7 @@ public enum ClientCommand {
     /// Writes all of `bytes` to `fd`; see `writeAll(_:_:)`.
     @discardableResult
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return false }
-            offset += written
-        }
-        return true
+        // A literal name: this runs once per message in shm-reader, and the name is for errors only.
+        (try? StreamIO.writeAll(fd, bytes, name: fd == STDOUT_FILENO ? "standard output" : "standard error")) != nil
     }
 }

@@ -13,10 +13,22 @@ public struct Deadline: Comparable, Sendable {
     /// The current monotonic time.
     public static var now: Deadline { Deadline(nanoseconds: monotonicNanoseconds()) }
 
+    /// The longest delay a deadline is set at: 10^9 s (about 31 years), in effect never, and far
+    /// enough from `UInt64.max` nanoseconds that adding it to the clock cannot wrap.
+    public static let longestDelay: Double = 1e9
+
     /// The deadline `seconds` from now; `nil` seconds means "never".
+    ///
+    /// Defined for every `Double`, so that no value can trap here: 0, negative values and nan
+    /// are *now* (a deadline already passed, the one reading that can never block by mistake);
+    /// +inf and anything beyond `longestDelay` are `longestDelay` away. Values a caller typed
+    /// are checked before they get here: the public APIs that take `timeout:` or `wait:`
+    /// refuse nan and negative values with `ChannelError.invalidArgument` and read +inf as no
+    /// limit.
     public static func after(seconds: Double?) -> Deadline? {
         guard let seconds else { return nil }
-        let delta = seconds <= 0 ? 0 : UInt64(min(seconds, 1e9) * 1e9)
+        // `seconds > 0` is false for nan, which `UInt64(_:)` would trap on.
+        let delta = seconds > 0 ? UInt64(min(seconds, longestDelay) * 1e9) : 0
         return Deadline(nanoseconds: monotonicNanoseconds() &+ delta)
     }
 

@@ -77,11 +77,16 @@ public final class NamedSemaphore: @unchecked Sendable {
     }
 
     /// Decrements the semaphore, blocking until it is positive or `deadline` passes.
-    /// A `nil` deadline waits forever. Signals do not end the wait.
+    /// A `nil` deadline waits forever. Signals do not end the wait, except a termination signal
+    /// `ClientSignals` handles during an operation.
     ///
     /// - Returns: `true` when decremented, `false` when the deadline passed first.
-    /// - Throws: `SystemCallError` for anything but a timeout.
+    /// - Throws: `SystemCallError` for anything but a timeout (`EINTR` once a termination signal
+    ///   is pending, without waiting).
     public func wait(until deadline: Deadline?) throws -> Bool {
+        // A signal that came before the call cannot interrupt it: look first (one between this
+        // look and the call is seen when the slice the caller sleeps in ends).
+        if ClientSignals.isTerminating { throw SystemCallError(call: "sem_wait", object: name, errno: .interrupted) }
         guard let deadline else {
             try Syscall.check("sem_wait", name) { sem_wait(handle) }
             return true

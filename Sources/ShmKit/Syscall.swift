@@ -5,10 +5,12 @@ import SystemPackage
 
 /// The one place where ShmKit turns a libc return value into a thrown `SystemCallError` and
 /// retries `EINTR`. Every wrapper goes through here so that an interrupted call is never
-/// reported as a failure and never silently dropped.
+/// reported as a failure and never silently dropped. Once a termination signal is pending
+/// (`ClientSignals`), `EINTR` is thrown instead: the process is ending, and a blocking call must
+/// let the operation around it unwind.
 enum Syscall {
     /// Calls `body` until it returns something other than -1 or fails with an errno other
-    /// than `EINTR`.
+    /// than `EINTR` (or with `EINTR` once a termination signal is pending).
     ///
     /// - Throws: `SystemCallError` naming `call` and `object`.
     @inline(__always)
@@ -19,7 +21,7 @@ enum Syscall {
             let result = body()
             if result != -1 { return result }
             let error = Errno(rawValue: Glibc.errno)
-            if error == .interrupted { continue }
+            if error == .interrupted && !ClientSignals.isTerminating { continue }
             throw SystemCallError(call: call, object: object, errno: error)
         }
     }

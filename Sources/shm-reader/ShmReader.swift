@@ -33,9 +33,13 @@ struct ShmReader: ParsableCommand {
 
     func validate() throws {
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
+        for (value, option) in [(timeout, "--timeout"), (wait, "--wait")] {
+            if let problem = ClientCommand.secondsOptionProblem(value, option: option) { throw ValidationError(problem) }
+        }
     }
 
     func run() throws {
+        ClientSignals.detachOnTermination()
         do {
             let reader = try ChannelReader(channel: name, prefix: prefix, wait: wait)
             var line = [UInt8](repeating: 0, count: reader.maximumMessageSize + 1)
@@ -43,11 +47,15 @@ struct ShmReader: ParsableCommand {
             while count.map({ received < $0 }) ?? true {
                 // One write per message, so every message is on stdout the moment it arrives.
                 let delivered = try reader.receive(timeout: timeout) { message -> Bool in
-                    line.withUnsafeMutableBytes { buffer in
+                    let printed = line.withUnsafeMutableBytes { buffer in
                         buffer.copyMemory(from: message)
                         buffer[message.count] = UInt8(ascii: "\n")
                         return ClientCommand.writeAll(STDOUT_FILENO, UnsafeRawBufferPointer(rebasing: buffer[...message.count]))
                     }
+                    // Interrupted by a termination signal while holding the message: end now, so
+                    // that shmd puts the message back for another reader instead of it being lost.
+                    if !printed { ClientSignals.endIfTerminating() }
+                    return printed
                 }
                 guard let delivered else {
                     // Not an error (exit 0), but said, so that a person or a log sees why it ended.

@@ -1,5 +1,8 @@
 import ArgumentParser
 import ShmKit
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct ShmWriter: ParsableCommand {
@@ -7,8 +10,9 @@ struct ShmWriter: ParsableCommand {
         commandName: "shm-writer",
         abstract: "Send messages into a shmd channel.",
         discussion: """
-            Sends each --message, or else each line of standard input, as one message, and exits 0 \
-            once all of them are in the channel.
+            Sends each --message (its UTF-8 bytes), or else each line of standard input (the bytes \
+            between two newlines, exactly; a last line without a newline too), as one message, and \
+            exits 0 once all of them are in the channel.
             Exit codes: 64 usage, 65 message too large or header mismatch, 69 no such channel or \
             channel closed, 75 timeout, 77 permission denied.
             """)
@@ -28,13 +32,18 @@ struct ShmWriter: ParsableCommand {
     @Option(help: "Seconds to wait for shmd to create the channel (default: 0, fail at once).")
     var wait: Double?
 
+    func validate() throws {
+        for (value, option) in [(timeout, "--timeout"), (wait, "--wait")] {
+            if let problem = ClientCommand.secondsOptionProblem(value, option: option) { throw ValidationError(problem) }
+        }
+    }
+
     func run() throws {
+        ClientSignals.detachOnTermination()
         do {
             let writer = try ChannelWriter(channel: name, prefix: prefix, wait: wait)
             if messages.isEmpty {
-                while let line = readLine(strippingNewline: true) {
-                    try writer.send(line.utf8, timeout: timeout)
-                }
+                try sendLines(of: STDIN_FILENO, to: writer)
             } else {
                 for message in messages {
                     try writer.send(message.utf8, timeout: timeout)
@@ -43,5 +52,25 @@ struct ShmWriter: ParsableCommand {
         } catch {
             throw ExitCode(ClientCommand.report(error, program: "shm-writer"))
         }
+    }
+
+    /// Sends each line of `input` as one message, its bytes exactly (see `LineSplitter`), as
+    /// the lines arrive: a line is in the channel before the next one is read to its end.
+    private func sendLines(of input: Int32, to writer: ChannelWriter) throws {
+        var lines = LineSplitter(limit: writer.maximumMessageSize)
+        let send = { (line: LineSplitter.Line) throws in
+            switch line {
+            case let .bytes(bytes): try writer.send(bytes, timeout: timeout)
+            case let .tooLong(size): throw ChannelError.messageTooLarge(channel: writer.channel, size: size, limit: writer.maximumMessageSize)
+            }
+        }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let count = try StreamIO.read(input, into: chunk, name: "standard input")
+            if count == 0 { break }
+            try lines.feed(UnsafeRawBufferPointer(rebasing: chunk[..<count]), send)
+        }
+        try lines.finish(send)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ShmKit
 import Testing
 
 /// A concurrent corrupter: while writers and readers run on a victim channel, a process with
@@ -80,11 +81,14 @@ struct CorrupterTests {
         let fd = open(path, O_RDWR)
         guard fd >= 0 else { return }   // replaced at this moment
         defer { close(fd) }
+        // Where the layout puts the client table and the slot descriptors (64 client entries).
+        let clients = Layout.headerSize
+        let descriptors = Layout.descriptorsOffset(clientCapacity: Layout.defaultClientCapacity)
         let offset: Int
         switch Int.random(in: 0..<4, using: &generator) {
         case 0: offset = 8 * Int.random(in: 0..<64, using: &generator)                      // header words
-        case 1: offset = 1536 + 64 * Int.random(in: 0..<32, using: &generator) + 4 * Int.random(in: 0..<8, using: &generator)
-        default: offset = 4096 + 16 * Int.random(in: 0..<slots, using: &generator) + 4 * Int.random(in: 0..<4, using: &generator)
+        case 1: offset = clients + 64 * Int.random(in: 0..<Layout.defaultClientCapacity, using: &generator) + 4 * Int.random(in: 0..<8, using: &generator)
+        default: offset = descriptors + 16 * Int.random(in: 0..<slots, using: &generator) + 4 * Int.random(in: 0..<4, using: &generator)
         }
         var value: UInt64
         switch Int.random(in: 0..<4, using: &generator) {

@@ -20,13 +20,13 @@ struct HostileInputTests {
         """
 
     /// Segment offsets (Layout.swift): header size, state, write cursor, the client table after
-    /// the header page, the slot descriptors after the client table's page (64 entries).
+    /// the header page, the slot descriptors after the client table (64 entries).
     enum Offset {
         static let headerSize = 16
         static let state = 48
         static let writeCursor = 256
-        static let clients = 4096
-        static let descriptors = 8192
+        static let clients = Layout.headerSize
+        static let descriptors = Layout.descriptorsOffset(clientCapacity: Layout.defaultClientCapacity)
     }
 
     /// A pid no process can have: /proc/sys/kernel/pid_max is one past the largest.
@@ -38,7 +38,7 @@ struct HostileInputTests {
     /// How many clients the header of `segment` (a file in `shm`) records.
     static func attachedClients(_ shm: PrivateShm, _ segment: String) -> Int {
         guard let data = FileManager.default.contents(atPath: shm.path(segment)), data.count >= Offset.descriptors else { return 0 }
-        return (0..<64).filter { index in
+        return (0..<Layout.defaultClientCapacity).filter { index in
             data.subdata(in: (Offset.clients + 64 * index)..<(Offset.clients + 64 * index + 4)).withUnsafeBytes { $0.load(as: Int32.self) } != 0
         }.count
     }

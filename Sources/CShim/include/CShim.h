@@ -56,3 +56,14 @@ void cshim_guard_unregister(int handle);
 
 /// How many times a page of this mapping vanished under the process (0: never).
 uint64_t cshim_guard_faults(int handle);
+/// A compiler barrier, no instruction (atomic_signal_fence): the calling thread's memory accesses
+/// stay on their side of it as a signal handler that interrupts this thread sees them.
+static inline void cshim_signal_fence(void) {
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/// The calling thread's identity without a call (on glibc the thread pointer is what
+/// pthread_self returns); a register read, so a signal handler may use it.
+static inline const void *cshim_thread_pointer(void) {
+    return __builtin_thread_pointer();
+}

@@ -11,12 +11,9 @@ final class ChildProcess: @unchecked Sendable {
     private let stdinPipe = Pipe()
     private let readers = DispatchGroup()
 
-    /// Writing to the stdin of a child that already exited must be an error (EPIPE), not a
-    /// SIGPIPE that ends the whole test run: a client may rightly exit before reading it all.
-    private static let ignoreBrokenPipes: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
-
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Bool = false) throws {
-        Self.ignoreBrokenPipes
+    /// - Parameter stdout: where the child's stdout goes instead of being collected.
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Bool = false,
+         stdout: FileHandle? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -26,29 +23,46 @@ final class ChildProcess: @unchecked Sendable {
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let outPipe = Pipe(), errPipe = Pipe()
-        process.standardOutput = outPipe
+        process.standardOutput = stdout ?? outPipe
         process.standardError = errPipe
         process.standardInput = stdin ? stdinPipe : FileHandle.nullDevice
         try process.run()
-        collect(outPipe.fileHandleForReading) { self.out.append($0) }
+        if stdout == nil { collect(outPipe.fileHandleForReading) { self.out.append($0) } }
         collect(errPipe.fileHandleForReading) { self.err.append($0) }
     }
 
     var pid: Int32 { process.processIdentifier }
     var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+    /// What the child wrote on stdout, byte for byte (`stdout` repairs invalid UTF-8).
+    var stdoutData: Data { lock.withLock { out } }
     var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
     var stdoutLines: [Substring] { stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast() }
 
     /// Writes `data` to the child's stdin and keeps it open.
     func write(_ data: Data) {
-        try? stdinPipe.fileHandleForWriting.write(contentsOf: data)
+        Self.writeSurvivingExit(stdinPipe.fileHandleForWriting, data)
     }
 
     /// Writes `data` to the child's stdin (from the calling thread) and closes it.
     func feed(_ data: Data) {
         let handle = stdinPipe.fileHandleForWriting
-        try? handle.write(contentsOf: data)
+        Self.writeSurvivingExit(handle, data)
         try? handle.close()
+    }
+
+    /// Writes to a child that may exit before it read everything (a test of a failing child):
+    /// with SIGPIPE blocked in this thread the write fails with EPIPE instead of the test process
+    /// dying of SIGPIPE; a SIGPIPE left pending is taken before the mask is restored.
+    private static func writeSurvivingExit(_ handle: FileHandle, _ data: Data) {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        try? handle.write(contentsOf: data)
+        var now = timespec()
+        while sigtimedwait(&pipeSignal, nil, &now) == SIGPIPE {}
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
     }
 
     func signal(_ number: Int32) { kill(pid, number) }

@@ -1,0 +1,17 @@
+/// Seconds a caller gives for a `timeout:` or a `wait:`, checked before they become a `Deadline`.
+///
+/// nan and negative values are refused rather than given a meaning: both are mistakes (a
+/// computation gone wrong, a sign lost), and waiting "0 seconds" for them would hide that. +inf
+/// is a number of seconds, the largest one: no limit (`Deadline.after` clamps it to 31 years).
+enum SecondsArgument {
+    /// Checks `seconds` given for `argument` on channel `channel`; `nil` (no limit) passes.
+    ///
+    /// - Throws: `ChannelError.invalidArgument` for nan and negative values.
+    @inline(__always)
+    static func check(_ seconds: Double?, argument: String, channel: String) throws {
+        // One comparison on the path of every message: false for nan as for negative values.
+        if let seconds, !(seconds >= 0) {
+            throw ChannelError.invalidArgument(channel: channel, argument: argument, value: seconds)
+        }
+    }
+}
