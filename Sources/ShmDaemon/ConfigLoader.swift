@@ -27,9 +27,8 @@ public enum ConfigLoader {
     /// - Throws: `ConfigError`.
     public static func parse(_ text: String, file: String, limits: ResourceBudget.Limits? = nil) throws -> DaemonConfig {
         let locator = KeyLocator(source: text)
-        if let header = TableHeaderCheck.firstKeylessHeader(in: text) {
-            throw ConfigError(file: file, line: header.line, key: "",
-                              reason: "TOML syntax: a table header needs a key after its brackets, found \(header.found) (write [daemon] or [[channel]])")
+        if let refusal = TOMLShapeCheck.firstRefusal(in: text) {
+            throw ConfigError(file: file, line: refusal.line, key: "", reason: "TOML syntax: \(refusal.reason)")
         }
         let raw: ConfigFile
         do {
