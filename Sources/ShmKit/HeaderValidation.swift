@@ -1,8 +1,9 @@
 /// Checks every identification and geometry field of a mapped header before a client trusts
 /// it, and says which one differs.
-enum HeaderValidation {
+/// Package access: the fuzz targets (Sources/Fuzz) call it on arbitrary bytes.
+package enum HeaderValidation {
     /// - Throws: `ChannelError.headerMismatch` naming the first field that is wrong.
-    static func validate(_ header: ChannelHeader, mappedSize: Int, channel: String) throws {
+    package static func validate(_ header: ChannelHeader, mappedSize: Int, channel: String) throws {
         func mismatch(_ field: String, _ expected: String, _ found: String) -> ChannelError {
             .headerMismatch(channel: channel, field: field, expected: expected, found: found)
         }

@@ -12,12 +12,13 @@ public final class HostedChannel: @unchecked Sendable {
     /// The ring, or the descriptor of a seed channel.
     let segment: SharedMemorySegment
     let seedBuffer: SharedMemorySegment?
-    let empty: NamedSemaphore
-    let full: NamedSemaphore
+    /// The `empty` and `full` semaphores. Package access: the repair fuzz target resets them, and the pending work below, before each input.
+    package let empty: NamedSemaphore
+    package let full: NamedSemaphore
     /// Messages a dead reader held, waiting for free slots (see `repairDeadClients`).
-    var pendingRedeliveries: [[UInt8]] = []
+    package var pendingRedeliveries: [[UInt8]] = []
     /// Tickets a dead classic client took ahead (see `repairDeadClients`), settled once ready.
-    var pendingOrphans: [(ticket: UInt64, role: ClientRole)] = []
+    package var pendingOrphans: [(ticket: UInt64, role: ClientRole)] = []
 
     public var header: ChannelHeader { ChannelHeader(base: segment.base) }
 
