@@ -110,6 +110,14 @@ enum RepairFuzz {
             table.entry(index).pid.store(me.pid, ordering: .relaxed)
             table.entry(index).startTime.store(me.startTime, ordering: .relaxed)
         }
+        if KnownBugs.masked {
+            for index in 0..<ClientTable.capacity {
+                let entry = table.entry(index)
+                let count = KnownBugs.maskedHeldCount(first: entry.heldFirst.load(ordering: .relaxed),
+                                                      count: entry.heldCount.load(ordering: .relaxed))
+                entry.heldCount.store(count, ordering: .relaxed)
+            }
+        }
 
         let geometry = geometryOffsets.map { header.base.load(fromByteOffset: $0, as: UInt32.self) }
         defer {
