@@ -79,11 +79,16 @@ fuzz-ci:
 	$(MAKE) fuzz FUZZ_SECONDS=10 FUZZ_MASK_KNOWN=1
 
 # Each product on its own: a build of everything would link shmd and the other programs
-# against libFuzzer's main too.
+# against libFuzzer's main too. --sanitize=fuzzer makes SwiftPM leave `main` to libFuzzer;
+# AddressSanitizer comes through compiler flags rather than a second --sanitize: SwiftPM passes
+# two as two -sanitize= options in a random order, and swiftc keeps only the last one (a build
+# that was either not instrumented for coverage or not checked for memory errors, and rebuilt
+# from scratch whenever the order changed). One -sanitize=fuzzer,address, after SwiftPM's, wins.
+FUZZ_SWIFT_BUILD := $(SWIFT) build -c release --scratch-path $(FUZZ_BUILD) --sanitize=fuzzer \
+  -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address -Xcxx -fsanitize=address -Xswiftc -DSHM_FUZZING
 fuzz-build: deps fuzz-deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
-	  echo "$(SWIFT) build -c release --scratch-path $(FUZZ_BUILD) --sanitize=fuzzer --sanitize=address -Xswiftc -DSHM_FUZZING --product fuzz-$$t"; \
-	  $(SWIFT) build -c release --scratch-path $(FUZZ_BUILD) --sanitize=fuzzer --sanitize=address -Xswiftc -DSHM_FUZZING --product fuzz-$$t; \
+	  echo "$(FUZZ_SWIFT_BUILD) --product fuzz-$$t"; $(FUZZ_SWIFT_BUILD) --product fuzz-$$t; \
 	done
 
 # libFuzzer's runtime comes with the Swift toolchain's clang (swift.org toolchains for Linux

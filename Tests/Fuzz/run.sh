@@ -47,7 +47,13 @@ for target in "$@"; do
     status=$?
     runs=$(grep -oE '^stat::number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
     done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1)
-    if [ "$status" -eq 0 ] && [ -n "$done_line" ]; then
+    if grep -q 'Is the code instrumented for coverage' "$log"; then
+        # libFuzzer saw no coverage at all: a build without instrumentation runs blind and
+        # would report a count of executions that tested nothing.
+        echo "fuzz-$target: FAILED: libFuzzer found no coverage; $program was built without instrumentation (rm -rf $work and make fuzz-build)"
+        summary+=("fuzz-$target: FAILED, no coverage instrumentation")
+        failed+=("$target")
+    elif [ "$status" -eq 0 ] && [ -n "$done_line" ]; then
         echo "fuzz-$target: $done_line, no crash"
         summary+=("fuzz-$target: ${runs:-?} executions, no crash")
     else
