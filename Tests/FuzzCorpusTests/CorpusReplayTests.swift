@@ -3,8 +3,9 @@ import ShmFuzz
 import Testing
 
 /// The committed seed corpus through each fuzz target once, in the normal build: a change that
-/// breaks a target's invariant on a seed fails here, without libFuzzer.
-@Suite("fuzz corpus replay")
+/// breaks a target's invariant on a seed fails here, without libFuzzer. Serialized: the repair
+/// target rewrites the shared state of its one set of channels on every input.
+@Suite("fuzz corpus replay", .serialized)
 struct CorpusReplayTests {
     static let corpus = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/corpus")

@@ -54,6 +54,32 @@ enum KnownBugs {
         return false
     }
 
+    /// toml++ (same copy) parses an array's next value without checking that it is not `}`:
+    /// `a = [}`, `a = [1, }`, also across comments and lines, fail its assertion
+    /// `!is_value_terminator(*cp)` in `parse_value` (from `parse_array`) and abort.
+    /// Masked: the config target skips a text where `[` or `,` is followed, after white space,
+    /// line breaks and comments, by `}`; wider than the bug again.
+    static func tripsArrayValueAssertion(_ text: String) -> Bool {
+        let scalars = Array(text.unicodeScalars)
+        var index = 0
+        while index < scalars.count {
+            defer { index += 1 }
+            guard scalars[index] == "[" || scalars[index] == "," else { continue }
+            var next = index + 1
+            while next < scalars.count {
+                if scalars[next] == "#" {
+                    while next < scalars.count, scalars[next] != "\n" { next += 1 }
+                } else if isTOMLWhitespace(scalars[next]) || scalars[next] == "\n" || scalars[next] == "\r" {
+                    next += 1
+                } else {
+                    break
+                }
+            }
+            if next < scalars.count, scalars[next] == "}" { return true }
+        }
+        return false
+    }
+
     /// Space, tab, a byte order mark and the other horizontal white space toml++ may skip.
     private static func isTOMLWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         scalar == " " || scalar == "\t" || scalar == "\u{FEFF}"

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import ShmKit
 
 /// The repair over an arbitrary header and client table: real ring channels, made once per
@@ -76,7 +77,13 @@ enum RepairFuzz {
         }
     }()
 
+    /// One input at a time: all of them rewrite the same channels (libFuzzer calls from one
+    /// thread, a test runner may not).
+    private static let lock = NSLock()
+
     static func run(_ input: UnsafeRawBufferPointer) throws(FuzzFailure) {
+        lock.lock()
+        defer { lock.unlock() }
         let control = input.count > 0 ? input[0] : 0
         let sweeps = 1 + Int((input.count > 1 ? input[1] : 0) & 3)
         let configuration = configurations[Int(control & 3)]
