@@ -16,7 +16,7 @@ BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader
 APT_NEEDS  := libsystemd-dev pkg-config gcc util-linux
 
-.PHONY: all deps build release test sanitize demo bench clean install install-files uninstall
+.PHONY: all deps build release test sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench clean install install-files uninstall
 
 all: build
 
@@ -51,6 +51,68 @@ sanitize: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	ASAN_OPTIONS=halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter '$(SANITIZED_TESTS)'
+
+# Fuzzing with libFuzzer (swiftc -sanitize=fuzzer) and AddressSanitizer: header validation,
+# the client-table reader, the repair over an arbitrary header and table, and the config loader
+# (Sources/Fuzz). `make fuzz` builds the four targets in $(FUZZ_BUILD) and runs each for
+# FUZZ_SECONDS on a fresh copy of its seeds in Tests/Fuzz/corpus, printing the executions;
+# it fails when one crashes, hangs longer than FUZZ_TIMEOUT on an input, or breaks an
+# invariant (the input is kept in $(FUZZ_BUILD)/artifacts/TARGET/). FUZZ_RUNS=N runs N inputs
+# per target instead of a time; FUZZ_TARGETS picks targets; FUZZ_FLAGS passes libFuzzer flags.
+# The inputs that found bugs (Tests/Fuzz/regressions/TARGET, see the README there) join each
+# run's corpus. `make fuzz-ci` is CI's short pass.
+FUZZ_TARGETS ?= header client-table repair config
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?=
+FUZZ_TIMEOUT ?= 10
+FUZZ_FLAGS   ?=
+FUZZ_BUILD   := .build-fuzz
+FUZZ_LIMIT   := $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
+
+fuzz: fuzz-build
+	FUZZ_LIMIT='$(FUZZ_LIMIT)' FUZZ_TIMEOUT='$(FUZZ_TIMEOUT)' FUZZ_FLAGS='$(FUZZ_FLAGS)' \
+	  Tests/Fuzz/run.sh $(FUZZ_BUILD)/release $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+# Each product on its own: a build of everything would link shmd and the other programs
+# against libFuzzer's main too. --sanitize=fuzzer makes SwiftPM leave `main` to libFuzzer;
+# AddressSanitizer comes through compiler flags rather than a second --sanitize: SwiftPM passes
+# two as two -sanitize= options in a random order, and swiftc keeps only the last one (a build
+# that was either not instrumented for coverage or not checked for memory errors, and rebuilt
+# from scratch whenever the order changed). One -sanitize=fuzzer,address, after SwiftPM's, wins.
+FUZZ_SWIFT_BUILD := $(SWIFT) build -c release --scratch-path $(FUZZ_BUILD) --sanitize=fuzzer \
+  -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address -Xcxx -fsanitize=address -Xswiftc -DSHM_FUZZING
+fuzz-build: deps fuzz-deps
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "$(FUZZ_SWIFT_BUILD) --product fuzz-$$t"; $(FUZZ_SWIFT_BUILD) --product fuzz-$$t; \
+	done
+
+# libFuzzer's runtime comes with the Swift toolchain's clang (swift.org toolchains for Linux
+# ship it); a Debian package cannot add it there, so a toolchain without it is an error.
+fuzz-deps:
+	@swiftc=$$(command -v $(SWIFT)) || { echo "no $(SWIFT) on PATH" >&2; exit 1; }; \
+	toolchain=$$(dirname "$$(dirname "$$(readlink -f "$$swiftc")")"); \
+	if ! ls "$$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer-$$(uname -m).a >/dev/null 2>&1; then \
+	  echo "the Swift toolchain in $$toolchain has no libFuzzer runtime (lib/clang/*/lib/linux/libclang_rt.fuzzer-$$(uname -m).a): install a swift.org toolchain for Linux, which ships it" >&2; exit 1; fi
+
+# Rewrites the committed seed corpus from the seed writers in Sources/Fuzz (after a layout
+# change, or a new seed); commit the result.
+fuzz-seeds: build
+	@set -e; for t in $(FUZZ_TARGETS); do rm -rf Tests/Fuzz/corpus/$$t; $(DEBUG)/fuzz-$$t --write-seeds Tests/Fuzz/corpus/$$t; done
+
+# Replays each input that once found a bug (Tests/Fuzz/regressions/TARGET/) with its target's
+# libFuzzer build: every one must pass.
+fuzz-regressions: fuzz-build
+	@status=0; for folder in Tests/Fuzz/regressions/*/; do target=$$(basename $$folder); \
+	  for f in $$folder*; do \
+	    log=$(FUZZ_BUILD)/logs/replay-$$target-$$(basename $$f).log; mkdir -p $(FUZZ_BUILD)/logs; \
+	    if SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
+	         $(FUZZ_BUILD)/release/fuzz-$$target -timeout=$(FUZZ_TIMEOUT) $$f >$$log 2>&1; then \
+	      echo "passes: $$f"; \
+	    else echo "FAILS: $$f: $$(grep -m1 -oE 'ERROR: libFuzzer: [a-z -]+|SUMMARY: [A-Za-z]+: [^ ]+' $$log) (report: $$log)"; status=1; fi; \
+	  done; done; exit $$status
 
 # Starts shmd with the shipped config, sends messages through the ring channel `demo` and the
 # seed-layout channel `seed`, stops shmd and shows that /dev/shm is clean again.

@@ -72,8 +72,19 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // Fuzz targets (`make fuzz`). ShmFuzz holds each target's input handling and checks, so
+        // that a normal build compiles them and FuzzCorpusTests replays the committed corpus. The
+        // four executables are libFuzzer entries only in the fuzz build (`--sanitize=fuzzer
+        // -Xswiftc -DSHM_FUZZING`, which also links libFuzzer's own main); otherwise each is a
+        // small program that replays input files once and writes the seed corpus.
+        .target(name: "ShmFuzz", dependencies: ["ShmKit", "ShmDaemon"], path: "Sources/Fuzz/ShmFuzz"),
+        .executableTarget(name: "fuzz-header", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-header"),
+        .executableTarget(name: "fuzz-client-table", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-client-table"),
+        .executableTarget(name: "fuzz-repair", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-repair"),
+        .executableTarget(name: "fuzz-config", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-config"),
         .testTarget(name: "ShmKitTests", dependencies: ["ShmKit"]),
         .testTarget(name: "ShmDaemonTests", dependencies: ["ShmDaemon", "ShmKit"]),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["ShmFuzz"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ShmKit", "shmd", "shm-writer", "shm-reader", "shm-bench"],

@@ -6,7 +6,8 @@ import Atomics
 /// and are plain loads; everything that changes while clients run is accessed atomically
 /// through `UnsafeAtomic` over the mapping.
 public struct ChannelHeader: @unchecked Sendable {
-    let base: UnsafeMutableRawPointer
+    /// Start of the mapped header page. Package access: the fuzz targets lay out and check buffers through it.
+    package let base: UnsafeMutableRawPointer
 
     public init(base: UnsafeMutableRawPointer) { self.base = base }
 
@@ -33,7 +34,7 @@ public struct ChannelHeader: @unchecked Sendable {
 
     /// Writes identification and geometry. Only the daemon calls this, on a fresh segment,
     /// before `state` becomes `open`.
-    func initialize(
+    package func initialize(
         magic: UInt64, kind: ChannelKind, slotCount: Int, slotSize: Int, protocol: ChannelProtocol,
         totalSize: Int, clientCapacity: Int, daemon: ProcessIdentity, generation: UInt64, createdAt: UInt64,
         spinNanoseconds: UInt64 = Layout.defaultSpinNanoseconds
@@ -73,7 +74,7 @@ public struct ChannelHeader: @unchecked Sendable {
     /// The state word as stored, for saying what an unknown one is.
     public var stateRaw: UInt32 { atomic32(Layout.Offset.state).load(ordering: .acquiring) }
 
-    func setState(_ state: ChannelState) {
+    package func setState(_ state: ChannelState) {
         atomic32(Layout.Offset.state).store(state.rawValue, ordering: .sequentiallyConsistent)
     }
 
@@ -120,12 +121,12 @@ public struct ChannelHeader: @unchecked Sendable {
         atomic64(Layout.Offset.counters + 8 * counter.rawValue)
     }
 
-    var writeCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.writeCursor) }
-    var readCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.readCursor) }
+    package var writeCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.writeCursor) }
+    package var readCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.readCursor) }
     var restoredRead: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.restoredRead) }
     var restoredWrite: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.restoredWrite) }
-    var writersWaiting: UnsafeAtomic<UInt32> { atomic32(Layout.Offset.writersWaiting) }
-    var readersWaiting: UnsafeAtomic<UInt32> { atomic32(Layout.Offset.readersWaiting) }
+    package var writersWaiting: UnsafeAtomic<UInt32> { atomic32(Layout.Offset.writersWaiting) }
+    package var readersWaiting: UnsafeAtomic<UInt32> { atomic32(Layout.Offset.readersWaiting) }
 
     // MARK: seed descriptor
 
@@ -134,7 +135,7 @@ public struct ChannelHeader: @unchecked Sendable {
         (loadName(0), loadName(1), loadName(2))
     }
 
-    func storeSeedNames(segment: String, semaphoreEmpty: String, semaphoreFull: String) {
+    package func storeSeedNames(segment: String, semaphoreEmpty: String, semaphoreFull: String) {
         for (index, name) in [segment, semaphoreEmpty, semaphoreFull].enumerated() {
             let field = base + Layout.Offset.seedNames + index * Layout.Offset.seedNameLength
             let bytes = Array(name.utf8.prefix(Layout.Offset.seedNameLength - 1)) + [0]
@@ -153,7 +154,7 @@ public struct ChannelHeader: @unchecked Sendable {
 
     /// The client table with `capacity` entries: the capacity validated or created, never the
     /// header's word for it, which anyone with write access may have changed.
-    func clientTable(capacity: Int) -> ClientTable { ClientTable(base: base + Layout.Offset.clients, capacity: capacity) }
+    package func clientTable(capacity: Int) -> ClientTable { ClientTable(base: base + Layout.Offset.clients, capacity: capacity) }
 
     private func load<T: FixedWidthInteger>(_ offset: Int) -> T {
         base.loadUnaligned(fromByteOffset: offset, as: T.self)

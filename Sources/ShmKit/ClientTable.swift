@@ -26,8 +26,9 @@ public struct ClientRecord: Equatable, Sendable {
 ///     16  heldFirst  u64  first ticket held + 1, 0 for none; set *before* the claim
 ///     24  heldCount  u32
 ///     28  waiting    u32  1 while counted in writersWaiting/readersWaiting
-struct ClientTable {
-    static let entrySize = 64
+/// Package access: the fuzz targets read arbitrary tables through it and build seed tables with it.
+package struct ClientTable {
+    package static let entrySize = 64
     let base: UnsafeMutableRawPointer
     /// Entries in the table (`max-clients`).
     let capacity: Int
@@ -35,7 +36,7 @@ struct ClientTable {
     /// Claims a free entry for `process`.
     ///
     /// - Returns: the entry's index, or `nil` when the table is full.
-    func register(_ process: ProcessIdentity, role: ClientRole) -> Int? {
+    package func register(_ process: ProcessIdentity, role: ClientRole) -> Int? {
         for index in 0..<capacity {
             let entry = self.entry(index)
             let (claimed, _) = entry.pid.compareExchange(expected: 0, desired: process.pid, ordering: .acquiringAndReleasing)
@@ -56,12 +57,12 @@ struct ClientTable {
         _ = entry.pid.compareExchange(expected: process.pid, desired: 0, ordering: .releasing)
     }
 
-    func entry(_ index: Int) -> ClientEntry {
+    package func entry(_ index: Int) -> ClientEntry {
         ClientEntry(base: base + index * Self.entrySize)
     }
 
     /// The entries in use whose registration is complete.
-    var records: [ClientRecord] {
+    package var records: [ClientRecord] {
         (0..<capacity).compactMap { index in
             let entry = self.entry(index)
             let owner = entry.pid.load(ordering: .acquiring)
@@ -73,20 +74,21 @@ struct ClientTable {
 }
 
 /// One client's entry: where it records the tickets it holds and whether it sleeps.
-struct ClientEntry: @unchecked Sendable {
+/// Package access: the fuzz targets check every entry's held range.
+package struct ClientEntry: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
 
-    var pid: UnsafeAtomic<Int32> { UnsafeAtomic(at: base.assumingMemoryBound(to: Int32.AtomicRepresentation.self)) }
-    var startTime: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 8).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
-    var heldFirst: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 16).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
-    var heldCount: UnsafeAtomic<UInt32> { UnsafeAtomic(at: (base + 24).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)) }
-    var waiting: UnsafeAtomic<UInt32> { UnsafeAtomic(at: (base + 28).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)) }
-    var role: ClientRole? { ClientRole(rawValue: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
+    package var pid: UnsafeAtomic<Int32> { UnsafeAtomic(at: base.assumingMemoryBound(to: Int32.AtomicRepresentation.self)) }
+    package var startTime: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 8).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
+    package var heldFirst: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 16).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
+    package var heldCount: UnsafeAtomic<UInt32> { UnsafeAtomic(at: (base + 24).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)) }
+    package var waiting: UnsafeAtomic<UInt32> { UnsafeAtomic(at: (base + 28).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)) }
+    package var role: ClientRole? { ClientRole(rawValue: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
 
     /// Records tickets `first ..< first + count` as about to be held. Called before the claim,
     /// so that a client killed right after it still says what it held.
     @inline(__always)
-    func hold(_ first: UInt64, count: Int) {
+    package func hold(_ first: UInt64, count: Int) {
         heldCount.store(UInt32(count), ordering: .relaxed)
         // Relaxed is enough: the claim that follows is a sequentially consistent compare-and-swap,
         // which publishes this store before the ticket can be seen taken.
@@ -102,7 +104,7 @@ struct ClientEntry: @unchecked Sendable {
     /// The tickets recorded as held, if any, as written: any process with write access may have
     /// written anything here, so the range is only computed without overflow, never trusted.
     /// The daemon clamps it to one lap behind the cursor before it acts on it.
-    var held: Range<UInt64>? {
+    package var held: Range<UInt64>? {
         let first = heldFirst.load(ordering: .acquiring)
         guard first != 0 else { return nil }
         let start = first - 1

@@ -1,11 +1,12 @@
 /// Checks every identification and geometry field of a mapped header before a client trusts
 /// it, and says which one differs.
-enum HeaderValidation {
+/// Package access: the fuzz targets (Sources/Fuzz) call it on arbitrary bytes.
+package enum HeaderValidation {
     /// - Returns: the geometry as validated. Callers keep this copy: the header can be rewritten
     ///   by any process with write access right after.
     /// - Throws: `ChannelError.headerMismatch` naming the first field that is wrong.
     @discardableResult
-    static func validate(_ header: ChannelHeader, mappedSize: Int, channel: String) throws -> ChannelGeometry {
+    package static func validate(_ header: ChannelHeader, mappedSize: Int, channel: String) throws -> ChannelGeometry {
         func mismatch(_ field: String, _ expected: String, _ found: String) -> ChannelError {
             .headerMismatch(channel: channel, field: field, expected: expected, found: found)
         }

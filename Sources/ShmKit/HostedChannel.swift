@@ -12,12 +12,13 @@ public final class HostedChannel: @unchecked Sendable {
     /// The ring, or the descriptor of a seed channel.
     let segment: SharedMemorySegment
     let seedBuffer: SharedMemorySegment?
-    let empty: NamedSemaphore
-    let full: NamedSemaphore
+    /// The `empty` and `full` semaphores. Package access: the repair fuzz target resets them, and the pending work below, before each input.
+    package let empty: NamedSemaphore
+    package let full: NamedSemaphore
     /// Messages a dead reader held, waiting for free slots (see `repairDeadClients`).
-    var pendingRedeliveries: [[UInt8]] = []
+    package var pendingRedeliveries: [[UInt8]] = []
     /// Tickets a dead classic client took ahead (see `repairDeadClients`), settled once ready.
-    var pendingOrphans: [(ticket: UInt64, role: ClientRole)] = []
+    package var pendingOrphans: [(ticket: UInt64, role: ClientRole)] = []
     /// The owner and generation this daemon wrote into the header, kept here to compare with
     /// what the header says later (see `inspectDamage`).
     public private(set) var owner = ProcessIdentity(pid: 0, startTime: 0)
@@ -27,7 +28,7 @@ public final class HostedChannel: @unchecked Sendable {
 
     /// The ring, with the geometry shmd created it with (never the header's, which anyone with
     /// write access may have rewritten since); `nil` for a seed channel.
-    var ring: Ring? { spec.ringGeometry.map { Ring(header: header, geometry: $0) } }
+    package var ring: Ring? { spec.ringGeometry.map { Ring(header: header, geometry: $0) } }
 
     /// Wraps the objects of a channel just created or adopted.
     init(spec: ChannelSpec, names: ChannelNames, segment: SharedMemorySegment,
@@ -204,7 +205,7 @@ public final class HostedChannel: @unchecked Sendable {
     public var clients: [ClientRecord] { clientTable.records }
 
     /// The client table, with the capacity shmd created it with.
-    var clientTable: ClientTable { header.clientTable(capacity: spec.clientCapacity) }
+    package var clientTable: ClientTable { header.clientTable(capacity: spec.clientCapacity) }
 
     /// Removes whatever is under the channel's names: an earlier shmd's objects, or anything
     /// someone else put there. What shmd may not remove (another user's file or link in the

@@ -59,35 +59,36 @@ public enum Layout {
     public static let headerSize = 4096
     public static let cacheLine = 64
 
-    enum Offset {
-        static let magic = 0
-        static let version = 8
-        static let wordSize = 12
-        static let headerSize = 16
-        static let kind = 20
-        static let slotCount = 24
-        static let slotSize = 28
-        static let slotStride = 32
-        static let `protocol` = 36
-        static let totalSize = 40
-        static let state = 48
-        static let daemonPid = 52
-        static let daemonStart = 56
-        static let generation = 64
-        static let createdAt = 72
-        static let clientCapacity = 80
-        static let spinNanoseconds = 88
-        static let bootID = 96
-        static let counters = 128
-        static let restoredRead = 192
-        static let restoredWrite = 200
-        static let writeCursor = 256
-        static let readCursor = 320
-        static let writersWaiting = 384
-        static let readersWaiting = 448
-        static let seedNames = 512
-        static let seedNameLength = 256
-        static let clients = Layout.headerSize
+    /// Byte offset of each header field (the table above). Package access: the fuzz targets write fuzz bytes at these offsets of a live header.
+    package enum Offset {
+        package static let magic = 0
+        package static let version = 8
+        package static let wordSize = 12
+        package static let headerSize = 16
+        package static let kind = 20
+        package static let slotCount = 24
+        package static let slotSize = 28
+        package static let slotStride = 32
+        package static let `protocol` = 36
+        package static let totalSize = 40
+        package static let state = 48
+        package static let daemonPid = 52
+        package static let daemonStart = 56
+        package static let generation = 64
+        package static let createdAt = 72
+        package static let clientCapacity = 80
+        package static let spinNanoseconds = 88
+        package static let bootID = 96
+        package static let counters = 128
+        package static let restoredRead = 192
+        package static let restoredWrite = 200
+        package static let writeCursor = 256
+        package static let readCursor = 320
+        package static let writersWaiting = 384
+        package static let readersWaiting = 448
+        package static let seedNames = 512
+        package static let seedNameLength = 256
+        package static let clients = Layout.headerSize
     }
 
     /// Bytes of each slot's descriptor: sequence (8), length (4), flags (4).

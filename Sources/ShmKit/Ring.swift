@@ -17,13 +17,14 @@ import Atomics
 /// How a client gets a ticket and how it sleeps when there is none is the protocol's business:
 /// `ClassicRing` (the seed's semaphores, one pair per message) or `FastRing` (atomic cursors,
 /// semaphores only to sleep).
-struct Ring: @unchecked Sendable {
-    let header: ChannelHeader
-    let slotCount: UInt64
-    let slotSize: Int
-    let stride: Int
-    let descriptors: UnsafeMutableRawPointer
-    let payloads: UnsafeMutableRawPointer
+/// Package access: the fuzz targets check that a validated geometry stays inside the mapping.
+package struct Ring: @unchecked Sendable {
+    package let header: ChannelHeader
+    package let slotCount: UInt64
+    package let slotSize: Int
+    package let stride: Int
+    package let descriptors: UnsafeMutableRawPointer
+    package let payloads: UnsafeMutableRawPointer
     /// `slotCount - 1` when it is a power of two, so the common case indexes with a mask.
     private let mask: UInt64?
 
@@ -31,7 +32,7 @@ struct Ring: @unchecked Sendable {
     /// the geometry it created the channel with, a client the one `HeaderValidation` checked
     /// against the mapping's size. Nothing here is re-read from shared memory, so a header
     /// rewritten later by anyone with write access cannot move a pointer out of the mapping.
-    init(header: ChannelHeader, geometry: RingGeometry) {
+    package init(header: ChannelHeader, geometry: RingGeometry) {
         self.header = header
         self.slotCount = UInt64(geometry.slotCount)
         self.slotSize = geometry.slotSize
@@ -43,13 +44,13 @@ struct Ring: @unchecked Sendable {
 
     /// The ring of a header that `HeaderValidation` accepted a moment ago (tests, and clients at
     /// attach time, before anyone else could have changed it under them).
-    init(header: ChannelHeader) {
+    package init(header: ChannelHeader) {
         self.init(header: header, geometry: RingGeometry(slotCount: Int(header.slotCount), slotSize: Int(header.slotSize),
                                                          clientCapacity: Int(header.clientCapacity)))
     }
 
     /// Marks every slot free for the first lap.
-    func initializeSequences() {
+    package func initializeSequences() {
         for index in 0..<slotCount {
             sequence(index).store(Self.freeMark(index), ordering: .relaxed)
         }
@@ -70,7 +71,7 @@ struct Ring: @unchecked Sendable {
 
     /// The slot's descriptor: sequence at 0, length at 8, flags at 12.
     @inline(__always)
-    func descriptor(_ ticket: UInt64) -> UnsafeMutableRawPointer {
+    package func descriptor(_ ticket: UInt64) -> UnsafeMutableRawPointer {
         descriptors + index(ticket) * Layout.slotDescriptorSize
     }
 
@@ -81,13 +82,13 @@ struct Ring: @unchecked Sendable {
 
     /// The slot's payload area, for the writer holding `ticket` to fill in place.
     @inline(__always)
-    func payload(_ ticket: UInt64) -> UnsafeMutableRawBufferPointer {
+    package func payload(_ ticket: UInt64) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: payloads + index(ticket) * stride, count: slotSize)
     }
 
     /// Publishes the slot of `ticket` with `length` bytes (or as abandoned): readers may take it.
     @inline(__always)
-    func publish(_ ticket: UInt64, length: Int, flags: UInt32 = 0) {
+    package func publish(_ ticket: UInt64, length: Int, flags: UInt32 = 0) {
         let descriptor = descriptor(ticket)
         descriptor.storeBytes(of: UInt32(length), toByteOffset: 8, as: UInt32.self)
         descriptor.storeBytes(of: flags, toByteOffset: 12, as: UInt32.self)
@@ -96,7 +97,7 @@ struct Ring: @unchecked Sendable {
 
     /// The message in the published slot of `ticket`, or `nil` for an abandoned slot.
     @inline(__always)
-    func message(_ ticket: UInt64) -> UnsafeRawBufferPointer? {
+    package func message(_ ticket: UInt64) -> UnsafeRawBufferPointer? {
         let descriptor = descriptor(ticket)
         if descriptor.load(fromByteOffset: 12, as: UInt32.self) & SlotFlags.abandoned != 0 { return nil }
         let length = min(Int(descriptor.load(fromByteOffset: 8, as: UInt32.self)), slotSize)
@@ -113,7 +114,7 @@ struct Ring: @unchecked Sendable {
     /// earlier ticket (last lap's message, not yet freed), 0 free for the writer of `ticket`,
     /// 1 holding its published message, more once freed for a later lap.
     @inline(__always)
-    func phase(_ ticket: UInt64) -> Int64 {
+    package func phase(_ ticket: UInt64) -> Int64 {
         Int64(bitPattern: sequence(ticket).load(ordering: .acquiring) &- Self.freeMark(ticket))
     }
 
