@@ -12,8 +12,9 @@
 enum TOMLShapeCheck {
     /// - Returns: the line (from 1) and the reason of the first shape refused, or `nil`.
     static func firstRefusal(in text: String) -> (line: Int, reason: String)? {
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if let reason = refusal(Array(line.unicodeScalars)) { return (index + 1, reason) }
+        // By scalar: as Characters, "\r\n" is one grapheme and no line would end at it.
+        for (index, line) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if let reason = refusal(Array(line)) { return (index + 1, reason) }
         }
         return nil
     }

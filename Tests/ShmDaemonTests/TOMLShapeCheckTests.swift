@@ -15,6 +15,9 @@ struct TOMLShapeCheckTests {
         ("[daemon]\nprefix = \"\"\"\nshmd\"\"\"\n", 2, "multi-line string"),
         ("[daemon]\nprefix =\n", 2, "needs a value"),
         ("[daemon]\n= 1\n", 2, "cannot start with '='"),
+        // Found by the fuzzer after the lines were split as Characters, where "\r\n" is one.
+        ("\r\n[\u{FFFD}\u{FFFD}\n", 2, "a table header needs a key"),
+        ("[daemon]\r\nx = [}\r\n", 2, "no key of shmd.toml takes an array"),
     ])
     func refused(text: String, line: Int, reason: String) {
         #expect {
