@@ -60,7 +60,8 @@ struct ScaleLimitTests {
         #expect(openFiles?[3] == "4096" && openFiles?[4] == "4096", "\(limits)")
         let objects = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/root/dev/shm")
         #expect(objects.count == 6000)
-        #expect(child.stderr.contains("ready: 2000 channels"))
+        // shmd sends READY=1 before it logs the line, and its log reaches the pipe on a thread of its own.
+        #expect(waitUntil(seconds: 10) { child.stderr.contains("ready: 2000 channels") })
         child.signal(SIGTERM)
         #expect(child.waitForExit(seconds: 30) == 0, "\(child.stderr.suffix(2000))")
         #expect(child.stderr.contains("<5>stopped"))
