@@ -128,9 +128,7 @@ final class AttachedChannel: @unchecked Sendable {
 
     /// True once the daemon closed the channel or its objects are gone.
     var isClosed: Bool {
-        if header.isClosing || segment.isUnlinked { return true }
-        if case let .seed(buffer) = body, buffer.isUnlinked { return true }
-        return false
+        header.isClosing || mappedSegments.contains { $0.isUnlinked }
     }
 
     /// What a client that found the channel closed tells its caller: that shmd closed it, or
@@ -149,7 +147,7 @@ final class AttachedChannel: @unchecked Sendable {
 
     /// Why the channel cannot be used any more other than a close by shmd, or `nil`.
     var damage: ChannelError? {
-        for mapped in [segment] + (seedBuffer.map { [$0] } ?? []) where mapped.isTruncated {
+        for mapped in mappedSegments where mapped.isTruncated {
             let size = (try? mapped.currentSize()) ?? 0
             return .truncated(channel: channel, object: mapped.name, size: size, expected: mapped.size)
         }
@@ -165,9 +163,10 @@ final class AttachedChannel: @unchecked Sendable {
         }
     }
 
-    private var seedBuffer: SharedMemorySegment? {
-        if case let .seed(buffer) = body { return buffer }
-        return nil
+    /// The segments this client maps: the ring, or a seed channel's descriptor and buffer.
+    private var mappedSegments: [SharedMemorySegment] {
+        if case let .seed(buffer) = body { return [segment, buffer] }
+        return [segment]
     }
 
     /// Passes a closing wake-up on to the next waiter on `semaphore` (see `HostedChannel.close`).
