@@ -1,9 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// shmd is built on Linux interfaces throughout (POSIX shared memory in /dev/shm, glibc's named
+// semaphores, /proc, sd_notify, SIGBUS on a truncated mapping): there is nothing to build elsewhere.
+#if !os(Linux)
+#error("shmd runs on Linux only: it uses /dev/shm, /proc and systemd")
+#endif
+
 let package = Package(
     name: "shmd",
-    platforms: [.macOS(.v13)],
     products: [
         .library(name: "ShmKit", targets: ["ShmKit"]),
         .executable(name: "shmd", targets: ["shmd"]),
@@ -12,13 +17,13 @@ let package = Package(
         .executable(name: "shm-bench", targets: ["shm-bench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
-        .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
-        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -98,5 +103,5 @@ let package = Package(
             exclude: ["sandbox.sh"]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

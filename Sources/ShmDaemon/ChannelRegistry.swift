@@ -5,7 +5,7 @@ import ShmKit
 /// one on reload, closed and unlinked together at stop.
 ///
 /// Not thread-safe: the daemon's loop is its only user.
-public final class ChannelRegistry: @unchecked Sendable {
+public final class ChannelRegistry {
     public private(set) var channels: [HostedChannel] = []
     /// The spec each channel runs with now: its creation spec, with permissions a reload applied.
     private var applied: [String: ChannelSpec] = [:]

@@ -4,7 +4,7 @@ import Glibc
 
 /// A channel a client has found, validated and opened: the shared part of `ChannelWriter` and
 /// `ChannelReader`.
-final class AttachedChannel: @unchecked Sendable {
+final class AttachedChannel {
     let names: ChannelNames
     /// The ring, or the descriptor of a seed channel.
     let segment: SharedMemorySegment

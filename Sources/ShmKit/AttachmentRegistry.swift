@@ -35,7 +35,11 @@ enum AttachmentRegistry {
 
     /// Allocated by the first attachment or by `ClientSignals.detachOnTermination`, whichever
     /// comes first, never inside a handler.
-    static let block: UnsafeMutableRawPointer = {
+    ///
+    /// `nonisolated(unsafe)`: the pointer itself is immutable once the lazy initializer (which
+    /// Swift runs exactly once, thread-safely) has set it; what it points to is only ever reached
+    /// through `UnsafeAtomic`, so no two threads race on a plain load or store of it.
+    nonisolated(unsafe) static let block: UnsafeMutableRawPointer = {
         let size = (capacity + 1) * lineSize
         let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: lineSize)
         block.initializeMemory(as: UInt8.self, repeating: 0, count: size)

@@ -2,7 +2,7 @@
 ///
 /// One reader is meant for one thread; several readers may share a channel, and each message
 /// goes to exactly one of them.
-public final class ChannelReader: @unchecked Sendable {
+public final class ChannelReader {
     private let attached: AttachedChannel
     // One of the three, chosen at attach time from the header. Stored apart rather than as an
     // enum so that the hot path borrows them instead of copying (and retaining) a payload.

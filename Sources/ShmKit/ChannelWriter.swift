@@ -3,7 +3,7 @@
 /// One writer is meant for one thread; several writers, in one process or many, may share a
 /// channel. Each message goes into exactly one slot and is read by exactly one reader, and the
 /// messages of one writer are read in the order it wrote them.
-public final class ChannelWriter: @unchecked Sendable {
+public final class ChannelWriter {
     private let attached: AttachedChannel
     // One of the three, chosen at attach time from the header. Stored apart rather than as an
     // enum so that the hot path borrows them instead of copying (and retaining) a payload.

@@ -6,7 +6,7 @@ import Glibc
 /// it closes the channel and unlinks them.
 ///
 /// No message passes through the owner; it only creates, watches and removes.
-public final class HostedChannel: @unchecked Sendable {
+public final class HostedChannel {
     public let spec: ChannelSpec
     public let names: ChannelNames
     /// The ring, or the descriptor of a seed channel.

@@ -4,7 +4,10 @@ import Testing
 @testable import ShmKit
 
 /// A channel created in this process, removed at the end, under a prefix of its own.
-final class ScratchChannel {
+/// `@unchecked Sendable`: both properties are constants, and what the stress threads call on
+/// `hosted` from several threads at once (`close`: one atomic store and two `sem_post`s, and
+/// reads of `header`'s atomics) is safe from any thread.
+final class ScratchChannel: @unchecked Sendable {
     let prefix = "u\(getpid())x\(UInt32.random(in: 0...UInt32.max))"
     let hosted: HostedChannel
 

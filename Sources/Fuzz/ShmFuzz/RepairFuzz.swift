@@ -53,7 +53,10 @@ enum RepairFuzz {
     /// The channels, made on first use. Their names are unlinked at once: the mappings and
     /// semaphore handles stay usable, and nothing is left in /dev/shm even when libFuzzer ends
     /// the process on a crash or a timeout, where no atexit handler runs.
-    static let channels: [HostedChannel] = {
+    ///
+    /// `nonisolated(unsafe)`: libFuzzer calls the target from one thread only, and nothing
+    /// else in the process touches these channels.
+    nonisolated(unsafe) static let channels: [HostedChannel] = {
         let prefix = "shmfuzz-\(getpid())"
         return configurations.enumerated().map { index, configuration in
             let spec = ChannelSpec(name: "repair\(index)",

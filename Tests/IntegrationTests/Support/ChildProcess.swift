@@ -86,7 +86,7 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    private func collect(_ handle: FileHandle, _ append: @escaping (Data) -> Void) {
+    private func collect(_ handle: FileHandle, _ append: @escaping @Sendable (Data) -> Void) {
         readers.enter()
         Thread.detachNewThread { [self] in
             while true {
