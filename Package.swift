@@ -32,6 +32,9 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .target(name: "CShim"),
+        // The client library: what a program needs to attach to a channel and move messages.
+        // Its folders are its layers: POSIX (system calls and named objects), Layout (the bytes
+        // in shared memory), Protocols (how slots change hands) and Client (the public API).
         .target(
             name: "ShmKit",
             dependencies: [
@@ -40,10 +43,31 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The owner's side of a channel: creating, adopting, repairing, inspecting and removing
+        // its objects. Only shmd (and the tests and fuzz targets) use it; it reaches ShmKit's
+        // internals through `package` access, so none of them is public in the client library.
+        .target(
+            name: "ShmHost",
+            dependencies: [
+                "ShmKit",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // What the command-line programs share: the channel options, the exit-code table their
+        // help texts are made from, and error reporting.
+        .target(
+            name: "ShmCLI",
+            dependencies: [
+                "ShmKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .target(
             name: "ShmDaemon",
             dependencies: [
                 "ShmKit",
+                "ShmHost",
                 "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -56,17 +80,20 @@ let package = Package(
             name: "shmd",
             dependencies: [
                 "ShmDaemon",
+                "ShmKit",
+                "ShmCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "shm-writer",
-            dependencies: ["ShmKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ShmKit", "ShmCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "shm-reader",
-            dependencies: ["ShmKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ShmKit", "ShmCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "shm-bench",
@@ -82,13 +109,23 @@ let package = Package(
         // four executables are libFuzzer entries only in the fuzz build (`--sanitize=fuzzer
         // -Xswiftc -DSHM_FUZZING`, which also links libFuzzer's own main); otherwise each is a
         // small program that replays input files once and writes the seed corpus.
-        .target(name: "ShmFuzz", dependencies: ["ShmKit", "ShmDaemon"], path: "Sources/Fuzz/ShmFuzz"),
+        .target(name: "ShmFuzz", dependencies: ["ShmKit", "ShmHost", "ShmDaemon"], path: "Sources/Fuzz/ShmFuzz"),
         .executableTarget(name: "fuzz-header", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-header"),
         .executableTarget(name: "fuzz-client-table", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-client-table"),
         .executableTarget(name: "fuzz-repair", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-repair"),
         .executableTarget(name: "fuzz-config", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-config"),
-        .testTarget(name: "ShmKitTests", dependencies: ["ShmKit"]),
-        .testTarget(name: "ShmDaemonTests", dependencies: ["ShmDaemon", "ShmKit"]),
+        .testTarget(
+            name: "ShmKitTests",
+            dependencies: ["ShmKit", "ShmHost", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .testTarget(
+            name: "ShmDaemonTests",
+            dependencies: [
+                "ShmDaemon", "ShmKit", "ShmHost",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["ShmFuzz"]),
         .testTarget(
             name: "IntegrationTests",

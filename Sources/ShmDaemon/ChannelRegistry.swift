@@ -1,19 +1,20 @@
 import Logging
+import ShmHost
 import ShmKit
 
 /// The channels the daemon holds, by name: created together at start, added and removed one by
 /// one on reload, closed and unlinked together at stop.
 ///
 /// Not thread-safe: the daemon's loop is its only user.
-public final class ChannelRegistry {
-    public private(set) var channels: [HostedChannel] = []
+package final class ChannelRegistry {
+    package private(set) var channels: [HostedChannel] = []
     /// The spec each channel runs with now: its creation spec, with permissions a reload applied.
     private var applied: [String: ChannelSpec] = [:]
-    public let prefix: String
+    package let prefix: String
     private let logger: Logger
     private let identity = ProcessIdentity.current
 
-    public init(prefix: String, logger: Logger) {
+    package init(prefix: String, logger: Logger) {
         self.prefix = prefix
         self.logger = logger
     }
@@ -23,7 +24,7 @@ public final class ChannelRegistry {
 
     /// Channels of the config that could not be created, by name, with the reason: in
     /// `STATUS=`, and tried again at the next reload.
-    public private(set) var failed: [String: String] = [:]
+    package private(set) var failed: [String: String] = [:]
 
     /// Creates (or adopts) every channel of `specs`, in order. A channel that cannot be created
     /// is logged and left out, and the others are served: unless `requireAll`, or unless none
@@ -32,7 +33,7 @@ public final class ChannelRegistry {
     /// they were, queued messages and all, for the next start to adopt.
     ///
     /// - Throws: `DaemonError.channelCreation` or `.invalidChannel`.
-    public func createAll(_ specs: [ChannelSpec], requireAll: Bool = true) throws {
+    package func createAll(_ specs: [ChannelSpec], requireAll: Bool = true) throws {
         var first: Error?
         for spec in specs {
             do {
@@ -53,12 +54,12 @@ public final class ChannelRegistry {
     }
 
     /// The specs of the running channels, in order, as a reload compares them.
-    public var specs: [ChannelSpec] { channels.map { applied[$0.spec.name] ?? $0.spec } }
+    package var specs: [ChannelSpec] { channels.map { applied[$0.spec.name] ?? $0.spec } }
 
     /// Creates one more channel (on reload).
     ///
     /// - Throws: `DaemonError.channelCreation` or `.invalidChannel`; nothing of it is left then.
-    public func add(_ spec: ChannelSpec) throws {
+    package func add(_ spec: ChannelSpec) throws {
         do {
             try create(spec)
         } catch {
@@ -68,13 +69,13 @@ public final class ChannelRegistry {
     }
 
     /// Forgets the failures of channels a reloaded config no longer has.
-    public func forgetFailures(except names: Set<String>) {
+    package func forgetFailures(except names: Set<String>) {
         failed = failed.filter { names.contains($0.key) }
     }
 
     /// Closes channel `name` (waking its clients: readers drain and exit, writers are told it
     /// closed) and unlinks its objects. Does nothing for a name it does not hold.
-    public func remove(named name: String) {
+    package func remove(named name: String) {
         guard let index = channels.firstIndex(where: { $0.spec.name == name }) else { return }
         let channel = channels.remove(at: index)
         applied[name] = nil
@@ -86,7 +87,7 @@ public final class ChannelRegistry {
     ///
     /// - Throws: `SystemCallError` for the first object that refused; the ones before it have
     ///   the new permissions already.
-    public func updatePermissions(_ spec: ChannelSpec) throws {
+    package func updatePermissions(_ spec: ChannelSpec) throws {
         guard channels.contains(where: { $0.spec.name == spec.name }) else { return }
         for object in try spec.objects(prefix: prefix) { try object.apply(spec.permissions) }
         applied[spec.name] = spec
@@ -135,7 +136,7 @@ public final class ChannelRegistry {
     /// generation later. A channel that cannot be created again is dropped and listed as failed.
     /// The other channels are not touched. Called at the start of every sweep, before the
     /// repair of dead clients reads anything the damage could have changed.
-    public func replaceDamaged() {
+    package func replaceDamaged() {
         channels = channels.compactMap { channel in
             guard let reason = channel.inspectDamage() else { return channel }
             let name = channel.spec.name
@@ -162,7 +163,7 @@ public final class ChannelRegistry {
     }
 
     /// Closes every channel (waking its blocked clients), then unlinks its objects.
-    public func removeAll() {
+    package func removeAll() {
         for channel in channels { channel.close() }
         for channel in channels.reversed() { unlink(channel) }
         channels.removeAll()
@@ -186,7 +187,7 @@ public final class ChannelRegistry {
 
     /// One line for `STATUS=`: channels, attached clients, messages moved, and the channels of
     /// the config that could not be started.
-    public var status: String {
+    package var status: String {
         let clients = channels.reduce(0) { $0 + $1.clients.count }
         let moved = channels.reduce(UInt64(0)) { $0 + $1.header.counter(.read) }
         let names = channels.map(\.spec.name).joined(separator: ", ")

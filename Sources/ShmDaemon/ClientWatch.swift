@@ -1,4 +1,5 @@
 import Logging
+import ShmHost
 import ShmKit
 
 /// Notices registered clients that died without detaching (killed, crashed), repairs what they

@@ -3,15 +3,15 @@ import TOMLKit
 
 /// Reads `shmd.toml` and turns it into a `DaemonConfig`, or a `ConfigError` that names the file,
 /// the line where it can be found, the key and the reason.
-public enum ConfigLoader {
+package enum ConfigLoader {
     /// Where the packaged service reads its config.
-    public static let defaultPath = "/etc/shmd/shmd.toml"
+    package static let defaultPath = "/etc/shmd/shmd.toml"
 
     /// Reads and validates the file at `path`; with `limits`, also checks that its channels fit
     /// under them (`ResourceBudget`).
     ///
     /// - Throws: `ConfigError`.
-    public static func load(path: String, limits: ResourceBudget.Limits? = nil) throws -> DaemonConfig {
+    package static func load(path: String, limits: ResourceBudget.Limits? = nil) throws -> DaemonConfig {
         let text: String
         do {
             text = try ConfigFileReader.read(path: path)
@@ -25,7 +25,7 @@ public enum ConfigLoader {
     /// channels fit under them.
     ///
     /// - Throws: `ConfigError`.
-    public static func parse(_ text: String, file: String, limits: ResourceBudget.Limits? = nil) throws -> DaemonConfig {
+    package static func parse(_ text: String, file: String, limits: ResourceBudget.Limits? = nil) throws -> DaemonConfig {
         let locator = KeyLocator(source: text)
         if let refusal = TOMLShapeCheck.firstRefusal(in: text) {
             throw ConfigError(file: file, line: refusal.line, key: "", reason: "TOML syntax: \(refusal.reason)")

@@ -1,4 +1,5 @@
 import Logging
+import ShmHost
 import ShmKit
 
 /// Carries out a reload (SIGHUP, `systemctl reload shmd`): reads the config from the source the

@@ -5,7 +5,7 @@ import Glibc
 /// Where the daemon's config comes from, remembered so that a reload (SIGHUP) reads the same
 /// place again: the file given with `--config`, or else `/etc/shmd/shmd.toml` if it exists, or
 /// else the built-in channel `demo`.
-public enum ConfigSource: Equatable, Sendable {
+package enum ConfigSource: Equatable, Sendable {
     /// `--config PATH`: always this file, which must exist.
     case file(String)
     /// No `--config`: the default path when it exists, the built-in config otherwise. Checked
@@ -13,18 +13,18 @@ public enum ConfigSource: Equatable, Sendable {
     case defaultPath
 
     /// The source for an optional `--config` argument.
-    public init(path: String?) {
+    package init(path: String?) {
         self = path.map(ConfigSource.file) ?? .defaultPath
     }
 
     /// A loaded config and what it was read from, for log lines.
-    public struct Loaded: Sendable {
-        public var config: DaemonConfig
+    package struct Loaded: Sendable {
+        package var config: DaemonConfig
         /// The file read, or `nil` for the built-in config.
-        public var file: String?
+        package var file: String?
 
         /// "FILE", or "built-in default" when no file was read.
-        public var origin: String { file ?? "built-in default" }
+        package var origin: String { file ?? "built-in default" }
     }
 
     /// Reads and validates the config now, and checks that its channels fit under this
@@ -32,7 +32,7 @@ public enum ConfigSource: Equatable, Sendable {
     /// `FileDescriptorLimit.raiseSoftToHard()`, and at every reload.
     ///
     /// - Throws: `ConfigError` naming the file, line and key.
-    public func load() throws -> Loaded {
+    package func load() throws -> Loaded {
         try load(defaultPath: ConfigLoader.defaultPath, limits: .current())
     }
 

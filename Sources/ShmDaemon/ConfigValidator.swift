@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ShmHost
 import ShmKit
 
 /// Applies defaults and checks every value of a decoded `ConfigFile`, blaming the exact key.

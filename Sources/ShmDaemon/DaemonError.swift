@@ -2,7 +2,7 @@ import ShmKit
 import SystemPackage
 
 /// Why the daemon could not start or keep running, with the sysexits code it exits with.
-public enum DaemonError: Error, CustomStringConvertible {
+package enum DaemonError: Error, CustomStringConvertible {
     /// The config is invalid (exit 78: systemd's `RestartPreventExitStatus=78` keeps it down).
     case config(ConfigError)
     /// /dev/shm cannot hold the configured channels.
@@ -11,7 +11,7 @@ public enum DaemonError: Error, CustomStringConvertible {
     case channelCreation(channel: String, SystemCallError)
     case invalidChannel(ChannelError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .config(error):
             return "invalid configuration: \(error)"
@@ -36,7 +36,7 @@ public enum DaemonError: Error, CustomStringConvertible {
         }
     }
 
-    public var exitCode: SysExit {
+    package var exitCode: SysExit {
         switch self {
         case .config: return .config
         case .insufficientSharedMemory: return .cannotCreate

@@ -12,7 +12,7 @@ import UnixSignals
 /// Everything that touches the channels after start happens in that one loop, one event at a
 /// time, so a reload never races a status refresh. And because the watchdog is pinged from the
 /// same loop, a loop that hangs stops the pings and systemd kills and restarts the daemon.
-public final class DaemonService: Service, @unchecked Sendable {
+package final class DaemonService: Service, @unchecked Sendable {
     private let config: DaemonConfig
     private let source: ConfigSource
     private let registry: ChannelRegistry
@@ -20,7 +20,7 @@ public final class DaemonService: Service, @unchecked Sendable {
     private let logger: Logger
 
     /// - Parameter source: where `config` was read, read again on every SIGHUP.
-    public init(config: DaemonConfig, source: ConfigSource, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
+    package init(config: DaemonConfig, source: ConfigSource, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
         self.config = config
         self.source = source
         self.logger = logger
@@ -36,7 +36,7 @@ public final class DaemonService: Service, @unchecked Sendable {
     /// Runs until graceful shutdown.
     ///
     /// - Throws: `DaemonError` when the channels cannot be created; nothing is left behind then.
-    public func run() async throws {
+    package func run() async throws {
         // First of all: SIGHUP's default action ends the process, and systemd may send it as
         // soon as the unit is active.
         let hangups = await UnixSignalsSequence(trapping: .sighup)

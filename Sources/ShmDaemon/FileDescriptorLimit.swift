@@ -12,13 +12,13 @@ import SystemPackage
 /// (and it starts no children to pass a raised limit to), so shmd raises it to the hard limit at
 /// start, as systemd.exec(5) recommends; only the hard limit, set by `LimitNOFILE=` or
 /// `ulimit -Hn`, really bounds a config.
-public struct FileDescriptorLimit: Equatable, Sendable {
+package struct FileDescriptorLimit: Equatable, Sendable {
     /// What the process may have open now.
-    public var soft: Int
+    package var soft: Int
     /// What an unprivileged process may raise `soft` to.
-    public var hard: Int
+    package var hard: Int
 
-    public init(soft: Int, hard: Int) {
+    package init(soft: Int, hard: Int) {
         self.soft = soft
         self.hard = hard
     }
@@ -26,7 +26,7 @@ public struct FileDescriptorLimit: Equatable, Sendable {
     /// The limit now.
     ///
     /// - Throws: `SystemCallError` from `getrlimit`.
-    public static func current() throws -> FileDescriptorLimit {
+    package static func current() throws -> FileDescriptorLimit {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
             throw SystemCallError(call: "getrlimit", object: "RLIMIT_NOFILE", errno: Errno(rawValue: errno))
@@ -40,7 +40,7 @@ public struct FileDescriptorLimit: Equatable, Sendable {
     /// - Returns: the limit afterwards.
     /// - Throws: `SystemCallError` from `getrlimit` or `setrlimit`; the limit is unchanged then.
     @discardableResult
-    public static func raiseSoftToHard() throws -> FileDescriptorLimit {
+    package static func raiseSoftToHard() throws -> FileDescriptorLimit {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
             throw SystemCallError(call: "getrlimit", object: "RLIMIT_NOFILE", errno: Errno(rawValue: errno))

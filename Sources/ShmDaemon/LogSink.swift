@@ -7,12 +7,12 @@ import Glibc
 ///
 /// `sd_journal_sendv` reports success even when no journald listens, so the choice cannot be
 /// made by trying; systemd documents `JOURNAL_STREAM=DEV:INODE` for exactly this check.
-public enum LogSink: Sendable, Equatable {
+package enum LogSink: Sendable, Equatable {
     case journal
     case stderr
 
     /// Picks the sink from `JOURNAL_STREAM` and `fstat(2)` of stderr.
-    public static func detect() -> LogSink {
+    package static func detect() -> LogSink {
         detect(journalStream: getenv("JOURNAL_STREAM").map { String(cString: $0) }, descriptor: STDERR_FILENO)
     }
 

@@ -1,3 +1,4 @@
+import ShmHost
 import ShmKit
 
 /// Which channel of a config uses which file in /dev/shm, so that no two objects of a config

@@ -1,3 +1,4 @@
+import ShmHost
 import ShmKit
 
 /// What a reload does to the running channels, decided by comparing them with the new config
@@ -12,26 +13,26 @@ import ShmKit
 /// - A channel whose layout, geometry or protocol changed is refused: clients have its memory
 ///   mapped with the old shape. The old channel keeps running, and a warning says how to apply
 ///   the change (a restart, or a new name).
-public struct ReloadPlan: Equatable, Sendable {
+package struct ReloadPlan: Equatable, Sendable {
     /// A change the reload does not make, and why.
-    public struct Refusal: Equatable, Sendable, CustomStringConvertible {
-        public var channel: String
-        public var reason: String
-        public var description: String { reason }
+    package struct Refusal: Equatable, Sendable, CustomStringConvertible {
+        package var channel: String
+        package var reason: String
+        package var description: String { reason }
     }
 
-    public var added: [ChannelSpec] = []
-    public var removed: [String] = []
-    public var unchanged: [String] = []
+    package var added: [ChannelSpec] = []
+    package var removed: [String] = []
+    package var unchanged: [String] = []
     /// New specs of live channels whose mode or group (only) changed.
-    public var permissionChanges: [ChannelSpec] = []
-    public var refused: [Refusal] = []
+    package var permissionChanges: [ChannelSpec] = []
+    package var refused: [Refusal] = []
 
     /// Compares the running channels (`running`, under `prefix`) with `new`.
     ///
     /// A different `prefix` would rename every live object; it is refused as a whole (one
     /// refusal with an empty channel name, nothing else planned).
-    public static func make(running: [ChannelSpec], prefix: String, new: DaemonConfig) -> ReloadPlan {
+    package static func make(running: [ChannelSpec], prefix: String, new: DaemonConfig) -> ReloadPlan {
         var plan = ReloadPlan()
         guard new.prefix == prefix else {
             plan.refused.append(Refusal(channel: "", reason:
@@ -69,10 +70,10 @@ public struct ReloadPlan: Equatable, Sendable {
     }
 
     /// Whether the running channels will match the new config once the plan is carried out.
-    public var isComplete: Bool { refused.isEmpty }
+    package var isComplete: Bool { refused.isEmpty }
 
     /// "1 added (b), 1 removed (c), 1 unchanged, 0 refused" for log and status lines.
-    public var summary: String {
+    package var summary: String {
         func list(_ names: [String]) -> String { names.isEmpty ? "" : " (\(names.joined(separator: ", ")))" }
         var parts = ["\(added.count) added\(list(added.map(\.name)))", "\(removed.count) removed\(list(removed))",
                      "\(unchanged.count) unchanged"]

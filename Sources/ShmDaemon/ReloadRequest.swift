@@ -4,17 +4,17 @@ import ShmKit
 /// `shmd --reload PID`, the unit's `ExecReload=`: sends SIGHUP to the running daemon and waits
 /// for its `ReloadRecord` to say the reload finished, so that `systemctl reload shmd` returns
 /// only then and fails when the new config was refused (see `ReloadRecord` for why).
-public enum ReloadRequest {
+package enum ReloadRequest {
     /// What `shmd --reload` reports.
-    public struct Answer: Equatable, Sendable {
-        public var exitCode: SysExit
+    package struct Answer: Equatable, Sendable {
+        package var exitCode: SysExit
         /// One line for stderr (the journal, under the unit).
-        public var message: String
+        package var message: String
     }
 
     /// Sends SIGHUP to `pid`; when a runtime directory is known, waits at most `timeout` seconds
     /// for the daemon to finish the reload.
-    public static func run(pid: Int32, timeout: Double = 60, directory: String? = ReloadRecord.directory) -> Answer {
+    package static func run(pid: Int32, timeout: Double = 60, directory: String? = ReloadRecord.directory) -> Answer {
         guard pid > 0 else {
             return Answer(exitCode: .usage, message: "--reload needs the daemon's pid (systemd passes $MAINPID), not \(pid)")
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ShmHost
 import ShmKit
 
 /// What holding a config's channels costs the daemon in per-process kernel resources, checked
@@ -18,26 +19,26 @@ import ShmKit
 ///   itself has a few hundred (libraries, heap, thread stacks). This binds only past about
 ///   21,000 channels, but the hard limit on descriptors systemd gives (524288) lets a config
 ///   get there.
-public struct ResourceBudget: Equatable, Sendable {
+package struct ResourceBudget: Equatable, Sendable {
     /// Descriptors shmd may hold besides its channels'.
-    public static let daemonDescriptors = 64
+    package static let daemonDescriptors = 64
     /// Mappings shmd has besides its channels'.
-    public static let daemonMappings = 1024
+    package static let daemonMappings = 1024
 
     /// The limits a config must fit under.
-    public struct Limits: Equatable, Sendable {
+    package struct Limits: Equatable, Sendable {
         /// `RLIMIT_NOFILE` as shmd has it, after raising the soft limit to the hard one.
-        public var openFiles: FileDescriptorLimit?
+        package var openFiles: FileDescriptorLimit?
         /// `vm.max_map_count`, when it can be read (not under the unit's `ProcSubset=pid`).
-        public var mapCount: Int?
+        package var mapCount: Int?
 
-        public init(openFiles: FileDescriptorLimit?, mapCount: Int?) {
+        package init(openFiles: FileDescriptorLimit?, mapCount: Int?) {
             self.openFiles = openFiles
             self.mapCount = mapCount
         }
 
         /// This process's limits now.
-        public static func current() -> Limits {
+        package static func current() -> Limits {
             Limits(openFiles: try? FileDescriptorLimit.current(), mapCount: readMapCount())
         }
 
@@ -53,13 +54,13 @@ public struct ResourceBudget: Equatable, Sendable {
         }
     }
 
-    public var descriptors = daemonDescriptors
-    public var mappings = daemonMappings
+    package var descriptors = daemonDescriptors
+    package var mappings = daemonMappings
 
-    public init() {}
+    package init() {}
 
     /// What one channel adds.
-    public static func cost(of spec: ChannelSpec) -> (descriptors: Int, mappings: Int) {
+    package static func cost(of spec: ChannelSpec) -> (descriptors: Int, mappings: Int) {
         switch spec.layout {
         case .ring: return (1, 3)
         case .seed: return (2, 4)
@@ -67,19 +68,19 @@ public struct ResourceBudget: Equatable, Sendable {
     }
 
     /// Adds `spec`'s cost.
-    public mutating func add(_ spec: ChannelSpec) {
+    package mutating func add(_ spec: ChannelSpec) {
         let cost = Self.cost(of: spec)
         descriptors += cost.descriptors
         mappings += cost.mappings
     }
 
     /// Whether this budget fits under `limits`' descriptors.
-    public func fitsDescriptors(_ limits: Limits) -> Bool {
+    package func fitsDescriptors(_ limits: Limits) -> Bool {
         limits.openFiles.map { descriptors <= $0.soft } ?? true
     }
 
     /// Whether this budget fits under `limits`' mappings.
-    public func fitsMappings(_ limits: Limits) -> Bool {
+    package func fitsMappings(_ limits: Limits) -> Bool {
         limits.mapCount.map { mappings <= $0 } ?? true
     }
 

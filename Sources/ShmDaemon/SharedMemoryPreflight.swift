@@ -4,9 +4,9 @@ import Glibc
 
 /// Checks before creating anything that /dev/shm can hold every channel, so that a full tmpfs
 /// is an error at start and never a SIGBUS in a client later.
-public enum SharedMemoryPreflight {
+package enum SharedMemoryPreflight {
     /// - Throws: `DaemonError.insufficientSharedMemory`.
-    public static func check(needed: Int, directory: String = "/dev/shm") throws {
+    package static func check(needed: Int, directory: String = "/dev/shm") throws {
         var info = statvfs()
         guard statvfs(directory, &info) == 0 else { return }
         let available = Int(info.f_bavail) * Int(info.f_frsize)

@@ -10,23 +10,23 @@ import Glibc
 ///
 /// Metadata key `channel` becomes journal field `SHMD_CHANNEL`, and so on: upper-cased, anything
 /// outside `[A-Z0-9_]` replaced by `_`, prefixed `SHMD_`.
-public struct ShmdLogHandler: LogHandler {
-    public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
-    public let label: String
-    public let sink: LogSink
+package struct ShmdLogHandler: LogHandler {
+    package var logLevel: Logger.Level = .info
+    package var metadata: Logger.Metadata = [:]
+    package let label: String
+    package let sink: LogSink
 
-    public init(label: String, sink: LogSink = .detect()) {
+    package init(label: String, sink: LogSink = .detect()) {
         self.label = label
         self.sink = sink
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = self.metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let priority = Self.priority(event.level)

@@ -5,20 +5,20 @@ import Glibc
 
 /// shmd's side of sd_notify(3): readiness, status, reload, stop and watchdog messages to the
 /// service manager. Without `NOTIFY_SOCKET` every call does nothing.
-public struct SystemdNotifier: Sendable {
-    public init() {}
+package struct SystemdNotifier: Sendable {
+    package init() {}
 
     /// Whether a service manager listens.
-    public var isEnabled: Bool { getenv("NOTIFY_SOCKET") != nil }
+    package var isEnabled: Bool { getenv("NOTIFY_SOCKET") != nil }
 
     /// `READY=1` with a status line: only once every channel exists.
-    public func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
+    package func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
 
     /// A new `STATUS=` line for `systemctl status`.
-    public func status(_ status: String) { send("STATUS=\(status)") }
+    package func status(_ status: String) { send("STATUS=\(status)") }
 
     /// `RELOADING=1` with the monotonic time systemd ≥ 253 expects alongside it.
-    public func reloading() {
+    package func reloading() {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let microseconds = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
@@ -26,14 +26,14 @@ public struct SystemdNotifier: Sendable {
     }
 
     /// `STOPPING=1`, first thing on SIGTERM/SIGINT.
-    public func stopping(status: String) { send("STOPPING=1\nSTATUS=\(status)") }
+    package func stopping(status: String) { send("STOPPING=1\nSTATUS=\(status)") }
 
     /// One watchdog keep-alive.
-    public func watchdog() { send("WATCHDOG=1") }
+    package func watchdog() { send("WATCHDOG=1") }
 
     /// Half the watchdog period systemd asked for (`WATCHDOG_USEC`), in seconds; `nil` when no
     /// watchdog is armed for this process.
-    public var watchdogPingInterval: Double? {
+    package var watchdogPingInterval: Double? {
         var microseconds: UInt64 = 0
         guard sd_watchdog_enabled(0, &microseconds) > 0, microseconds > 0 else { return nil }
         return Double(microseconds) / 2_000_000

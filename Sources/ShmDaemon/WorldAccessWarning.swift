@@ -5,9 +5,9 @@ import ShmKit
 /// accepted only because it says `allow-world = true`. Such a channel lets anyone on the host
 /// read its messages, so shmd says so at every start and reload, not only once when the file
 /// was written.
-public enum WorldAccessWarning {
+package enum WorldAccessWarning {
     /// One line naming every such channel with its mode, or `nil` when there is none.
-    public static func message(for config: DaemonConfig) -> String? {
+    package static func message(for config: DaemonConfig) -> String? {
         let open = config.channels.filter { $0.permissions.mode & 0o007 != 0 }
         guard !open.isEmpty else { return nil }
         let list = open.map { "\($0.name) (mode \(ModeRules.format($0.permissions.mode)))" }.joined(separator: ", ")
@@ -17,7 +17,7 @@ public enum WorldAccessWarning {
     }
 
     /// Logs `message(for:)` as a warning, with the channels in the `channels` field.
-    public static func log(_ config: DaemonConfig, to logger: Logger) {
+    package static func log(_ config: DaemonConfig, to logger: Logger) {
         guard let message = message(for: config) else { return }
         let names = config.channels.filter { $0.permissions.mode & 0o007 != 0 }.map(\.name)
         logger.warning("\(message)", metadata: ["event": "world-access", "channels": "\(names.joined(separator: ","))"])

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ShmCLI
 import ShmKit
 #if canImport(Glibc)
 import Glibc

@@ -38,7 +38,7 @@ struct Shmd: AsyncParsableCommand {
             throw ExitCode(answer.exitCode.rawValue)
         }
         // Before any thread starts, so that all of them inherit SIGBUS unblocked.
-        SharedMemorySegment.guardMappings()
+        SegmentGuard.install()
         LoggingSystem.bootstrap { ShmdLogHandler(label: $0 == "shmd" ? "shmd" : "shmd") }
         let logger = Logger(label: "shmd")
 

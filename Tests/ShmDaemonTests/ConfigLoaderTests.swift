@@ -1,4 +1,5 @@
 import Foundation
+import ShmHost
 import ShmKit
 import Testing
 @testable import ShmDaemon

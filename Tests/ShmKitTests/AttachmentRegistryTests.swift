@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ShmHost
 @testable import ShmKit
 
 /// What `ClientSignals`' handler relies on, without sending a signal (which would end the test

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+@testable import ShmHost
 @testable import ShmKit
 
 @Suite("the daemon repairs what a dead client held")

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+@testable import ShmHost
 @testable import ShmKit
 
 /// A channel created in this process, removed at the end, under a prefix of its own.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ShmHost
 @testable import ShmKit
 
 /// A classic-protocol unit taken by a client killed mid-operation, fabricated here by taking it

@@ -1,4 +1,5 @@
 import Testing
+@testable import ShmHost
 @testable import ShmKit
 
 @Suite("seconds given for timeout: and wait: — nan, inf and negative values")

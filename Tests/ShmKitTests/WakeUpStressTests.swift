@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+@testable import ShmHost
 @testable import ShmKit
 
 /// The fast protocol's sleep/wake hand-off under fire: tiny rings, short spins and random pauses

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import ShmHost
 import ShmKit
 
 /// The repair over an arbitrary header and client table: real ring channels, made once per

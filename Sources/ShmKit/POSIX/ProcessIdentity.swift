@@ -29,7 +29,7 @@ public struct ProcessIdentity: Equatable, Sendable {
     }
 
     /// The start time of `pid` from /proc, or `nil` when it does not exist.
-    public static func startTime(of pid: Int32) -> UInt64? {
+    package static func startTime(of pid: Int32) -> UInt64? {
         guard let stat = readSmallFile("/proc/\(pid)/stat") else { return nil }
         // The command name (field 2) may contain spaces and ')'; fields resume after the last ')'.
         guard let close = stat.lastIndex(of: ")") else { return nil }

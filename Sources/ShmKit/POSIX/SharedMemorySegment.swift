@@ -7,13 +7,13 @@ import SystemPackage
 ///
 /// The mapping lives as long as the value: `deinit` unmaps it and closes the descriptor. Unlinking
 /// the name is separate (`unlink(name:)`), as in POSIX: a mapping outlives its name.
-public final class SharedMemorySegment: @unchecked Sendable {
+package final class SharedMemorySegment: @unchecked Sendable {
     /// The POSIX IPC name, `/shmd.demo`.
-    public let name: String
+    package let name: String
     /// Start of the mapping.
-    public let base: UnsafeMutableRawPointer
+    package let base: UnsafeMutableRawPointer
     /// Length of the mapping in bytes (the object's size when it was mapped).
-    public let size: Int
+    package let size: Int
     private let descriptor: Int32
     private let guarded: MappingGuard
 
@@ -36,19 +36,10 @@ public final class SharedMemorySegment: @unchecked Sendable {
         Glibc.close(descriptor)
     }
 
-    /// Installs the guard that turns a fault on a truncated mapping into an error (see
-    /// `MappingGuard`) and unblocks SIGBUS in the calling thread. Every mapping installs it
-    /// anyway; a program calls this first thing in `main` so that the threads it starts later
-    /// inherit SIGBUS unblocked, whatever mask its parent left it (a blocked synchronous signal
-    /// kills the process). It chains to a SIGBUS handler installed before it.
-    public static func guardMappings() {
-        MappingGuard.install()
-    }
-
     /// The object's size now (`fstat`): smaller than `size` once someone truncated it.
     ///
     /// - Throws: `SystemCallError` from `fstat`.
-    public func currentSize() throws -> Int {
+    package func currentSize() throws -> Int {
         var info = stat()
         try Syscall.check("fstat", name) { fstat(descriptor, &info) }
         return Int(info.st_size)
@@ -58,7 +49,7 @@ public final class SharedMemorySegment: @unchecked Sendable {
     /// swapped in the meantime is never what is looked at).
     ///
     /// - Throws: `SystemCallError` from `fstat`.
-    public func ownership() throws -> ObjectOwnership {
+    package func ownership() throws -> ObjectOwnership {
         var info = stat()
         try Syscall.check("fstat", name) { fstat(descriptor, &info) }
         return ObjectOwnership(info)
@@ -66,7 +57,7 @@ public final class SharedMemorySegment: @unchecked Sendable {
 
     /// Whether part of the mapping vanished under this process (the file was truncated while
     /// mapped), or the file is smaller than the mapping now.
-    public var isTruncated: Bool {
+    package var isTruncated: Bool {
         guarded.hasFaulted || ((try? currentSize()).map { $0 < size } ?? false)
     }
 
@@ -78,7 +69,7 @@ public final class SharedMemorySegment: @unchecked Sendable {
     ///
     /// - Throws: `SystemCallError` for the call that failed (`EEXIST` if the name is taken);
     ///   nothing is left behind on failure.
-    public static func create(name: String, size: Int, permissions: ObjectPermissions) throws -> SharedMemorySegment {
+    package static func create(name: String, size: Int, permissions: ObjectPermissions) throws -> SharedMemorySegment {
         let fd = try Syscall.value("shm_open", name) { shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600) }
         do {
             try Syscall.check("fchmod", name) { fchmod(fd, permissions.mode) }
@@ -99,7 +90,7 @@ public final class SharedMemorySegment: @unchecked Sendable {
     ///
     /// - Throws: `SystemCallError` (`ENOENT` when there is no such object, `EACCES` when the
     ///   caller may not open it).
-    public static func open(name: String) throws -> SharedMemorySegment {
+    package static func open(name: String) throws -> SharedMemorySegment {
         let fd = try Syscall.value("shm_open", name) { shm_open(name, O_RDWR | O_CLOEXEC, 0) }
         do {
             var info = stat()
@@ -117,18 +108,18 @@ public final class SharedMemorySegment: @unchecked Sendable {
     /// Removes the name. Mappings in every process stay valid until they are unmapped.
     ///
     /// - Throws: `SystemCallError` (`ENOENT` when there is no such name).
-    public static func unlink(name: String) throws {
+    package static func unlink(name: String) throws {
         try Syscall.check("shm_unlink", name) { shm_unlink(name) }
     }
 
     /// Whether an object of that name exists now.
-    public static func exists(name: String) -> Bool {
+    package static func exists(name: String) -> Bool {
         access("/dev/shm" + name, F_OK) == 0
     }
 
     /// True once the object's name was removed (its link count dropped to zero): the owner has
     /// gone and the channel is dead even if nobody marked it closing.
-    public var isUnlinked: Bool {
+    package var isUnlinked: Bool {
         var info = stat()
         return fstat(descriptor, &info) == 0 && info.st_nlink == 0
     }

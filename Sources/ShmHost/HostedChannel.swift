@@ -1,14 +1,15 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ShmKit
 
 /// A channel as its owner, the daemon, holds it: the objects it created, mapped and open, until
 /// it closes the channel and unlinks them.
 ///
 /// No message passes through the owner; it only creates, watches and removes.
-public final class HostedChannel {
-    public let spec: ChannelSpec
-    public let names: ChannelNames
+package final class HostedChannel {
+    package let spec: ChannelSpec
+    package let names: ChannelNames
     /// The ring, or the descriptor of a seed channel.
     let segment: SharedMemorySegment
     let seedBuffer: SharedMemorySegment?
@@ -21,10 +22,10 @@ public final class HostedChannel {
     package var pendingOrphans: [(ticket: UInt64, role: ClientRole)] = []
     /// The owner and generation this daemon wrote into the header, kept here to compare with
     /// what the header says later (see `inspectDamage`).
-    public private(set) var owner = ProcessIdentity(pid: 0, startTime: 0)
-    public private(set) var generation: UInt64 = 0
+    package private(set) var owner = ProcessIdentity(pid: 0, startTime: 0)
+    package private(set) var generation: UInt64 = 0
 
-    public var header: ChannelHeader { ChannelHeader(base: segment.base) }
+    package var header: ChannelHeader { ChannelHeader(base: segment.base) }
 
     /// The ring, with the geometry shmd created it with (never the header's, which anyone with
     /// write access may have rewritten since); `nil` for a seed channel.
@@ -49,17 +50,17 @@ public final class HostedChannel {
     }
 
     /// Objects found under the channel's names before it was created, and removed.
-    public struct Leftover: Equatable, Sendable {
-        public let object: IPCObject
+    package struct Leftover: Equatable, Sendable {
+        package let object: IPCObject
         /// What it was: owner, group, mode, and whether a file or a symbolic link.
-        public let found: ObjectOwnership
+        package let found: ObjectOwnership
         /// Why shmd would not have taken it for its own (another owner, a wider mode, a link),
         /// or `nil` for a leftover of an earlier shmd.
-        public let foreign: String?
+        package let foreign: String?
     }
 
     /// How the daemon came to hold the channel.
-    public enum Origin: Equatable, Sendable {
+    package enum Origin: Equatable, Sendable {
         /// Made anew; `leftovers` are objects of an earlier run that were in the way.
         case created(leftovers: [Leftover])
         /// Taken over from a daemon that died: same objects, same messages, same clients.
@@ -75,7 +76,7 @@ public final class HostedChannel {
     ///
     /// - Throws: `ChannelError.ownedByRunningDaemon` when the daemon that made the objects still
     ///   runs; `SystemCallError` when creating fails.
-    public static func open(spec: ChannelSpec, prefix: String, daemon: ProcessIdentity) throws -> (HostedChannel, Origin) {
+    package static func open(spec: ChannelSpec, prefix: String, daemon: ProcessIdentity) throws -> (HostedChannel, Origin) {
         let names = try ChannelNames(prefix: prefix, channel: spec.name)
         switch try ChannelAdoption.attempt(spec: spec, names: names, daemon: daemon) {
         case let .adopted(channel, previous, queued):
@@ -95,7 +96,7 @@ public final class HostedChannel {
     ///
     /// - Returns: the channel and the leftovers it removed.
     /// - Throws: `SystemCallError` for the call that failed; whatever was created is removed again.
-    public static func create(
+    package static func create(
         spec: ChannelSpec, prefix: String, daemon: ProcessIdentity, generation: UInt64
     ) throws -> (HostedChannel, [Leftover]) {
         let names = try ChannelNames(prefix: prefix, channel: spec.name)
@@ -156,13 +157,13 @@ public final class HostedChannel {
     /// channel posts again before it leaves, so the wake-up passes along to every waiter.
     /// Seed semaphores are not posted: the seed's own reader would take a post for a message.
     /// Seed clients of shmd notice the closing state within their wait slice.
-    public func close() {
+    package func close() {
         close(as: .closing)
     }
 
     /// Marks the channel failed (`inspectDamage` found it damaged) and wakes every client blocked
     /// on it, as `close` does, so that each stops with an error saying so.
-    public func fail() {
+    package func fail() {
         close(as: .failed)
     }
 
@@ -176,7 +177,7 @@ public final class HostedChannel {
 
     /// Messages written but not read: what is lost if the channel goes away now. At most the
     /// slot count: cursors farther apart are damage (`inspectDamage`), not messages.
-    public var undelivered: UInt64 {
+    package var undelivered: UInt64 {
         guard let ring else { return 0 }
         let written = header.writeCursor.load(ordering: .acquiring)
         let read = header.readCursor.load(ordering: .acquiring)
@@ -187,7 +188,7 @@ public final class HostedChannel {
     ///
     /// - Returns: the unlinks that failed for another reason than the name being gone already.
     @discardableResult
-    public func unlink() -> [SystemCallError] {
+    package func unlink() -> [SystemCallError] {
         let objects = (try? spec.objects(prefix: names.prefix)) ?? []
         return objects.compactMap { object in
             do {
@@ -202,7 +203,7 @@ public final class HostedChannel {
     }
 
     /// The clients currently registered in the header.
-    public var clients: [ClientRecord] { clientTable.records }
+    package var clients: [ClientRecord] { clientTable.records }
 
     /// The client table, with the capacity shmd created it with.
     package var clientTable: ClientTable { header.clientTable(capacity: spec.clientCapacity) }

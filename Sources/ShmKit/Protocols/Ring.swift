@@ -76,7 +76,7 @@ package struct Ring: @unchecked Sendable {
     }
 
     @inline(__always)
-    func sequence(_ ticket: UInt64) -> UnsafeAtomic<UInt64> {
+    package func sequence(_ ticket: UInt64) -> UnsafeAtomic<UInt64> {
         UnsafeAtomic(at: descriptor(ticket).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
     }
 
@@ -95,6 +95,17 @@ package struct Ring: @unchecked Sendable {
         sequence(ticket).store(Self.fullMark(ticket), ordering: .releasing)
     }
 
+    /// Publishes the `count` slots from `first` on as abandoned and counts them in the header:
+    /// how every claimed slot that will carry no message is given up (a fill that threw, a claim
+    /// a close overtook, a dead writer's ticket), since a reader must never wait for a slot
+    /// nobody will publish.
+    package func abandon(from first: UInt64, count: Int = 1) {
+        for index in 0..<count {
+            publish(first &+ UInt64(index), length: 0, flags: SlotFlags.abandoned)
+        }
+        header.increment(.abandoned, by: UInt64(count))
+    }
+
     /// The message in the published slot of `ticket`, or `nil` for an abandoned slot.
     @inline(__always)
     package func message(_ ticket: UInt64) -> UnsafeRawBufferPointer? {
@@ -106,7 +117,7 @@ package struct Ring: @unchecked Sendable {
 
     /// Frees the slot of `ticket` for the writer of ticket `ticket + N`.
     @inline(__always)
-    func free(_ ticket: UInt64) {
+    package func free(_ ticket: UInt64) {
         sequence(ticket).store(Self.freeMark(ticket &+ slotCount), ordering: .releasing)
     }
 
@@ -121,7 +132,7 @@ package struct Ring: @unchecked Sendable {
     /// The phase in which a ticket is its holder's to use: for a writer, the slot free; for a
     /// reader, the message published.
     @inline(__always)
-    static func readyPhase(_ role: ClientRole) -> Int64 { role == .writer ? 0 : 1 }
+    package static func readyPhase(_ role: ClientRole) -> Int64 { role == .writer ? 0 : 1 }
 
     /// How many laps behind a cursor a ticket still held by a client can be. Fast: one. A fast
     /// client takes only slots that are ready, so no ticket is taken while the same slot's ticket
@@ -130,7 +141,7 @@ package struct Ring: @unchecked Sendable {
     /// freed elsewhere may have given it; while a slow client holds slot s, the tickets of s one,
     /// two, three laps later can each be taken by a client that then waits for s, and the
     /// cursors run on through the other slots meanwhile.
-    static func lapsBehind(_ proto: ChannelProtocol, clientCapacity: Int) -> UInt64 {
+    package static func lapsBehind(_ proto: ChannelProtocol, clientCapacity: Int) -> UInt64 {
         proto == .fast ? 1 : UInt64(clientCapacity) + 1
     }
 
@@ -164,7 +175,7 @@ package struct Ring: @unchecked Sendable {
 
     /// Whether the slot of `ticket` is free for its writer.
     @inline(__always)
-    func isFree(_ ticket: UInt64) -> Bool {
+    package func isFree(_ ticket: UInt64) -> Bool {
         sequence(ticket).load(ordering: .acquiring) == Self.freeMark(ticket)
     }
 

@@ -1,11 +1,11 @@
 /// The kernel's identifier of the current boot (`/proc/sys/kernel/random/boot_id`), so that a
 /// daemon pid recorded in a header is only compared with processes of the same boot.
-public struct BootID: Equatable, Sendable, CustomStringConvertible {
-    public let high: UInt64
-    public let low: UInt64
+package struct BootID: Equatable, Sendable, CustomStringConvertible {
+    package let high: UInt64
+    package let low: UInt64
 
     /// This boot's id; all zero when /proc does not say.
-    public static let current: BootID = {
+    package static let current: BootID = {
         let text = readSmallFile("/proc/sys/kernel/random/boot_id") ?? ""
         let digits = text.compactMap { $0.hexDigitValue }.map(UInt64.init)
         guard digits.count == 32 else { return BootID(high: 0, low: 0) }
@@ -14,7 +14,7 @@ public struct BootID: Equatable, Sendable, CustomStringConvertible {
         return BootID(high: high, low: low)
     }()
 
-    public var description: String {
+    package var description: String {
         String(high, radix: 16) + String(low, radix: 16)
     }
 }

@@ -51,7 +51,7 @@ package struct ClientTable {
     }
 
     /// Frees entry `index`, if it still belongs to `process`.
-    func unregister(_ index: Int, process: ProcessIdentity) {
+    package func unregister(_ index: Int, process: ProcessIdentity) {
         let entry = self.entry(index)
         entry.startTime.store(0, ordering: .relaxed)
         _ = entry.pid.compareExchange(expected: process.pid, desired: 0, ordering: .releasing)

@@ -8,9 +8,9 @@ import SystemPackage
 /// A POSIX named semaphore (`sem_open`), the blocking primitive of every channel.
 ///
 /// `deinit` closes this process's handle; `unlink(name:)` removes the name.
-public final class NamedSemaphore: @unchecked Sendable {
+package final class NamedSemaphore: @unchecked Sendable {
     /// The POSIX IPC name, `/shmd.demo.empty`.
-    public let name: String
+    package let name: String
     private let handle: UnsafeMutablePointer<sem_t>
     private let guarded: MappingGuard
 
@@ -29,12 +29,12 @@ public final class NamedSemaphore: @unchecked Sendable {
 
     /// Whether the semaphore's page vanished under this process (its file was truncated): from
     /// then on its operations reach nobody else.
-    public var isTruncated: Bool { guarded.hasFaulted }
+    package var isTruncated: Bool { guarded.hasFaulted }
 
     /// Creates a semaphore that must not exist yet, with initial `value` and exactly `permissions`.
     ///
     /// - Throws: `SystemCallError` (`EEXIST` when the name is taken); nothing is left behind on failure.
-    public static func create(name: String, value: UInt32, permissions: ObjectPermissions) throws -> NamedSemaphore {
+    package static func create(name: String, value: UInt32, permissions: ObjectPermissions) throws -> NamedSemaphore {
         guard let handle = sem_open(name, O_CREAT | O_EXCL, 0o600, value) else {
             throw Syscall.lastError("sem_open", name)
         }
@@ -52,7 +52,7 @@ public final class NamedSemaphore: @unchecked Sendable {
     /// Opens an existing semaphore.
     ///
     /// - Throws: `SystemCallError` (`ENOENT`, `EACCES`).
-    public static func open(name: String) throws -> NamedSemaphore {
+    package static func open(name: String) throws -> NamedSemaphore {
         guard let handle = sem_open(name, 0, 0, 0) else {
             throw Syscall.lastError("sem_open", name)
         }
@@ -62,17 +62,17 @@ public final class NamedSemaphore: @unchecked Sendable {
     /// Removes the name; processes that have it open keep a working semaphore.
     ///
     /// - Throws: `SystemCallError` (`ENOENT` when there is no such name).
-    public static func unlink(name: String) throws {
+    package static func unlink(name: String) throws {
         try Syscall.check("sem_unlink", name) { sem_unlink(name) }
     }
 
     /// Whether a semaphore of that name exists now.
-    public static func exists(name: String) -> Bool {
+    package static func exists(name: String) -> Bool {
         access(filePath(name), F_OK) == 0
     }
 
     /// Where glibc keeps the semaphore: `/dev/shm/sem.` followed by the name without its '/'.
-    public static func filePath(_ name: String) -> String {
+    package static func filePath(_ name: String) -> String {
         "/dev/shm/sem." + name.dropFirst()
     }
 
@@ -83,7 +83,7 @@ public final class NamedSemaphore: @unchecked Sendable {
     /// - Returns: `true` when decremented, `false` when the deadline passed first.
     /// - Throws: `SystemCallError` for anything but a timeout (`EINTR` once a termination signal
     ///   is pending, without waiting).
-    public func wait(until deadline: Deadline?) throws -> Bool {
+    package func wait(until deadline: Deadline?) throws -> Bool {
         // A signal that came before the call cannot interrupt it: look first (one between this
         // look and the call is seen when the slice the caller sleeps in ends).
         if ClientSignals.isTerminating { throw SystemCallError(call: "sem_wait", object: name, errno: .interrupted) }
@@ -103,7 +103,7 @@ public final class NamedSemaphore: @unchecked Sendable {
     /// Decrements the semaphore if it is positive, without blocking.
     ///
     /// - Returns: whether it was decremented.
-    public func tryWait() -> Bool {
+    package func tryWait() -> Bool {
         while sem_trywait(handle) != 0 {
             if Glibc.errno != EINTR { return false }
         }
@@ -114,7 +114,7 @@ public final class NamedSemaphore: @unchecked Sendable {
     /// waiter already has a unit to take, so the post carries no news.
     ///
     /// - Throws: `SystemCallError` for anything but `EOVERFLOW`.
-    public func post() throws {
+    package func post() throws {
         do {
             try Syscall.check("sem_post", name) { sem_post(handle) }
         } catch let error as SystemCallError where error.errno == .overflow {
@@ -129,13 +129,13 @@ public final class NamedSemaphore: @unchecked Sendable {
     ///
     /// - Throws: `SystemCallError` from `sem_post`.
     @inline(__always)
-    func wakeAnnounced(_ waiting: UnsafeAtomic<UInt32>) throws {
+    package func wakeAnnounced(_ waiting: UnsafeAtomic<UInt32>) throws {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         if waiting.load(ordering: .relaxed) != 0 && value <= 0 { try post() }
     }
 
     /// The current value (a snapshot: it may change at once).
-    public var value: Int {
+    package var value: Int {
         var value: Int32 = 0
         sem_getvalue(handle, &value)
         return Int(value)

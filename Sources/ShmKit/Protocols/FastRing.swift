@@ -55,8 +55,7 @@ struct FastRing {
         // abandoned, so no reader waits for it), and the caller is told the message was not
         // delivered, rather than it landing in a ring nobody will read again.
         guard case let .tickets(first, count) = outcome, attached.header.isClosing else { return outcome }
-        for index in 0..<count { ring.publish(first &+ UInt64(index), length: 0, flags: SlotFlags.abandoned) }
-        attached.header.increment(.abandoned, by: UInt64(count))
+        ring.abandon(from: first, count: count)
         try published()
         attached.relayClose(on: attached.empty)
         return .closed

@@ -136,10 +136,7 @@ public final class ChannelWriter {
                 }
             } catch {
                 // Every claimed slot must be published, or readers would wait behind it forever.
-                for rest in index..<count {
-                    ring.publish(first &+ UInt64(rest), length: 0, flags: SlotFlags.abandoned)
-                }
-                attached.header.increment(.abandoned, by: UInt64(count - index))
+                ring.abandon(from: ticket, count: count - index)
                 throw error
             }
             ring.publish(ticket, length: length)

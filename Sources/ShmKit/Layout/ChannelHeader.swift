@@ -5,32 +5,32 @@ import Atomics
 /// Identification and geometry are written once by the daemon before the state becomes `open`
 /// and are plain loads; everything that changes while clients run is accessed atomically
 /// through `UnsafeAtomic` over the mapping.
-public struct ChannelHeader: @unchecked Sendable {
+package struct ChannelHeader: @unchecked Sendable {
     /// Start of the mapped header page. Package access: the fuzz targets lay out and check buffers through it.
     package let base: UnsafeMutableRawPointer
 
-    public init(base: UnsafeMutableRawPointer) { self.base = base }
+    package init(base: UnsafeMutableRawPointer) { self.base = base }
 
     // MARK: identification and geometry
 
-    public var magic: UInt64 { load(Layout.Offset.magic) }
-    public var version: UInt32 { load(Layout.Offset.version) }
-    public var wordSize: UInt32 { load(Layout.Offset.wordSize) }
-    public var headerSize: UInt32 { load(Layout.Offset.headerSize) }
-    public var kindRaw: UInt32 { load(Layout.Offset.kind) }
-    public var slotCount: UInt32 { load(Layout.Offset.slotCount) }
-    public var slotSize: UInt32 { load(Layout.Offset.slotSize) }
-    public var slotStride: UInt32 { load(Layout.Offset.slotStride) }
-    public var protocolRaw: UInt32 { load(Layout.Offset.protocol) }
-    public var totalSize: UInt64 { load(Layout.Offset.totalSize) }
-    public var daemonPid: Int32 { load(Layout.Offset.daemonPid) }
-    public var daemonStart: UInt64 { load(Layout.Offset.daemonStart) }
-    public var generation: UInt64 { load(Layout.Offset.generation) }
-    public var createdAt: UInt64 { load(Layout.Offset.createdAt) }
-    public var clientCapacity: UInt32 { load(Layout.Offset.clientCapacity) }
-    public var spinNanoseconds: UInt64 { load(Layout.Offset.spinNanoseconds) }
+    package var magic: UInt64 { load(Layout.Offset.magic) }
+    package var version: UInt32 { load(Layout.Offset.version) }
+    package var wordSize: UInt32 { load(Layout.Offset.wordSize) }
+    package var headerSize: UInt32 { load(Layout.Offset.headerSize) }
+    package var kindRaw: UInt32 { load(Layout.Offset.kind) }
+    package var slotCount: UInt32 { load(Layout.Offset.slotCount) }
+    package var slotSize: UInt32 { load(Layout.Offset.slotSize) }
+    package var slotStride: UInt32 { load(Layout.Offset.slotStride) }
+    package var protocolRaw: UInt32 { load(Layout.Offset.protocol) }
+    package var totalSize: UInt64 { load(Layout.Offset.totalSize) }
+    package var daemonPid: Int32 { load(Layout.Offset.daemonPid) }
+    package var daemonStart: UInt64 { load(Layout.Offset.daemonStart) }
+    package var generation: UInt64 { load(Layout.Offset.generation) }
+    package var createdAt: UInt64 { load(Layout.Offset.createdAt) }
+    package var clientCapacity: UInt32 { load(Layout.Offset.clientCapacity) }
+    package var spinNanoseconds: UInt64 { load(Layout.Offset.spinNanoseconds) }
     /// The boot the owning daemon ran in: a pid means nothing across boots.
-    public var bootID: BootID { BootID(high: load(Layout.Offset.bootID), low: load(Layout.Offset.bootID + 8)) }
+    package var bootID: BootID { BootID(high: load(Layout.Offset.bootID), low: load(Layout.Offset.bootID + 8)) }
 
     /// Writes identification and geometry. Only the daemon calls this, on a fresh segment,
     /// before `state` becomes `open`.
@@ -57,7 +57,7 @@ public struct ChannelHeader: @unchecked Sendable {
 
     /// Records `daemon` as the owner, in this boot, with `generation`: at creation, and when a
     /// restarted daemon adopts the channel.
-    func setOwner(_ daemon: ProcessIdentity, generation: UInt64) {
+    package func setOwner(_ daemon: ProcessIdentity, generation: UInt64) {
         store(Layout.Offset.daemonPid, daemon.pid)
         store(Layout.Offset.daemonStart, daemon.startTime)
         store(Layout.Offset.generation, generation)
@@ -69,34 +69,25 @@ public struct ChannelHeader: @unchecked Sendable {
     // MARK: state
 
     /// The channel's life-cycle state; `nil` for a value this build does not know.
-    public var state: ChannelState? { ChannelState(rawValue: stateRaw) }
+    package var state: ChannelState? { ChannelState(rawValue: stateRaw) }
 
     /// The state word as stored, for saying what an unknown one is.
-    public var stateRaw: UInt32 { atomic32(Layout.Offset.state).load(ordering: .acquiring) }
+    package var stateRaw: UInt32 { atomic32(Layout.Offset.state).load(ordering: .acquiring) }
 
     package func setState(_ state: ChannelState) {
         atomic32(Layout.Offset.state).store(state.rawValue, ordering: .sequentiallyConsistent)
     }
 
     /// True when the daemon has started to close the channel.
-    public var isClosing: Bool { state != .open }
+    package var isClosing: Bool { state != .open }
 
     // MARK: counters and cursors
 
-    public enum Counter: Int, CaseIterable, Sendable {
-        case written, read, dropped, abandoned, redelivered
-        /// Messages a dead reader held that shmd has not written back yet (a gauge).
-        case pendingRedelivery
-        /// Classic protocol: semaphore units lost with a killed client and put back by a waiter
-        /// (see `LostUnitWatch`).
-        case restoredUnits
-        /// Clients shmd found dead without having detached (and repaired).
-        case deadClients
-    }
+    package typealias Counter = ChannelCounter
 
     /// A counter. Written and read are the cursors themselves: every ticket is a message (or an
     /// abandoned slot), so the hot path never touches a shared counter line.
-    public func counter(_ counter: Counter) -> UInt64 {
+    package func counter(_ counter: Counter) -> UInt64 {
         switch counter {
         case .written: return writeCursor.load(ordering: .relaxed)
         case .read: return readCursor.load(ordering: .relaxed)
@@ -104,11 +95,11 @@ public struct ChannelHeader: @unchecked Sendable {
         }
     }
 
-    func set(_ counter: Counter, to value: UInt64) {
+    package func set(_ counter: Counter, to value: UInt64) {
         atomic64(Layout.Offset.counters + 8 * counter.rawValue).store(value, ordering: .releasing)
     }
 
-    func increment(_ counter: Counter, by amount: UInt64 = 1) {
+    package func increment(_ counter: Counter, by amount: UInt64 = 1) {
         atomicCounter(counter).wrappingIncrement(by: amount, ordering: .relaxed)
     }
 
@@ -131,7 +122,7 @@ public struct ChannelHeader: @unchecked Sendable {
     // MARK: seed descriptor
 
     /// The seed layout's object names (segment, sem-empty, sem-full) held by a seed descriptor.
-    public var seedNames: (segment: String, semaphoreEmpty: String, semaphoreFull: String) {
+    package var seedNames: (segment: String, semaphoreEmpty: String, semaphoreFull: String) {
         (loadName(0), loadName(1), loadName(2))
     }
 
@@ -171,4 +162,26 @@ public struct ChannelHeader: @unchecked Sendable {
     func atomic32(_ offset: Int) -> UnsafeAtomic<UInt32> {
         UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
     }
+}
+
+/// The counts a channel's header keeps, for `ChannelSnapshot.counters`.
+public enum ChannelCounter: Int, CaseIterable, Sendable {
+    /// Messages written: the write cursor (abandoned slots included).
+    case written
+    /// Messages taken by readers: the read cursor (abandoned slots included).
+    case read
+    /// Messages a reader took in a batch and dropped because its body threw for an earlier one.
+    case dropped
+    /// Slots published without a message: a fill that threw, a claim a close overtook, or a
+    /// writer that died holding a slot.
+    case abandoned
+    /// Messages a dead reader held that shmd wrote back into the ring.
+    case redelivered
+    /// Messages a dead reader held that shmd has not written back yet (a gauge).
+    case pendingRedelivery
+    /// Classic protocol: semaphore units lost with a killed client and put back by a waiter
+    /// (see `LostUnitWatch`).
+    case restoredUnits
+    /// Clients shmd found dead without having detached (and repaired).
+    case deadClients
 }

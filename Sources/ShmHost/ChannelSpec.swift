@@ -1,7 +1,9 @@
+import ShmKit
+
 /// Everything the daemon needs to create one channel.
-public struct ChannelSpec: Equatable, Sendable {
+package struct ChannelSpec: Equatable, Sendable {
     /// How the channel's memory is laid out.
-    public enum Layout: Equatable, Sendable {
+    package enum Layout: Equatable, Sendable {
         /// shmd's own ring of `slots` slots of `slotSize` payload bytes.
         case ring(slots: Int, slotSize: Int, protocol: ChannelProtocol)
         /// Byte-compatible with the seed's `shm_sem.h`: one 1024-byte buffer and two semaphores,
@@ -9,16 +11,16 @@ public struct ChannelSpec: Equatable, Sendable {
         case seed(segment: String, semaphoreEmpty: String, semaphoreFull: String)
     }
 
-    public var name: String
-    public var layout: Layout
-    public var permissions: ObjectPermissions
+    package var name: String
+    package var layout: Layout
+    package var permissions: ObjectPermissions
     /// How long a fast-protocol client spins before it blocks (ring only).
-    public var spinNanoseconds: UInt64
+    package var spinNanoseconds: UInt64
     /// How many clients may attach at once (`max-clients`): one entry each in the client table,
     /// where shmd finds what a dead client held.
-    public var clientCapacity: Int
+    package var clientCapacity: Int
 
-    public init(name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions(),
+    package init(name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions(),
                 spinNanoseconds: UInt64 = ShmKit.Layout.defaultSpinNanoseconds,
                 clientCapacity: Int = ShmKit.Layout.defaultClientCapacity) {
         self.name = name
@@ -29,7 +31,7 @@ public struct ChannelSpec: Equatable, Sendable {
     }
 
     /// Bytes of /dev/shm the channel occupies (segments only; a semaphore takes one page more each).
-    public var sharedMemoryBytes: Int {
+    package var sharedMemoryBytes: Int {
         switch layout {
         case .ring: return geometry.totalSize
         case .seed: return geometry.totalSize + ShmKit.Layout.seedBufferSize
@@ -49,7 +51,7 @@ public struct ChannelSpec: Equatable, Sendable {
     }
 
     /// Every POSIX IPC object the channel uses under `prefix`, the segment clients look up first.
-    public func objects(prefix: String) throws -> [IPCObject] {
+    package func objects(prefix: String) throws -> [IPCObject] {
         let names = try ChannelNames(prefix: prefix, channel: name)
         switch layout {
         case .ring:

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ShmKit
 
 /// The daemon's look at a channel it owns for damage, before anything else touches it in a
 /// sweep. Every member of the channel's group may write anything into its objects, or truncate
@@ -14,7 +15,7 @@ extension HostedChannel {
     /// - the state is `open`;
     /// - the cursors are at most a lap apart, the read cursor never ahead of the write cursor;
     /// - every slot's sequence belongs to a ticket of its index within a lap of the cursors.
-    public func inspectDamage() -> String? {
+    package func inspectDamage() -> String? {
         if let truncated = truncation() { return truncated }
         if let field = changedField() { return field }
         guard let ring else { return nil }

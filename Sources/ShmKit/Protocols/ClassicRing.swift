@@ -35,8 +35,7 @@ struct ClassicRing {
         // A close that overtook the claim: give the slot up (published as abandoned, with its
         // unit of `full`, so readers stay in step) rather than deliver into a closed channel.
         if attached.header.isClosing {
-            ring.publish(ticket, length: 0, flags: SlotFlags.abandoned)
-            attached.header.increment(.abandoned)
+            ring.abandon(from: ticket)
             try published(1)
             attached.relayClose(on: attached.empty)
             return .closed

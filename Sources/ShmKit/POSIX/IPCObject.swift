@@ -3,19 +3,19 @@ import Glibc
 #endif
 
 /// A named POSIX IPC object in /dev/shm: a shared-memory segment or a named semaphore.
-public enum IPCObject: Equatable, Hashable, Sendable, CustomStringConvertible {
+package enum IPCObject: Equatable, Hashable, Sendable, CustomStringConvertible {
     case segment(String)
     case semaphore(String)
 
     /// The POSIX IPC name, `/shmd.demo`.
-    public var name: String {
+    package var name: String {
         switch self {
         case let .segment(name), let .semaphore(name): return name
         }
     }
 
     /// The file that backs it, `/dev/shm/shmd.demo` or `/dev/shm/sem.shmd.demo.empty`.
-    public var path: String {
+    package var path: String {
         switch self {
         case let .segment(name): return "/dev/shm" + name
         case let .semaphore(name): return NamedSemaphore.filePath(name)
@@ -23,20 +23,20 @@ public enum IPCObject: Equatable, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether anything is at `path`, a dangling symbolic link included.
-    public var exists: Bool { (try? ownership()) != nil }
+    package var exists: Bool { (try? ownership()) != nil }
 
     /// The file at `path` as it is (`lstat`: a symbolic link is reported, never followed), or
     /// `nil` when there is none.
     ///
     /// - Throws: `SystemCallError` from `lstat` for anything but `ENOENT`.
-    public func ownership() throws -> ObjectOwnership? {
+    package func ownership() throws -> ObjectOwnership? {
         try ObjectOwnership.of(path: path)
     }
 
     /// Removes the name.
     ///
     /// - Throws: `SystemCallError` (`ENOENT` when it is already gone).
-    public func unlink() throws {
+    package func unlink() throws {
         switch self {
         case let .segment(name): try SharedMemorySegment.unlink(name: name)
         case let .semaphore(name): try NamedSemaphore.unlink(name: name)
@@ -49,7 +49,7 @@ public enum IPCObject: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// their access: permissions are checked when an object is opened.
     ///
     /// - Throws: `SystemCallError` naming the call and the file.
-    public func apply(_ permissions: ObjectPermissions) throws {
+    package func apply(_ permissions: ObjectPermissions) throws {
         let file = path
         let fd = try Syscall.value("open", file) { open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
         defer { close(fd) }
@@ -59,5 +59,5 @@ public enum IPCObject: Equatable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { path }
+    package var description: String { path }
 }

@@ -6,14 +6,14 @@ import Glibc
 /// so that `EINTR` is handled where ShmKit handles it everywhere else: retried, and given up only
 /// once a termination signal is pending (see `ClientSignals`). Bytes are moved as they are,
 /// never decoded.
-public enum StreamIO {
+package enum StreamIO {
     /// Reads what `fd` has, up to `buffer.count` bytes, blocking until there is something.
     ///
     /// - Parameter name: the stream's name for errors (`standard input`).
     /// - Returns: how many bytes were read; 0 at the end of the stream.
     /// - Throws: `SystemCallError` for `read` naming `name` (`EINTR` once a termination signal
     ///   is pending).
-    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, name: String) throws -> Int {
+    package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, name: String) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         return try Syscall.value("read", name) { Glibc.read(fd, base, buffer.count) }
     }
@@ -23,7 +23,7 @@ public enum StreamIO {
     /// - Parameter name: the stream's name for errors (`standard output`).
     /// - Throws: `SystemCallError` for `write` naming `name` (`EPIPE` when nobody reads the pipe
     ///   any more and SIGPIPE is ignored; `EINTR` once a termination signal is pending).
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws {
         var offset = 0
         while offset < bytes.count {
             let written = try Syscall.value("write", name) { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }

@@ -11,6 +11,11 @@ package struct ChannelGeometry: Equatable, Sendable {
 
     /// Bytes of the whole segment.
     package var totalSize: Int { ring?.totalSize ?? Layout.seedDescriptorSize(clientCapacity: clientCapacity) }
+
+    package init(clientCapacity: Int, ring: RingGeometry?) {
+        self.clientCapacity = clientCapacity
+        self.ring = ring
+    }
 }
 
 /// The shape of a ring segment (see `ChannelGeometry`).
@@ -19,6 +24,12 @@ package struct RingGeometry: Equatable, Sendable {
     package let slotSize: Int
     /// Entries in the client table that comes before the slot descriptors.
     package let clientCapacity: Int
+
+    package init(slotCount: Int, slotSize: Int, clientCapacity: Int) {
+        self.slotCount = slotCount
+        self.slotSize = slotSize
+        self.clientCapacity = clientCapacity
+    }
 
     /// Bytes from one slot's payload to the next.
     package var stride: Int { Layout.slotStride(slotSize: slotSize) }

@@ -5,8 +5,8 @@ import Glibc
 /// What the file system says about an object in /dev/shm: its type, owner, group, mode and
 /// size. /dev/shm is writable by every user, so shmd trusts nothing it finds there until this
 /// says the object is one shmd's own user made, with no wider access than the config gives.
-public struct ObjectOwnership: Equatable, Sendable, CustomStringConvertible {
-    public enum FileType: Equatable, Sendable {
+package struct ObjectOwnership: Equatable, Sendable, CustomStringConvertible {
+    package enum FileType: Equatable, Sendable {
         case regular
         /// A symbolic link, with where it points.
         case symbolicLink(target: String)
@@ -14,12 +14,12 @@ public struct ObjectOwnership: Equatable, Sendable, CustomStringConvertible {
         case other
     }
 
-    public let type: FileType
-    public let owner: uid_t
-    public let group: gid_t
+    package let type: FileType
+    package let owner: uid_t
+    package let group: gid_t
     /// Permission bits, with setuid, setgid and sticky (0o7777).
-    public let mode: mode_t
-    public let size: Int
+    package let mode: mode_t
+    package let size: Int
 
     init(_ info: stat, symlinkTarget: String? = nil) {
         switch info.st_mode & S_IFMT {
@@ -37,7 +37,7 @@ public struct ObjectOwnership: Equatable, Sendable, CustomStringConvertible {
     ///
     /// - Returns: `nil` when there is nothing at `path`.
     /// - Throws: `SystemCallError` from `lstat` for anything but `ENOENT`.
-    public static func of(path: String) throws -> ObjectOwnership? {
+    package static func of(path: String) throws -> ObjectOwnership? {
         var info = stat()
         do {
             try Syscall.check("lstat", path) { lstat(path, &info) }
@@ -53,7 +53,7 @@ public struct ObjectOwnership: Equatable, Sendable, CustomStringConvertible {
 
     /// "owned by alice (uid 1001), group staff (gid 50), mode 0666", or what the object is
     /// instead of a file.
-    public var description: String {
+    package var description: String {
         let owned = "owned by \(Self.userName(owner)), group \(Self.groupName(group)), mode \(Self.octal(mode))"
         switch type {
         case .regular: return owned
@@ -66,7 +66,7 @@ public struct ObjectOwnership: Equatable, Sendable, CustomStringConvertible {
     /// made with `permissions`, or `nil` when it may: a regular file, owned by `user`, in the
     /// configured group (or `defaultGroup` when none is configured), with no permission bit the
     /// config does not give.
-    public func refusal(for permissions: ObjectPermissions, user: uid_t = geteuid(), defaultGroup: gid_t = getegid()) -> String? {
+    package func refusal(for permissions: ObjectPermissions, user: uid_t = geteuid(), defaultGroup: gid_t = getegid()) -> String? {
         guard case .regular = type else { return "it is \(description)" }
         if owner != user {
             return "it is \(description), not by shmd's user \(Self.userName(user))"

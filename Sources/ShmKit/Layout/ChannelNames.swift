@@ -3,12 +3,12 @@
 /// Channel `demo` with prefix `shmd` lives in segment `/shmd.demo` (`/dev/shm/shmd.demo`) with
 /// semaphores `/shmd.demo.empty` and `/shmd.demo.full` (`/dev/shm/sem.shmd.demo.empty`, ...).
 /// For a `seed` channel, `/shmd.demo` is a small descriptor naming the seed's own objects.
-public struct ChannelNames: Equatable, Sendable {
-    public let prefix: String
-    public let channel: String
+package struct ChannelNames: Equatable, Sendable {
+    package let prefix: String
+    package let channel: String
 
     /// The longest file name in /dev/shm (NAME_MAX).
-    public static let nameMax = 255
+    package static let nameMax = 255
     /// The longest suffix added to a channel's base name, with glibc's `sem.` file prefix.
     static let longestDecoration = "sem.".count + ".empty".count
 
@@ -16,7 +16,7 @@ public struct ChannelNames: Equatable, Sendable {
     ///
     /// - Throws: `ChannelError.invalidName` when either contains a character other than
     ///   `A-Z a-z 0-9 . _ -`, is empty, or makes a name longer than NAME_MAX.
-    public init(prefix: String, channel: String) throws {
+    package init(prefix: String, channel: String) throws {
         try Self.validate(component: prefix, what: "prefix")
         try Self.validate(component: channel, what: "channel name")
         let longest = Self.longestDecoration + prefix.utf8.count + 1 + channel.utf8.count
@@ -30,14 +30,14 @@ public struct ChannelNames: Equatable, Sendable {
     }
 
     /// `/prefix.channel`: the ring segment, or the descriptor of a seed channel.
-    public var segment: String { "/\(prefix).\(channel)" }
-    public var semaphoreEmpty: String { "\(segment).empty" }
-    public var semaphoreFull: String { "\(segment).full" }
+    package var segment: String { "/\(prefix).\(channel)" }
+    package var semaphoreEmpty: String { "\(segment).empty" }
+    package var semaphoreFull: String { "\(segment).full" }
 
     /// Checks one part of a name.
     ///
     /// - Throws: `ChannelError.invalidName` saying what is wrong.
-    public static func validate(component: String, what: String) throws {
+    package static func validate(component: String, what: String) throws {
         if component.isEmpty {
             throw ChannelError.invalidName(name: component, reason: "the \(what) is empty")
         }
@@ -61,7 +61,7 @@ public struct ChannelNames: Equatable, Sendable {
     /// component.
     ///
     /// - Throws: `ChannelError.invalidName`.
-    public static func validate(objectName: String) throws {
+    package static func validate(objectName: String) throws {
         guard objectName.hasPrefix("/") else {
             throw ChannelError.invalidName(name: objectName, reason: "a POSIX IPC name must start with '/'")
         }

@@ -1,15 +1,16 @@
 import Atomics
+import ShmKit
 
 /// What the daemon did about one client that died without detaching.
-public struct ClientRepair: Equatable, Sendable {
-    public let record: ClientRecord
+package struct ClientRepair: Equatable, Sendable {
+    package let record: ClientRecord
     /// Slots the dead writer had taken and not published: published as abandoned, so readers
     /// skip them instead of waiting forever.
-    public let abandoned: Int
+    package let abandoned: Int
     /// Messages the dead reader had taken and not released: put back for another reader.
-    public let redelivered: Int
+    package let redelivered: Int
     /// Whether it died asleep (its count among the waiters was taken back).
-    public let wasWaiting: Bool
+    package let wasWaiting: Bool
 }
 
 extension HostedChannel {
@@ -21,7 +22,7 @@ extension HostedChannel {
     /// so a record can be stale (the take failed), but never missing.
     ///
     /// - Returns: one entry per dead client found.
-    public func repairDeadClients() -> [ClientRepair] {
+    package func repairDeadClients() -> [ClientRepair] {
         guard case let .ring(_, _, proto) = spec.layout, let ring else { return releaseDeadSeedClients() }
         defer { flushRedeliveries(ring: ring, proto: proto) }
         let table = clientTable
@@ -129,8 +130,7 @@ extension HostedChannel {
     @discardableResult
     private func settle(_ ticket: UInt64, role: ClientRole, ring: Ring, proto: ChannelProtocol) -> Bool {
         if role == .writer {
-            ring.publish(ticket, length: 0, flags: SlotFlags.abandoned)
-            header.increment(.abandoned)
+            ring.abandon(from: ticket)
             notify(full, waiting: header.readersWaiting, proto)
             return true
         }

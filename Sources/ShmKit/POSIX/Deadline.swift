@@ -4,18 +4,18 @@ import Glibc
 
 /// A point in time on `CLOCK_MONOTONIC`, the clock every blocking wait in ShmKit is measured on,
 /// so that setting the wall clock never shortens or stretches a timeout.
-public struct Deadline: Comparable, Sendable {
+package struct Deadline: Comparable, Sendable {
     /// Nanoseconds since an arbitrary start (boot), as `clock_gettime(CLOCK_MONOTONIC)` gives them.
-    public let nanoseconds: UInt64
+    package let nanoseconds: UInt64
 
-    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+    package init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
 
     /// The current monotonic time.
-    public static var now: Deadline { Deadline(nanoseconds: monotonicNanoseconds()) }
+    package static var now: Deadline { Deadline(nanoseconds: monotonicNanoseconds()) }
 
     /// The longest delay a deadline is set at: 10^9 s (about 31 years), in effect never, and far
     /// enough from `UInt64.max` nanoseconds that adding it to the clock cannot wrap.
-    public static let longestDelay: Double = 1e9
+    package static let longestDelay: Double = 1e9
 
     /// The deadline `seconds` from now; `nil` seconds means "never".
     ///
@@ -25,7 +25,7 @@ public struct Deadline: Comparable, Sendable {
     /// are checked before they get here: the public APIs that take `timeout:` or `wait:`
     /// refuse nan and negative values with `ChannelError.invalidArgument` and read +inf as no
     /// limit.
-    public static func after(seconds: Double?) -> Deadline? {
+    package static func after(seconds: Double?) -> Deadline? {
         guard let seconds else { return nil }
         // `seconds > 0` is false for nan, which `UInt64(_:)` would trap on.
         let delta = seconds > 0 ? UInt64(min(seconds, longestDelay) * 1e9) : 0
@@ -33,16 +33,16 @@ public struct Deadline: Comparable, Sendable {
     }
 
     /// `self` moved later by `nanoseconds`.
-    public func adding(nanoseconds delta: UInt64) -> Deadline {
+    package func adding(nanoseconds delta: UInt64) -> Deadline {
         Deadline(nanoseconds: nanoseconds &+ delta)
     }
 
-    public var hasPassed: Bool { Deadline.monotonicNanoseconds() >= nanoseconds }
+    package var hasPassed: Bool { Deadline.monotonicNanoseconds() >= nanoseconds }
 
-    public static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+    package static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
     /// The earlier of `self` and `other` (a `nil` other is "never").
-    public func earlier(than other: Deadline?) -> Deadline {
+    package func earlier(than other: Deadline?) -> Deadline {
         guard let other else { return self }
         return min(self, other)
     }

@@ -50,14 +50,14 @@
 /// reader scans with one miss per four messages.
 ///
 /// A slot's flags are `SlotFlags`: a slot published as abandoned holds no message; readers skip it.
-public enum Layout {
-    public static let ringMagic: UInt64 = 0x474E_4952_444D_4853   // "SHMDRING" little-endian
-    public static let seedMagic: UInt64 = 0x4445_4553_444D_4853   // "SHMDSEED" little-endian
+package enum Layout {
+    package static let ringMagic: UInt64 = 0x474E_4952_444D_4853   // "SHMDRING" little-endian
+    package static let seedMagic: UInt64 = 0x4445_4553_444D_4853   // "SHMDSEED" little-endian
     /// Bumped on any change a reader of an older layout would misread. 4: the client table
     /// left the header page for a region of its own, sized by `max-clients`.
-    public static let version: UInt32 = 4
-    public static let headerSize = 4096
-    public static let cacheLine = 64
+    package static let version: UInt32 = 4
+    package static let headerSize = 4096
+    package static let cacheLine = 64
 
     /// Byte offset of each header field (the table above). Package access: the fuzz targets write fuzz bytes at these offsets of a live header.
     package enum Offset {
@@ -92,52 +92,52 @@ public enum Layout {
     }
 
     /// Bytes of each slot's descriptor: sequence (8), length (4), flags (4).
-    public static let slotDescriptorSize = 16
-    public static let pageSize = 4096
+    package static let slotDescriptorSize = 16
+    package static let pageSize = 4096
 
     /// Default spin budget of the fast protocol: about twice what a cross-core wake-up costs on
     /// a typical VM (20–25 µs), so that a peer that is merely slower never pays for a sleep.
-    public static let defaultSpinNanoseconds: UInt64 = 50_000
-    public static let spinRange: ClosedRange<UInt64> = 0...10_000_000
+    package static let defaultSpinNanoseconds: UInt64 = 50_000
+    package static let spinRange: ClosedRange<UInt64> = 0...10_000_000
 
     /// Smallest and largest geometry shmd accepts; beyond these a config is an error.
-    public static let slotCountRange = 1...65_536
-    public static let slotSizeRange = 1...(64 << 20)
-    public static let maximumTotalSize = 4 << 30
+    package static let slotCountRange = 1...65_536
+    package static let slotSizeRange = 1...(64 << 20)
+    package static let maximumTotalSize = 4 << 30
 
     /// Bytes from one slot's payload to the next: the slot size rounded up to a cache line.
-    public static func slotStride(slotSize: Int) -> Int {
+    package static func slotStride(slotSize: Int) -> Int {
         roundUp(slotSize, to: cacheLine)
     }
 
     /// Bytes of the descriptor array, rounded up to a page so that payloads start page-aligned.
-    public static func descriptorsSize(slotCount: Int) -> Int {
+    package static func descriptorsSize(slotCount: Int) -> Int {
         roundUp(slotCount * slotDescriptorSize, to: pageSize)
     }
 
     /// How many clients a channel's table records unless its config says otherwise
     /// (`max-clients`), and the most it may say: 64 fill one page.
-    public static let defaultClientCapacity = 64
-    public static let clientCapacityRange = 1...4096
+    package static let defaultClientCapacity = 64
+    package static let clientCapacityRange = 1...4096
 
     /// Bytes of the client table, rounded up to a page so that the descriptors start page-aligned.
-    public static func clientTableSize(clientCapacity: Int) -> Int {
+    package static func clientTableSize(clientCapacity: Int) -> Int {
         roundUp(clientCapacity * ClientTable.entrySize, to: pageSize)
     }
 
     /// Where the slot descriptors start.
-    public static func descriptorsOffset(clientCapacity: Int) -> Int {
+    package static func descriptorsOffset(clientCapacity: Int) -> Int {
         headerSize + clientTableSize(clientCapacity: clientCapacity)
     }
 
     /// Size of a ring segment with this geometry.
-    public static func ringSize(slotCount: Int, slotSize: Int, clientCapacity: Int) -> Int {
+    package static func ringSize(slotCount: Int, slotSize: Int, clientCapacity: Int) -> Int {
         descriptorsOffset(clientCapacity: clientCapacity) + descriptorsSize(slotCount: slotCount)
             + slotCount * slotStride(slotSize: slotSize)
     }
 
     /// Size of a seed channel's descriptor segment: the header page and the client table.
-    public static func seedDescriptorSize(clientCapacity: Int) -> Int {
+    package static func seedDescriptorSize(clientCapacity: Int) -> Int {
         headerSize + clientTableSize(clientCapacity: clientCapacity)
     }
 
@@ -146,7 +146,7 @@ public enum Layout {
     }
 
     /// The seed's `shm_data`: one 1024-byte buffer holding a C string (`SHM_SIZE` in shm_sem.h).
-    public static let seedBufferSize = 1024
+    package static let seedBufferSize = 1024
 }
 
 /// What a segment named `/prefix.channel` is.

@@ -14,7 +14,7 @@ public struct ChannelSnapshot: Sendable {
     /// Messages published and not yet released: the queued ones and those in a reader's hands
     /// (a reader releases a slot after its body ran). Zero: every message taken has been handled.
     public let unreleased: Int
-    public let counters: [ChannelHeader.Counter: UInt64]
+    public let counters: [ChannelCounter: UInt64]
     public let daemon: ProcessIdentity
     public let generation: UInt64
     public let clients: [ClientRecord]

@@ -1,3 +1,5 @@
+import ShmKit
+
 /// Decides whether a restarted daemon may take over the channel an earlier daemon left in
 /// /dev/shm, and does it.
 ///

@@ -1,14 +1,15 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ShmKit
 
 /// What the command-line clients share: printing an error the way a user can act on it and
 /// turning it into a sysexits code.
-public enum ClientCommand {
+package enum ClientCommand {
     /// Prints `error` as `program: message` on stderr and returns the exit code for it. An error
     /// that a termination signal caused (an interrupted wait or read) is not one: the process
     /// ends by that signal instead (`ClientSignals`).
-    public static func report(_ error: Error, program: String) -> Int32 {
+    package static func report(_ error: Error, program: String) -> Int32 {
         ClientSignals.endIfTerminating()
         let (message, code): (String, SysExit)
         switch error {
@@ -25,7 +26,7 @@ public enum ClientCommand {
     /// well as nan and negative values, which the library refuses (`ChannelError.invalidArgument`):
     /// a typed "inf" is more often a script's variable gone wrong than a wish, and leaving
     /// `--timeout` out already waits as long as the channel is open.
-    public static func secondsOptionProblem(_ seconds: Double?, option: String) -> String? {
+    package static func secondsOptionProblem(_ seconds: Double?, option: String) -> String? {
         guard let seconds, !(seconds.isFinite && seconds >= 0) else { return nil }
         return "\(option) must be a finite number of seconds, 0 or more, not \(seconds)"
     }
@@ -34,14 +35,14 @@ public enum ClientCommand {
     ///
     /// - Returns: `false` when the descriptor refuses (a closed pipe).
     @discardableResult
-    public static func writeAll(_ fd: Int32, _ text: String) -> Bool {
+    package static func writeAll(_ fd: Int32, _ text: String) -> Bool {
         var text = text
         return text.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes all of `bytes` to `fd`; see `writeAll(_:_:)`.
     @discardableResult
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         // A literal name: this runs once per message in shm-reader, and the name is for errors only.
         (try? StreamIO.writeAll(fd, bytes, name: fd == STDOUT_FILENO ? "standard output" : "standard error")) != nil
     }
