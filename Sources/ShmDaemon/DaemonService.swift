@@ -75,6 +75,7 @@ package final class DaemonService: Service, @unchecked Sendable {
         }
         let reloader = ConfigReloader(source: source, registry: registry, sweepInterval: sweep, logger: logger)
         let clients = ClientWatch(logger: logger)
+        let wakeups = WakeupFailureWatch(logger: logger)
         var record = ReloadRecord(count: 0, outcome: .started, message: "started")
         var lastPing = ContinuousClock.now
         var status = readyStatus
@@ -84,7 +85,7 @@ package final class DaemonService: Service, @unchecked Sendable {
                 notifier.reloading()
                 let result = reloader.reload()
                 record = ReloadRecord(count: record.count + 1, outcome: result.outcome, message: result.message)
-                lookAtChannels(clients)
+                lookAtChannels(clients, wakeups)
                 status = statusLine(record: record)
                 // READY=1 ends the reload for systemd, whatever its outcome: the daemon runs on.
                 notifier.ready(status: status)
@@ -99,7 +100,7 @@ package final class DaemonService: Service, @unchecked Sendable {
                 notifier.watchdog()
                 lastPing = .now
             }
-            lookAtChannels(clients)
+            lookAtChannels(clients, wakeups)
             let now = statusLine(record: record)
             if now != status {
                 notifier.status(now)
@@ -110,9 +111,10 @@ package final class DaemonService: Service, @unchecked Sendable {
 
     /// One look at the channels: damaged ones replaced first, then the dead clients of the rest
     /// repaired (`ClientWatch.sweep`).
-    private func lookAtChannels(_ clients: ClientWatch) {
+    private func lookAtChannels(_ clients: ClientWatch, _ wakeups: WakeupFailureWatch) {
         registry.replaceDamaged()
         clients.sweep(registry.channels)
+        wakeups.sweep(registry.channels)
     }
 
     private func statusLine(record: ReloadRecord) -> String {

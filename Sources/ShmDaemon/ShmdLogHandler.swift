@@ -1,5 +1,6 @@
 import CSystemd
 import Logging
+import ShmKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,14 +51,8 @@ package struct ShmdLogHandler: LogHandler {
                 line += " \(key)=\(value)"
             }
             line += "\n"
-            let bytes = Array(line.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { break }
-                offset += written
-            }
+            // Nothing to do about a log line stderr refuses (a closed pipe): it is the last resort.
+            line.withUTF8 { try? Syscall.writeAll(STDERR_FILENO, UnsafeRawBufferPointer($0), object: "standard error") }
         }
     }
 
@@ -84,17 +79,22 @@ package struct ShmdLogHandler: LogHandler {
         return "SHMD_" + String(cleaned)
     }
 
+    /// Sends one entry with `sd_journal_sendv(3)`. Every field is copied into one buffer, and
+    /// the `iovec`s pointing into it are built and used inside a single
+    /// `withUnsafeBufferPointer`, so that no pointer outlives the closure that vouches for it.
     private static func sendToJournal(_ fields: [String]) {
-        var storage = fields.map { Array($0.utf8) }
-        var vectors: [iovec] = []
-        vectors.reserveCapacity(storage.count)
-        for index in storage.indices {
-            storage[index].withUnsafeMutableBytes { buffer in
-                vectors.append(iovec(iov_base: buffer.baseAddress, iov_len: buffer.count))
-            }
+        var bytes: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(fields.count)
+        for field in fields {
+            let start = bytes.count
+            bytes.append(contentsOf: field.utf8)
+            ranges.append(start..<bytes.count)
         }
-        // The buffers outlive the call: `storage` is alive and unmodified until the end of scope.
-        withExtendedLifetime(storage) {
+        bytes.withUnsafeBufferPointer { buffer in
+            let base = UnsafeMutableRawPointer(mutating: buffer.baseAddress)
+            let vectors = ranges.map { range in iovec(iov_base: base.map { $0 + range.lowerBound }, iov_len: range.count) }
+            // A journal that refuses an entry leaves nobody to tell: the entry is dropped.
             _ = sd_journal_sendv(vectors, Int32(vectors.count))
         }
     }

@@ -1,4 +1,5 @@
 import CSystemd
+import ShmKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,9 +20,7 @@ package struct SystemdNotifier: Sendable {
 
     /// `RELOADING=1` with the monotonic time systemd ≥ 253 expects alongside it.
     package func reloading() {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let microseconds = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        let microseconds = SystemClock.monotonicNanoseconds() / 1000
         send("RELOADING=1\nMONOTONIC_USEC=\(microseconds)")
     }
 

@@ -109,7 +109,7 @@ extension HostedChannel {
             guard ring.isFree(ticket) else { return }
             if proto == .classic && !empty.tryWait() { return }
             guard cursor.compareExchange(expected: ticket, desired: ticket &+ 1, ordering: .sequentiallyConsistent).exchanged else {
-                if proto == .classic { try? empty.post() }
+                if proto == .classic { header.wake { try empty.post() } }
                 continue
             }
             message.withUnsafeBytes { bytes in
@@ -144,9 +144,9 @@ extension HostedChannel {
     /// Classic: one unit per slot or message. Fast: wake only an announced waiter.
     private func notify(_ semaphore: NamedSemaphore, waiting: UnsafeAtomic<UInt32>, _ proto: ChannelProtocol) {
         if proto == .classic {
-            try? semaphore.post()
+            header.wake { try semaphore.post() }
         } else {
-            try? semaphore.wakeAnnounced(waiting)
+            header.wake { try semaphore.wakeAnnounced(waiting) }
         }
     }
 

@@ -119,7 +119,7 @@ package final class HostedChannel {
                 channel.header.initialize(
                     magic: Layout.ringMagic, kind: .ring, slotCount: slots, slotSize: slotSize, protocol: proto,
                     totalSize: size, clientCapacity: spec.clientCapacity, daemon: daemon, generation: generation,
-                    createdAt: realtimeNanoseconds(),
+                    createdAt: SystemClock.realtimeNanoseconds(),
                     spinNanoseconds: spec.spinNanoseconds)
                 channel.ring?.initializeSequences()
 
@@ -138,7 +138,7 @@ package final class HostedChannel {
                     magic: Layout.seedMagic, kind: .seed, slotCount: 1, slotSize: Layout.seedBufferSize - 1,
                     protocol: .classic, totalSize: spec.geometry.totalSize, clientCapacity: spec.clientCapacity,
                     daemon: daemon, generation: generation,
-                    createdAt: realtimeNanoseconds())
+                    createdAt: SystemClock.realtimeNanoseconds())
                 channel.header.storeSeedNames(segment: segmentName, semaphoreEmpty: emptyName, semaphoreFull: fullName)
             }
             channel.owner = daemon
@@ -170,8 +170,8 @@ package final class HostedChannel {
     private func close(as state: ChannelState) {
         header.setState(state)
         if case .ring = spec.layout {
-            try? full.post()
-            try? empty.post()
+            header.wake { try full.post() }
+            header.wake { try empty.post() }
         }
     }
 
@@ -227,10 +227,4 @@ package final class HostedChannel {
         }
         return removed
     }
-}
-
-func realtimeNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

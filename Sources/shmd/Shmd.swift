@@ -96,5 +96,6 @@ struct Shmd: AsyncParsableCommand {
 
 func printError(_ text: String) {
     var line = text + "\n"
-    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    // Nobody is left to tell when stderr refuses the message itself.
+    line.withUTF8 { try? Syscall.writeAll(STDERR_FILENO, UnsafeRawBufferPointer($0), object: "standard error") }
 }

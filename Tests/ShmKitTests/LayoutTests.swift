@@ -17,6 +17,20 @@ struct LayoutTests {
         #expect(Layout.ringSize(slotCount: 64, slotSize: 1024, clientCapacity: 65) == 4096 + 8192 + 4096 + 64 * 1024)
     }
 
+    @Test("a failed wake-up is counted in the header, in a word of its own; a successful one is not")
+    func failedWakeupsAreCounted() throws {
+        let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: .fast))
+        let header = scratch.hosted.header
+        header.wake {}
+        #expect(header.failedWakeups.load(ordering: .relaxed) == 0)
+        header.wake { throw SystemCallError(call: "sem_post", object: "/x", errno: .invalidArgument) }
+        header.wake { throw SystemCallError(call: "sem_post", object: "/x", errno: .invalidArgument) }
+        #expect(header.failedWakeups.load(ordering: .relaxed) == 2)
+        #expect(header.base.load(fromByteOffset: Layout.Offset.failedWakeups, as: UInt64.self) == 2)
+        #expect(Layout.Offset.restoredWrite + 8 <= Layout.Offset.failedWakeups && Layout.Offset.failedWakeups + 8 <= Layout.Offset.writeCursor)
+        #expect(ChannelCounter.allCases.allSatisfy { header.counter($0) == 0 })
+    }
+
     @Test("descriptors and payloads of a ring do not overlap and fit the segment")
     func ringRegions() throws {
         for (slots, size) in [(1, 1), (3, 100), (64, 64), (257, 4096)] {

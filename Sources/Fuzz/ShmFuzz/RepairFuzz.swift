@@ -158,9 +158,7 @@ enum RepairFuzz {
     }
 
     private static func monotonicSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        Double(SystemClock.monotonicNanoseconds()) / 1e9
     }
 
     // MARK: seeds

@@ -171,7 +171,7 @@ final class AttachedChannel {
 
     /// Passes a closing wake-up on to the next waiter on `semaphore` (see `HostedChannel.close`).
     func relayClose(on semaphore: NamedSemaphore) {
-        if case .ring = body { try? semaphore.post() }
+        if case .ring = body { header.wake { try semaphore.post() } }
     }
 
     /// Turns a failed call during traffic into the user-facing error.

@@ -75,11 +75,11 @@ public final class ChannelReader {
                 // record of held tickets is cleared whatever the outcome (see `ChannelWriter`).
                 if let fast {
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
-                    defer { attached.entry.release(); if case .tickets = outcome { try? fast.freed() } }
+                    defer { attached.entry.release(); if case .tickets = outcome { attached.header.wake { try fast.freed() } } }
                     delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
                 } else if let classic {
                     let outcome = try classic.claimRead(until: deadline)
-                    defer { attached.entry.release(); if case .tickets = outcome { try? classic.freed(1) } }
+                    defer { attached.entry.release(); if case .tickets = outcome { attached.header.wake { try classic.freed(1) } } }
                     delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
                 } else {
                     return try receiveSeed(seed!, deadline: deadline, timeout: timeout, body)
@@ -132,7 +132,7 @@ public final class ChannelReader {
             let length = bytes.firstIndex(of: 0) ?? bytes.count
             defer {
                 attached.header.readCursor.wrappingIncrement(ordering: .relaxed)
-                try? attached.empty.post()
+                attached.header.wake { try attached.empty.post() }
             }
             try body(UnsafeRawBufferPointer(rebasing: bytes[..<length]))
             return 1

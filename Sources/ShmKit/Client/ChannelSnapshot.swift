@@ -22,6 +22,9 @@ public struct ChannelSnapshot: Sendable {
     /// waiting for a message, a writer for a free slot); classic clients are not counted.
     public let sleepingReaders: Int
     public let sleepingWriters: Int
+    /// Wake-ups (`sem_post`) that failed since the channel was created: a damaged or removed
+    /// semaphore. Waiters still look again every 200 ms, so messages are late, not lost.
+    public let failedWakeups: UInt64
 
     /// Reads the header of channel `channel` under `prefix` without attaching to it.
     ///
@@ -59,5 +62,6 @@ public struct ChannelSnapshot: Sendable {
         clients = header.clientTable(capacity: geometry.clientCapacity).records
         sleepingReaders = Int(header.readersWaiting.load(ordering: .relaxed))
         sleepingWriters = Int(header.writersWaiting.load(ordering: .relaxed))
+        failedWakeups = header.failedWakeups.load(ordering: .relaxed)
     }
 }

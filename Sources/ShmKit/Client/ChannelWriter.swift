@@ -73,12 +73,12 @@ public final class ChannelWriter {
             // writer (`ClientSignals`).
             if let fast {
                 let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
-                defer { attached.entry.release(); if case .tickets = outcome { try? fast.published() } }
+                defer { attached.entry.release(); if case .tickets = outcome { attached.header.wake { try fast.published() } } }
                 return try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
             }
             if let classic {
                 let outcome = try classic.claimWrite(until: deadline)
-                defer { attached.entry.release(); if case let .tickets(_, count) = outcome { try? classic.published(count) } }
+                defer { attached.entry.release(); if case let .tickets(_, count) = outcome { attached.header.wake { try classic.published(count) } } }
                 return try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
             }
             try writeSeed(seed!, deadline: deadline, timeout: timeout) { try fill(0, $0) }
@@ -161,7 +161,7 @@ public final class ChannelWriter {
                 throw ChannelError.messageTooLarge(channel: channel, size: length, limit: Layout.seedBufferSize - 1)
             }
         } catch {
-            try? attached.empty.post()   // give the buffer back untouched
+            attached.header.wake { try attached.empty.post() }   // give the buffer back untouched
             throw error
         }
         buffer.base.storeBytes(of: 0, toByteOffset: length, as: UInt8.self)

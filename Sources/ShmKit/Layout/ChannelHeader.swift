@@ -91,12 +91,12 @@ package struct ChannelHeader: @unchecked Sendable {
         switch counter {
         case .written: return writeCursor.load(ordering: .relaxed)
         case .read: return readCursor.load(ordering: .relaxed)
-        default: return atomic64(Layout.Offset.counters + 8 * counter.rawValue).load(ordering: .relaxed)
+        default: return atomicCounter(counter).load(ordering: .relaxed)
         }
     }
 
     package func set(_ counter: Counter, to value: UInt64) {
-        atomic64(Layout.Offset.counters + 8 * counter.rawValue).store(value, ordering: .releasing)
+        atomicCounter(counter).store(value, ordering: .releasing)
     }
 
     package func increment(_ counter: Counter, by amount: UInt64 = 1) {
@@ -111,6 +111,23 @@ package struct ChannelHeader: @unchecked Sendable {
     func atomicCounter(_ counter: Counter) -> UnsafeAtomic<UInt64> {
         atomic64(Layout.Offset.counters + 8 * counter.rawValue)
     }
+
+    /// Runs a wake-up (`sem_post` on the path after a publish or a free, or a closing relay)
+    /// and counts a failure in `failedWakeups` rather than throwing it: what the post announces
+    /// is already in the ring, and every waiter looks again within its wait slice, so a failed
+    /// post costs latency, never a message; shmd logs the count when it grows.
+    @inline(__always)
+    package func wake(_ post: () throws -> Void) {
+        do {
+            try post()
+        } catch {
+            failedWakeups.wrappingIncrement(ordering: .relaxed)
+        }
+    }
+
+    /// Wake-ups (`sem_post`) that failed, counted by whoever posted (see `wake`): one of the
+    /// channel's semaphores was damaged or removed under a client or shmd.
+    package var failedWakeups: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.failedWakeups) }
 
     package var writeCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.writeCursor) }
     package var readCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.readCursor) }

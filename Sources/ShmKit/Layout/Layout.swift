@@ -31,6 +31,7 @@
 ///                                    restored units, dead clients; written and read are the cursors
 ///     192     restoredRead     u64   classic: ticket + 1 of the last message whose lost `full` unit was restored
 ///     200     restoredWrite    u64   classic: ticket + 1 of the last slot whose lost `empty` unit was restored
+///     208     failedWakeups    u64   wake-ups (sem_post) that failed, counted by whoever posted
 ///     256     writeCursor      u64   next ticket a writer takes (own cache line)
 ///     320     readCursor       u64   next ticket a reader takes (own cache line)
 ///     384     writersWaiting   u32   writers blocked on `empty` (fast protocol)
@@ -82,6 +83,7 @@ package enum Layout {
         package static let counters = 128
         package static let restoredRead = 192
         package static let restoredWrite = 200
+        package static let failedWakeups = 208
         package static let writeCursor = 256
         package static let readCursor = 320
         package static let writersWaiting = 384

@@ -6,7 +6,7 @@ package struct BootID: Equatable, Sendable, CustomStringConvertible {
 
     /// This boot's id; all zero when /proc does not say.
     package static let current: BootID = {
-        let text = readSmallFile("/proc/sys/kernel/random/boot_id") ?? ""
+        let text = Syscall.readSmallFile("/proc/sys/kernel/random/boot_id") ?? ""
         let digits = text.compactMap { $0.hexDigitValue }.map(UInt64.init)
         guard digits.count == 32 else { return BootID(high: 0, low: 0) }
         let high = digits[..<16].reduce(0) { $0 << 4 | $1 }

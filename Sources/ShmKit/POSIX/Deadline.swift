@@ -51,9 +51,6 @@ package struct Deadline: Comparable, Sendable {
         Glibc.timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
     }
 
-    static func monotonicNanoseconds() -> UInt64 {
-        var ts = Glibc.timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    @inline(__always)
+    static func monotonicNanoseconds() -> UInt64 { SystemClock.monotonicNanoseconds() }
 }

@@ -51,12 +51,9 @@ package enum IPCObject: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// - Throws: `SystemCallError` naming the call and the file.
     package func apply(_ permissions: ObjectPermissions) throws {
         let file = path
-        let fd = try Syscall.value("open", file) { open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        let fd = try Syscall.value(call: "open", object: file) { open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
         defer { close(fd) }
-        try Syscall.check("fchmod", file) { fchmod(fd, permissions.mode) }
-        if let group = permissions.group {
-            try Syscall.check("fchown", file) { fchown(fd, uid_t.max, group) }
-        }
+        try permissions.apply(toDescriptor: fd, object: file)
     }
 
     package var description: String { path }

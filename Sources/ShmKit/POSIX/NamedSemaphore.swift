@@ -36,7 +36,7 @@ package final class NamedSemaphore: @unchecked Sendable {
     /// - Throws: `SystemCallError` (`EEXIST` when the name is taken); nothing is left behind on failure.
     package static func create(name: String, value: UInt32, permissions: ObjectPermissions) throws -> NamedSemaphore {
         guard let handle = sem_open(name, O_CREAT | O_EXCL, 0o600, value) else {
-            throw Syscall.lastError("sem_open", name)
+            throw Syscall.lastError(call: "sem_open", object: name)
         }
         let semaphore = NamedSemaphore(name: name, handle: handle)
         do {
@@ -54,7 +54,7 @@ package final class NamedSemaphore: @unchecked Sendable {
     /// - Throws: `SystemCallError` (`ENOENT`, `EACCES`).
     package static func open(name: String) throws -> NamedSemaphore {
         guard let handle = sem_open(name, 0, 0, 0) else {
-            throw Syscall.lastError("sem_open", name)
+            throw Syscall.lastError(call: "sem_open", object: name)
         }
         return NamedSemaphore(name: name, handle: handle)
     }
@@ -63,7 +63,7 @@ package final class NamedSemaphore: @unchecked Sendable {
     ///
     /// - Throws: `SystemCallError` (`ENOENT` when there is no such name).
     package static func unlink(name: String) throws {
-        try Syscall.check("sem_unlink", name) { sem_unlink(name) }
+        try Syscall.check(call: "sem_unlink", object: name) { sem_unlink(name) }
     }
 
     /// Whether a semaphore of that name exists now.
@@ -88,12 +88,12 @@ package final class NamedSemaphore: @unchecked Sendable {
         // look and the call is seen when the slice the caller sleeps in ends).
         if ClientSignals.isTerminating { throw SystemCallError(call: "sem_wait", object: name, errno: .interrupted) }
         guard let deadline else {
-            try Syscall.check("sem_wait", name) { sem_wait(handle) }
+            try Syscall.check(call: "sem_wait", object: name) { sem_wait(handle) }
             return true
         }
         var spec = deadline.timespec
         do {
-            try Syscall.check("sem_clockwait", name) { cshim_sem_clockwait(handle, CLOCK_MONOTONIC, &spec) }
+            try Syscall.check(call: "sem_clockwait", object: name) { cshim_sem_clockwait(handle, CLOCK_MONOTONIC, &spec) }
             return true
         } catch let error as SystemCallError where error.errno == .timedOut {
             return false
@@ -104,10 +104,7 @@ package final class NamedSemaphore: @unchecked Sendable {
     ///
     /// - Returns: whether it was decremented.
     package func tryWait() -> Bool {
-        while sem_trywait(handle) != 0 {
-            if Glibc.errno != EINTR { return false }
-        }
-        return true
+        Syscall.retryingInterrupts { sem_trywait(handle) } == 0
     }
 
     /// Increments the semaphore, waking one waiter. At SEM_VALUE_MAX it stays there: every
@@ -116,7 +113,7 @@ package final class NamedSemaphore: @unchecked Sendable {
     /// - Throws: `SystemCallError` for anything but `EOVERFLOW`.
     package func post() throws {
         do {
-            try Syscall.check("sem_post", name) { sem_post(handle) }
+            try Syscall.check(call: "sem_post", object: name) { sem_post(handle) }
         } catch let error as SystemCallError where error.errno == .overflow {
         }
     }

@@ -40,7 +40,7 @@ package struct ObjectOwnership: Equatable, Sendable, CustomStringConvertible {
     package static func of(path: String) throws -> ObjectOwnership? {
         var info = stat()
         do {
-            try Syscall.check("lstat", path) { lstat(path, &info) }
+            try Syscall.check(call: "lstat", object: path) { lstat(path, &info) }
         } catch let error as SystemCallError where error.errno == .noSuchFileOrDirectory {
             return nil
         }

@@ -14,4 +14,18 @@ package struct ObjectPermissions: Equatable, Sendable {
         self.mode = mode
         self.group = group
     }
+
+    /// Gives the open file `fd` these permissions: `fchmod(2)`, then `fchown(2)` to `group` when
+    /// one is set. The one way permissions are applied: through a descriptor, so that a name
+    /// swapped underneath is never what is changed.
+    ///
+    /// - Parameter object: the file's name or path, for errors.
+    /// - Throws: `SystemCallError` from `fchmod` or `fchown` (`EPERM` when the caller may not
+    ///   hand the file to `group`).
+    package func apply(toDescriptor fd: Int32, object: String) throws {
+        try Syscall.check(call: "fchmod", object: object) { fchmod(fd, mode) }
+        if let group {
+            try Syscall.check(call: "fchown", object: object) { fchown(fd, uid_t.max, group) }
+        }
+    }
 }

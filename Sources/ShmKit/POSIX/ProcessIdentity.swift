@@ -30,28 +30,6 @@ public struct ProcessIdentity: Equatable, Sendable {
 
     /// The start time of `pid` from /proc, or `nil` when it does not exist.
     package static func startTime(of pid: Int32) -> UInt64? {
-        guard let stat = readSmallFile("/proc/\(pid)/stat") else { return nil }
-        // The command name (field 2) may contain spaces and ')'; fields resume after the last ')'.
-        guard let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state), so field 22 is fields[19].
-        guard fields.count > 19 else { return nil }
-        return UInt64(fields[19])
+        ProcessStat(pid: pid)?.startTime
     }
-}
-
-/// Reads a small text file (from /proc or /sys) without Foundation; `nil` when it cannot be read.
-func readSmallFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        bytes += chunk[..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

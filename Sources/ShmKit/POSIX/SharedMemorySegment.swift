@@ -20,7 +20,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
     private init(name: String, descriptor: Int32, size: Int) throws {
         let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
         guard let address, address != MAP_FAILED else {
-            throw Syscall.lastError("mmap", name)
+            throw Syscall.lastError(call: "mmap", object: name)
         }
         self.name = name
         self.descriptor = descriptor
@@ -41,7 +41,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
     /// - Throws: `SystemCallError` from `fstat`.
     package func currentSize() throws -> Int {
         var info = stat()
-        try Syscall.check("fstat", name) { fstat(descriptor, &info) }
+        try Syscall.check(call: "fstat", object: name) { fstat(descriptor, &info) }
         return Int(info.st_size)
     }
 
@@ -51,7 +51,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
     /// - Throws: `SystemCallError` from `fstat`.
     package func ownership() throws -> ObjectOwnership {
         var info = stat()
-        try Syscall.check("fstat", name) { fstat(descriptor, &info) }
+        try Syscall.check(call: "fstat", object: name) { fstat(descriptor, &info) }
         return ObjectOwnership(info)
     }
 
@@ -70,13 +70,10 @@ package final class SharedMemorySegment: @unchecked Sendable {
     /// - Throws: `SystemCallError` for the call that failed (`EEXIST` if the name is taken);
     ///   nothing is left behind on failure.
     package static func create(name: String, size: Int, permissions: ObjectPermissions) throws -> SharedMemorySegment {
-        let fd = try Syscall.value("shm_open", name) { shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600) }
+        let fd = try Syscall.value(call: "shm_open", object: name) { shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600) }
         do {
-            try Syscall.check("fchmod", name) { fchmod(fd, permissions.mode) }
-            if let group = permissions.group {
-                try Syscall.check("fchown", name) { fchown(fd, uid_t.max, group) }
-            }
-            try Syscall.check("ftruncate", name) { ftruncate(fd, off_t(size)) }
+            try permissions.apply(toDescriptor: fd, object: name)
+            try Syscall.check(call: "ftruncate", object: name) { ftruncate(fd, off_t(size)) }
             try reserve(fd: fd, size: size, name: name)
             return try SharedMemorySegment(name: name, descriptor: fd, size: size)
         } catch {
@@ -91,10 +88,10 @@ package final class SharedMemorySegment: @unchecked Sendable {
     /// - Throws: `SystemCallError` (`ENOENT` when there is no such object, `EACCES` when the
     ///   caller may not open it).
     package static func open(name: String) throws -> SharedMemorySegment {
-        let fd = try Syscall.value("shm_open", name) { shm_open(name, O_RDWR | O_CLOEXEC, 0) }
+        let fd = try Syscall.value(call: "shm_open", object: name) { shm_open(name, O_RDWR | O_CLOEXEC, 0) }
         do {
             var info = stat()
-            try Syscall.check("fstat", name) { fstat(fd, &info) }
+            try Syscall.check(call: "fstat", object: name) { fstat(fd, &info) }
             guard info.st_size > 0 else {
                 throw SystemCallError(call: "mmap", object: name, errno: .invalidArgument)
             }
@@ -109,7 +106,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
     ///
     /// - Throws: `SystemCallError` (`ENOENT` when there is no such name).
     package static func unlink(name: String) throws {
-        try Syscall.check("shm_unlink", name) { shm_unlink(name) }
+        try Syscall.check(call: "shm_unlink", object: name) { shm_unlink(name) }
     }
 
     /// Whether an object of that name exists now.
@@ -125,11 +122,6 @@ package final class SharedMemorySegment: @unchecked Sendable {
     }
 
     private static func reserve(fd: Int32, size: Int, name: String) throws {
-        while true {
-            let result = posix_fallocate(fd, 0, off_t(size))
-            if result == 0 { return }
-            if result == EINTR { continue }
-            throw SystemCallError(call: "posix_fallocate", object: name, errno: Errno(rawValue: result))
-        }
+        try Syscall.checkReturned(call: "posix_fallocate", object: name) { posix_fallocate(fd, 0, off_t(size)) }
     }
 }

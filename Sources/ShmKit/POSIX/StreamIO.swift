@@ -15,7 +15,7 @@ package enum StreamIO {
     ///   is pending).
     package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, name: String) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        return try Syscall.value("read", name) { Glibc.read(fd, base, buffer.count) }
+        return try Syscall.value(call: "read", object: name) { Glibc.read(fd, base, buffer.count) }
     }
 
     /// Writes all of `bytes` to `fd`, however many `write` calls that takes.
@@ -24,11 +24,6 @@ package enum StreamIO {
     /// - Throws: `SystemCallError` for `write` naming `name` (`EPIPE` when nobody reads the pipe
     ///   any more and SIGPIPE is ignored; `EINTR` once a termination signal is pending).
     package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = try Syscall.value("write", name) { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
-            // write(2) returns 0 only for a count of 0, which the loop never asks for.
-            offset += written
-        }
+        try Syscall.writeAll(fd, bytes, object: name)
     }
 }
