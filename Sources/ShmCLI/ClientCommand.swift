@@ -21,16 +21,6 @@ package enum ClientCommand {
         return code.rawValue
     }
 
-    /// What is wrong with `seconds` given for the command-line option `option` (`--timeout`,
-    /// `--wait`), or `nil` when it is a number of seconds, 0 or more. The commands refuse +inf as
-    /// well as nan and negative values, which the library refuses (`ChannelError.invalidArgument`):
-    /// a typed "inf" is more often a script's variable gone wrong than a wish, and leaving
-    /// `--timeout` out already waits as long as the channel is open.
-    package static func secondsOptionProblem(_ seconds: Double?, option: String) -> String? {
-        guard let seconds, !(seconds.isFinite && seconds >= 0) else { return nil }
-        return "\(option) must be a finite number of seconds, 0 or more, not \(seconds)"
-    }
-
     /// Writes all of `text` to `fd` (see `StreamIO.writeAll`).
     ///
     /// - Returns: `false` when the descriptor refuses (a closed pipe).

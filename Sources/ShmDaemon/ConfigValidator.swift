@@ -13,7 +13,7 @@ struct ConfigValidator {
 
     func validate(_ raw: ConfigFile) throws -> DaemonConfig {
         let daemon = raw.daemon ?? ConfigFile.Daemon()
-        let prefix = daemon.prefix ?? "shmd"
+        let prefix = daemon.prefix ?? ChannelNames.defaultPrefix
         do {
             try ChannelNames.validate(component: prefix, what: "prefix")
         } catch let error as ChannelError {

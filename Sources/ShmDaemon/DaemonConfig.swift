@@ -17,7 +17,7 @@ package struct DaemonConfig: Equatable, Sendable {
     /// in /dev/shm must not take every other channel down with it.
     package var requireAllChannels: Bool
 
-    package init(prefix: String = "shmd", sweepInterval: Double = 1, channels: [ChannelSpec], requireAllChannels: Bool = false) {
+    package init(prefix: String = ChannelNames.defaultPrefix, sweepInterval: Double = 1, channels: [ChannelSpec], requireAllChannels: Bool = false) {
         self.prefix = prefix
         self.sweepInterval = sweepInterval
         self.channels = channels

@@ -12,6 +12,10 @@ import UnixSignals
 /// Everything that touches the channels after start happens in that one loop, one event at a
 /// time, so a reload never races a status refresh. And because the watchdog is pinged from the
 /// same loop, a loop that hangs stops the pings and systemd kills and restarts the daemon.
+///
+/// `@unchecked Sendable` (swift-service-lifecycle requires `Sendable`): every stored property
+/// is a constant, and the one that is not thread-safe, `registry`, is used only inside `run()`,
+/// which the service group calls once and which handles one event at a time (above).
 package final class DaemonService: Service, @unchecked Sendable {
     private let config: DaemonConfig
     private let source: ConfigSource

@@ -13,41 +13,28 @@ struct ShmReader: ParsableCommand {
         discussion: """
             Prints each message on its own line as it arrives. Exits 0 after --count messages, or \
             when shmd closes the channel and every message in it was printed.
-            Exit codes: 64 usage, 65 header mismatch, 69 no such channel, 75 timeout, \
-            77 permission denied.
+            \(ExitCodeTable.reader.helpLine)
             """)
 
-    @Argument(help: "The channel's name, as in shmd.toml.")
-    var name: String
-
-    @Option(help: "The object-name prefix shmd uses ([daemon] prefix).")
-    var prefix = "shmd"
+    @OptionGroup var channel: ChannelOptions
 
     @Option(help: "Stop after this many messages.")
     var count: Int?
 
-    @Option(help: "Seconds to wait for a message at most (default: as long as the channel is open).")
-    var timeout: Double?
-
-    @Option(help: "Seconds to wait for shmd to create the channel (default: 0, fail at once).")
-    var wait: Double?
-
     func validate() throws {
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
-        for (value, option) in [(timeout, "--timeout"), (wait, "--wait")] {
-            if let problem = ClientCommand.secondsOptionProblem(value, option: option) { throw ValidationError(problem) }
-        }
     }
 
     func run() throws {
         ClientSignals.detachOnTermination()
+        let name = channel.name
         do {
-            let reader = try ChannelReader(channel: name, prefix: prefix, wait: wait)
+            let reader = try ChannelReader(channel: name, prefix: channel.prefix, waitSeconds: channel.wait)
             var line = [UInt8](repeating: 0, count: reader.maximumMessageSize + 1)
             var received = 0
             while count.map({ received < $0 }) ?? true {
                 // One write per message, so every message is on stdout the moment it arrives.
-                let delivered = try reader.receive(timeout: timeout) { message -> Bool in
+                let delivered = try reader.receive(timeoutSeconds: channel.timeout) { message -> Bool in
                     let printed = line.withUnsafeMutableBytes { buffer in
                         buffer.copyMemory(from: message)
                         buffer[message.count] = UInt8(ascii: "\n")

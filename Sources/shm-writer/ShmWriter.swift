@@ -14,40 +14,24 @@ struct ShmWriter: ParsableCommand {
             Sends each --message (its UTF-8 bytes), or else each line of standard input (the bytes \
             between two newlines, exactly; a last line without a newline too), as one message, and \
             exits 0 once all of them are in the channel.
-            Exit codes: 64 usage, 65 message too large or header mismatch, 69 no such channel or \
-            channel closed, 75 timeout, 77 permission denied.
+            \(ExitCodeTable.writer.helpLine)
             """)
 
-    @Argument(help: "The channel's name, as in shmd.toml.")
-    var name: String
-
-    @Option(help: "The object-name prefix shmd uses ([daemon] prefix).")
-    var prefix = "shmd"
+    @OptionGroup var channel: ChannelOptions
 
     @Option(name: .customLong("message"), help: "A message to send; repeat for several. Without it, stdin is read.")
     var messages: [String] = []
 
-    @Option(help: "Seconds to wait for a free slot at most, per message (default: as long as the channel is open).")
-    var timeout: Double?
-
-    @Option(help: "Seconds to wait for shmd to create the channel (default: 0, fail at once).")
-    var wait: Double?
-
-    func validate() throws {
-        for (value, option) in [(timeout, "--timeout"), (wait, "--wait")] {
-            if let problem = ClientCommand.secondsOptionProblem(value, option: option) { throw ValidationError(problem) }
-        }
-    }
-
     func run() throws {
         ClientSignals.detachOnTermination()
+        let timeout = channel.timeout
         do {
-            let writer = try ChannelWriter(channel: name, prefix: prefix, wait: wait)
+            let writer = try ChannelWriter(channel: channel.name, prefix: channel.prefix, waitSeconds: channel.wait)
             if messages.isEmpty {
                 try sendLines(of: STDIN_FILENO, to: writer)
             } else {
                 for message in messages {
-                    try writer.send(message.utf8, timeout: timeout)
+                    try writer.send(message.utf8, timeoutSeconds: timeout)
                 }
             }
         } catch {
@@ -58,10 +42,11 @@ struct ShmWriter: ParsableCommand {
     /// Sends each line of `input` as one message, its bytes exactly (see `LineSplitter`), as
     /// the lines arrive: a line is in the channel before the next one is read to its end.
     private func sendLines(of input: Int32, to writer: ChannelWriter) throws {
+        let timeout = channel.timeout
         var lines = LineSplitter(limit: writer.maximumMessageSize)
         let send = { (line: LineSplitter.Line) throws in
             switch line {
-            case let .bytes(bytes): try writer.send(bytes, timeout: timeout)
+            case let .bytes(bytes): try writer.send(bytes, timeoutSeconds: timeout)
             case let .tooLong(size): throw ChannelError.messageTooLarge(channel: writer.channel, size: size, limit: writer.maximumMessageSize)
             }
         }

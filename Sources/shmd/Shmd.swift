@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import ShmCLI
 import ShmDaemon
 import ShmKit
 #if canImport(Glibc)
@@ -15,8 +16,21 @@ struct Shmd: AsyncParsableCommand {
         discussion: """
             Without --config, shmd reads \(ConfigLoader.defaultPath); when that file does not exist \
             it serves one built-in channel, 'demo' (64 slots of 1024 bytes).
-            Exit codes: 0 stopped cleanly, 64 usage, 73 cannot create, 77 permission, 78 config.
+            One mode at a time: serve the channels (the default), --check-config, or --reload PID.
+            \(exitCodes.helpLine)
             """)
+
+    /// shmd's exit statuses, the channel failures' codes taken from the errors themselves.
+    static let exitCodes = ExitCodeTable([
+        .init(.ok, "stopped cleanly"),
+        ExitCodeTable.usage,
+        .init(DaemonError.invalidChannel(.foreignObject(channel: "", path: "", reason: "")).exitCode, "cannot create a channel"),
+        .init(DaemonError.invalidChannel(.ownedByRunningDaemon(channel: "", pid: 0)).exitCode, "another shmd owns the channels"),
+        .init(DaemonError.channelCreation(channel: "", SystemCallError(call: "", object: "", errno: .permissionDenied)).exitCode,
+              "permission denied"),
+        .init(.osError, "system error"),
+        .init(.config, "invalid config or reload refused"),
+    ])
 
     @Option(name: .long, help: "The TOML config file.")
     var config: String?
@@ -29,6 +43,13 @@ struct Shmd: AsyncParsableCommand {
         discussion: "The unit's ExecReload=. Exit 0 when the new config is in force, 78 when it was refused in whole or in part.",
         valueName: "pid"))
     var reload: Int32?
+
+    func validate() throws {
+        if reload != nil && (checkConfig || config != nil) {
+            throw ValidationError(
+                "--reload asks a running shmd to read its own config again: it takes neither --config nor --check-config; give one mode")
+        }
+    }
 
     func run() async throws {
         if let reload {

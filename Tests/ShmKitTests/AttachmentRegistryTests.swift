@@ -15,7 +15,7 @@ struct AttachmentRegistryTests {
     func busyWhileOperating(proto: ChannelProtocol) throws {
         let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: proto))
         let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix)
-        let attached = try AttachedChannel(names: ChannelNames(prefix: scratch.prefix, channel: "c"), role: .reader, wait: nil)
+        let attached = try AttachedChannel(names: ChannelNames(prefix: scratch.prefix, channel: "c"), role: .reader, waitSeconds: nil)
         let tracked = try #require(attached.tracked)
         #expect(tracked.status.load(ordering: .relaxed) == Status.idle.rawValue)
         #expect(!AttachmentRegistry.anyBusy(ownedBy: AttachmentRegistry.currentThread))
@@ -43,7 +43,7 @@ struct AttachmentRegistryTests {
     @Test("between operations the entry is freed, unless it records a held ticket or a sleep")
     func detachOnlyIdle() throws {
         let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: .fast))
-        let attached = try AttachedChannel(names: ChannelNames(prefix: scratch.prefix, channel: "c"), role: .reader, wait: nil)
+        let attached = try AttachedChannel(names: ChannelNames(prefix: scratch.prefix, channel: "c"), role: .reader, waitSeconds: nil)
         let tracked = try #require(attached.tracked)
         let entry = attached.entry
         let table = scratch.hosted.clientTable

@@ -35,7 +35,7 @@ struct ClientRepairTests {
         #expect(repairs.first?.record.process.pid == dead.pid)
         #expect(scratch.hosted.clients.map(\.role) == [.writer])   // the live one only
         let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
-        #expect(try reader.receive(timeout: 5).map { String(decoding: $0, as: UTF8.self) } == "after")
+        #expect(try reader.receive(timeout: .seconds(5)).map { String(decoding: $0, as: UTF8.self) } == "after")
         #expect(header.counter(.abandoned) == 1)
     }
 
@@ -58,12 +58,12 @@ struct ClientRepairTests {
         let repairs = scratch.hosted.repairDeadClients()
         #expect(repairs.map(\.redelivered) == [1])
         let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
-        let got = try (0..<2).map { _ in try reader.receive(timeout: 5).map { String(decoding: $0, as: UTF8.self) } }
+        let got = try (0..<2).map { _ in try reader.receive(timeout: .seconds(5)).map { String(decoding: $0, as: UTF8.self) } }
         // Put back at the end of the queue: at least once, maybe out of order.
         #expect(got == ["second", "first"])
         #expect(header.counter(.redelivered) == 1)
         // And the ring is whole again: all four slots can be filled.
-        for number in 0..<4 { try writer.send(Array("m\(number)".utf8), timeout: 5) }
+        for number in 0..<4 { try writer.send(Array("m\(number)".utf8), timeout: .seconds(5)) }
     }
 
     @Test("a classic reader that died holding a ticket whose message was not yet published: put back once it is")
@@ -94,9 +94,9 @@ struct ClientRepairTests {
         _ = scratch.hosted.repairDeadClients()
         #expect(header.counter(.pendingRedelivery) == 0)
         let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
-        let got = try (0..<2).map { _ in try reader.receive(timeout: 5).map { String(decoding: $0, as: UTF8.self) } }
+        let got = try (0..<2).map { _ in try reader.receive(timeout: .seconds(5)).map { String(decoding: $0, as: UTF8.self) } }
         #expect(got == ["second", "first"])
-        for number in 0..<2 { try writer.send(Array("m\(number)".utf8), timeout: 5) }
+        for number in 0..<2 { try writer.send(Array("m\(number)".utf8), timeout: .seconds(5)) }
         #expect(header.counter(.restoredUnits) == 0)
     }
 
@@ -111,7 +111,7 @@ struct ClientRepairTests {
         #expect(scratch.hosted.full.tryWait())
         #expect(header.readCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
         let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
-        #expect(try reader.receive(timeout: 1).map { String(decoding: $0, as: UTF8.self) } == "one")
+        #expect(try reader.receive(timeout: .seconds(1)).map { String(decoding: $0, as: UTF8.self) } == "one")
         // The dead writer took that unit and claimed ticket 2, whose slot the slow reader holds.
         let dead = try #require(scratch.hosted.clientTable.register(try Self.deadProcess(), role: .writer))
         #expect(scratch.hosted.empty.tryWait())
@@ -128,10 +128,10 @@ struct ClientRepairTests {
         #expect(header.counter(.pendingRedelivery) == 0)
         #expect(header.counter(.abandoned) == 1)
         // Readers go past the abandoned ticket; the ring is whole again.
-        try writer.send(Array("three".utf8), timeout: 5)
-        #expect(try reader.receive(timeout: 5).map { String(decoding: $0, as: UTF8.self) } == "three")
-        try writer.send(Array("four".utf8), timeout: 5)
-        try writer.send(Array("five".utf8), timeout: 5)
+        try writer.send(Array("three".utf8), timeout: .seconds(5))
+        #expect(try reader.receive(timeout: .seconds(5)).map { String(decoding: $0, as: UTF8.self) } == "three")
+        try writer.send(Array("four".utf8), timeout: .seconds(5))
+        try writer.send(Array("five".utf8), timeout: .seconds(5))
     }
 
     @Test("a stale record never touches a slot a living client holds")

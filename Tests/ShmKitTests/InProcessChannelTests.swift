@@ -40,7 +40,7 @@ struct InProcessChannelTests {
                     var mine: [(UInt32, UInt32)] = []
                     // Each reader takes an equal share; the total is exact.
                     for _ in 0..<(writers * perWriter / readers) {
-                        guard let message = try channel.receive(timeout: 30) else { throw TestFailure("closed early") }
+                        guard let message = try channel.receive(timeout: .seconds(30)) else { throw TestFailure("closed early") }
                         let pair = message.withUnsafeBytes { ($0.load(as: UInt32.self), $0.load(fromByteOffset: 4, as: UInt32.self)) }
                         mine.append(pair)
                     }
@@ -65,7 +65,7 @@ struct InProcessChannelTests {
                             $0.storeBytes(of: UInt32(writer), as: UInt32.self)
                             $0.storeBytes(of: sequence, toByteOffset: 4, as: UInt32.self)
                         }
-                        try channel.send(bytes, timeout: 30)
+                        try channel.send(bytes, timeout: .seconds(30))
                     }
                 } catch {
                     failures.value.append("writer: \(error)")

@@ -15,7 +15,7 @@ struct LostUnitTests {
     }
 
     static func watch(_ role: ClientRole, _ scratch: ScratchChannel) throws -> LostUnitWatch {
-        let attached = try AttachedChannel(names: scratch.hosted.names, role: role, wait: nil)
+        let attached = try AttachedChannel(names: scratch.hosted.names, role: role, waitSeconds: nil)
         return LostUnitWatch(role, ring: Ring(header: attached.header), attached: attached)
     }
 
@@ -28,19 +28,19 @@ struct LostUnitTests {
         #expect(scratch.hosted.full.tryWait(), "the writer posted its unit")
 
         // No client died: nothing was lost as far as anyone can tell, and nothing is restored.
-        #expect(throws: ChannelError.self) { try reader.receive(timeout: 0.7) }
+        #expect(throws: ChannelError.self) { try reader.receive(timeout: .milliseconds(700)) }
         #expect(scratch.hosted.header.counter(.restoredUnits) == 0)
 
         try Self.reportDeadClient(scratch)
         let start = Date()
-        #expect(try reader.receive(timeout: 5) == [1, 2, 3])
+        #expect(try reader.receive(timeout: .seconds(5)) == [1, 2, 3])
         let waited = Date().timeIntervalSince(start)
         #expect(waited >= 0.2 && waited < 2, "restored after two slices of 0.2 s, took \(waited) s")
         #expect(scratch.hosted.header.counter(.restoredUnits) == 1)
 
         // In step again: the next message needs no repair and no wait.
         try writer.send([4])
-        #expect(try reader.receive(timeout: 0.1) == [4])
+        #expect(try reader.receive(timeout: .milliseconds(100)) == [4])
         #expect(scratch.hosted.full.value == 0)
     }
 
@@ -52,11 +52,11 @@ struct LostUnitTests {
         #expect(scratch.hosted.empty.tryWait(), "one free slot, one unit")
         try Self.reportDeadClient(scratch, role: .reader)
 
-        try writer.send([9], timeout: 5)
-        #expect(try reader.receive(timeout: 1) == [9])
+        try writer.send([9], timeout: .seconds(5))
+        #expect(try reader.receive(timeout: .seconds(1)) == [9])
         #expect(scratch.hosted.header.counter(.restoredUnits) == 1)
-        try writer.send([10], timeout: 0.1)
-        #expect(try reader.receive(timeout: 0.1) == [10])
+        try writer.send([10], timeout: .milliseconds(100))
+        #expect(try reader.receive(timeout: .milliseconds(100)) == [10])
         #expect(scratch.hosted.empty.value == 1)
     }
 
@@ -112,7 +112,7 @@ struct LostUnitTests {
         // Reader R1 claims ticket 0 and is slow with it; reader R2 reads ticket 1 and frees it.
         #expect(scratch.hosted.full.tryWait())
         #expect(header.readCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)
-        #expect(try ChannelReader(channel: "c", prefix: scratch.prefix).receive(timeout: 1) == [1])
+        #expect(try ChannelReader(channel: "c", prefix: scratch.prefix).receive(timeout: .seconds(1)) == [1])
         // Writer W takes R2's unit and claims ticket 2, whose slot R1 still holds.
         #expect(scratch.hosted.empty.tryWait())
         #expect(header.writeCursor.compareExchange(expected: 2, desired: 3, ordering: .sequentiallyConsistent).exchanged)

@@ -36,8 +36,8 @@ struct SecondsArgumentTests {
     @Test("attaching refuses a nan or negative wait with invalidArgument (64), before looking for the channel")
     func waitRefused() {
         for wait in [Double.nan, -1, -Double.infinity] {
-            #expect(refusal("wait", wait, channel: "nowhere") { _ = try ChannelWriter(channel: "nowhere", prefix: "nothing", wait: wait) } != nil)
-            #expect(refusal("wait", wait, channel: "nowhere") { _ = try ChannelReader(channel: "nowhere", prefix: "nothing", wait: wait) } != nil)
+            #expect(refusal("wait", wait, channel: "nowhere") { _ = try ChannelWriter(channel: "nowhere", prefix: "nothing", waitSeconds: wait) } != nil)
+            #expect(refusal("wait", wait, channel: "nowhere") { _ = try ChannelReader(channel: "nowhere", prefix: "nothing", waitSeconds: wait) } != nil)
         }
         let error = ChannelError.invalidArgument(channel: "demo", argument: "wait", value: -1)
         #expect(error.exitCode == .usage)
@@ -48,18 +48,32 @@ struct SecondsArgumentTests {
           arguments: [ChannelProtocol.fast, .classic])
     func timeoutRefused(proto: ChannelProtocol) throws {
         let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: proto))
-        let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix, wait: .infinity)
+        let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix, waitSeconds: .infinity)
         let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
         for timeout in [Double.nan, -0.5, -Double.infinity] {
-            #expect(refusal("timeout", timeout, channel: "c") { try writer.send(Array("x".utf8), timeout: timeout) } != nil)
-            #expect(refusal("timeout", timeout, channel: "c") { _ = try writer.writeBatch(maximum: 2, timeout: timeout) { _, _ in 0 } } != nil)
-            #expect(refusal("timeout", timeout, channel: "c") { _ = try reader.receive(timeout: timeout) } != nil)
-            #expect(refusal("timeout", timeout, channel: "c") { _ = try reader.receiveBatch(maximum: 2, timeout: timeout) { _ in } } != nil)
+            #expect(refusal("timeout", timeout, channel: "c") { try writer.send(Array("x".utf8), timeoutSeconds: timeout) } != nil)
+            #expect(refusal("timeout", timeout, channel: "c") { _ = try writer.writeBatch(maximum: 2, timeoutSeconds: timeout) { _, _ in 0 } } != nil)
+            #expect(refusal("timeout", timeout, channel: "c") { _ = try reader.receive(timeoutSeconds: timeout) } != nil)
+            #expect(refusal("timeout", timeout, channel: "c") { _ = try reader.receiveBatch(maximum: 2, timeoutSeconds: timeout) { _ in } } != nil)
         }
         #expect(scratch.hosted.header.counter(.written) == 0)
         #expect(scratch.hosted.header.writeCursor.load(ordering: .relaxed) == 0)
-        try writer.send(Array("kept".utf8), timeout: .infinity)
-        #expect(try reader.receive(timeout: .infinity) == Array("kept".utf8))
+        try writer.send(Array("kept".utf8), timeoutSeconds: .infinity)
+        #expect(try reader.receive(timeoutSeconds: .infinity) == Array("kept".utf8))
+    }
+
+    @Test("the Duration API refuses a negative wait or timeout with the same invalidArgument; nil waits without limit")
+    func durationsRefused() throws {
+        #expect(refusal("wait", -0.001, channel: "nowhere") { _ = try ChannelWriter(channel: "nowhere", prefix: "nothing", wait: .milliseconds(-1)) } != nil)
+        #expect(refusal("wait", -2, channel: "nowhere") { _ = try ChannelReader(channel: "nowhere", prefix: "nothing", wait: .seconds(-2)) } != nil)
+        let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: .fast))
+        let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix, wait: nil)
+        let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
+        #expect(refusal("timeout", -0.5, channel: "c") { try writer.send(Array("x".utf8), timeout: .milliseconds(-500)) } != nil)
+        #expect(refusal("timeout", -0.5, channel: "c") { _ = try reader.receive(timeout: .milliseconds(-500)) } != nil)
+        #expect(scratch.hosted.header.writeCursor.load(ordering: .relaxed) == 0)
+        try writer.send(Array("kept".utf8), timeout: nil)
+        #expect(try reader.receive(timeout: .seconds(5)) == Array("kept".utf8))
     }
 
     @Test("error messages with seconds that are not finite do not trap")

@@ -37,7 +37,7 @@ struct WakeUpStressTests {
         var bodies: [@Sendable () -> Void] = []
         bodies.append {
             do {
-                let reader = try ChannelReader(channel: "c", prefix: scratch.prefix, wait: nil, waitSlice: Self.neverLook)
+                let reader = try ChannelReader(channel: "c", prefix: scratch.prefix, waitSeconds: nil, waitSlice: Self.neverLook)
                 var pauses = RandomPauses(period: 2_000)
                 var expected: UInt64 = 0
                 while expected < count {
@@ -55,7 +55,7 @@ struct WakeUpStressTests {
         }
         bodies.append {
             do {
-                let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix, wait: nil, waitSlice: Self.neverLook)
+                let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix, waitSeconds: nil, waitSlice: Self.neverLook)
                 var pauses = RandomPauses(period: 2_000)
                 var next: UInt64 = 0
                 while next < count {
@@ -88,7 +88,7 @@ struct WakeUpStressTests {
         for _ in 0..<readers {
             bodies.append {
                 do {
-                    let reader = try ChannelReader(channel: "c", prefix: scratch.prefix, wait: nil, waitSlice: Self.neverLook)
+                    let reader = try ChannelReader(channel: "c", prefix: scratch.prefix, waitSeconds: nil, waitSlice: Self.neverLook)
                     var pauses = RandomPauses(period: 1_000)
                     var mine: [[UInt64]] = Array(repeating: [], count: writers)
                     while true {
@@ -111,7 +111,7 @@ struct WakeUpStressTests {
         for index in 0..<writers {
             bodies.append {
                 do {
-                    let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix, wait: nil, waitSlice: Self.neverLook)
+                    let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix, waitSeconds: nil, waitSlice: Self.neverLook)
                     var pauses = RandomPauses(period: 1_000)
                     for sequence in 0..<perWriter {
                         try writer.write { slot in

@@ -39,7 +39,7 @@ final class AttachedChannel {
     ///
     /// - Throws: `ChannelError`: `.notFound` or `.emptySegment` after the wait, `.headerMismatch`,
     ///   `.permissionDenied`, `.system`.
-    init(names: ChannelNames, role: ClientRole, wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
+    init(names: ChannelNames, role: ClientRole, waitSeconds wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
         self.names = names
         self.waitSlice = waitSlice
         let deadline = Deadline.after(seconds: wait ?? 0)!
@@ -67,12 +67,12 @@ final class AttachedChannel {
                 if zeroBytes { throw ChannelError.emptySegment(channel: names.channel, object: names.segment) }
                 throw ChannelError.notFound(channel: names.channel, object: names.segment, waited: wait ?? 0)
             }
-            usleep(20_000)
+            usleep(GracePeriod.attachPollMicroseconds)
         }
         self.segment = segment
         header = ChannelHeader(base: segment.base)
         let geometry = try HeaderValidation.validate(header, mappedSize: segment.size, channel: names.channel)
-        slotSize = geometry.ring?.slotSize ?? Layout.seedBufferSize - 1
+        slotSize = geometry.ring?.slotSize ?? SeedBuffer.capacity
         do {
             if let ring = geometry.ring {
                 empty = try NamedSemaphore.open(name: names.semaphoreEmpty)
@@ -108,21 +108,15 @@ final class AttachedChannel {
         clientTable.unregister(registration, process: process)
     }
 
-    /// How this channel moves messages, decided once from the header: exactly one is set.
-    struct Disciplines {
-        let fast: FastRing?
-        let classic: ClassicRing?
-        let seed: SharedMemorySegment?
-    }
-
-    var disciplines: Disciplines {
+    /// How this channel moves messages, decided once from the header.
+    var discipline: Discipline {
         switch body {
         case let .ring(ring) where ring.header.protocolRaw == ChannelProtocol.fast.rawValue:
-            return Disciplines(fast: FastRing(ring: ring, attached: self), classic: nil, seed: nil)
+            return .fast(FastRing(ring: ring, attached: self))
         case let .ring(ring):
-            return Disciplines(fast: nil, classic: ClassicRing(ring: ring, attached: self), seed: nil)
+            return .classic(ClassicRing(ring: ring, attached: self))
         case let .seed(buffer):
-            return Disciplines(fast: nil, classic: nil, seed: buffer)
+            return .seed(SeedBuffer(buffer: buffer, attached: self))
         }
     }
 

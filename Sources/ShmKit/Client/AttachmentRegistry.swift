@@ -99,6 +99,9 @@ enum AttachmentRegistry {
     }
 
     /// One attachment's slot.
+    ///
+    /// `@unchecked Sendable`: two addresses and a thread identity, all fixed at init; the slot's
+    /// words are reached only through `UnsafeAtomic` (a signal handler reads them, see above).
     struct Slot: @unchecked Sendable {
         let base: UnsafeMutableRawPointer
         let block: UnsafeMutableRawPointer

@@ -1,69 +1,107 @@
-/// Attaches to a channel as a reader and takes messages out of it.
+/// A reader attached to one channel: takes messages out of it.
 ///
-/// One reader is meant for one thread; several readers may share a channel, and each message
-/// goes to exactly one of them.
+/// Several readers may share a channel; each message goes to exactly one of them.
+///
+/// A reader is for one thread at a time: it is not `Sendable`. It records in the channel's
+/// client table which slots it holds, so that shmd can repair them if the process dies; two
+/// threads sharing one reader would overwrite each other's record. Give each thread its own.
+///
+/// Detaching happens when the reader is deinitialized. A process that is killed while it holds
+/// a message leaves it to shmd, which finds the entry within one sweep and writes the message
+/// back into the ring for another reader (redelivered, at the back of the queue).
 public final class ChannelReader {
     private let attached: AttachedChannel
-    // One of the three, chosen at attach time from the header. Stored apart rather than as an
-    // enum so that the hot path borrows them instead of copying (and retaining) a payload.
-    private let fast: FastRing?
-    private let classic: ClassicRing?
-    private let seed: SharedMemorySegment?
+    private let discipline: Discipline
 
-    /// Attaches to channel `channel` under `prefix`.
+    /// Attaches to channel `channel` under `prefix` as a reader.
     ///
-    /// - Parameter wait: seconds to wait for shmd to create the channel (`nil`: do not wait;
-    ///   +inf: as long as it takes).
-    /// - Throws: `ChannelError` (`.invalidName`, `.invalidArgument` for a nan or negative
-    ///   `wait`, `.notFound`, `.emptySegment`, `.headerMismatch`, `.permissionDenied`, `.system`).
-    public convenience init(channel: String, prefix: String = "shmd", wait: Double? = nil) throws {
-        try self.init(channel: channel, prefix: prefix, wait: wait, waitSlice: SlicedWait.slice)
+    /// - Parameters:
+    ///   - channel: the channel's name in shmd's config (`demo`).
+    ///   - prefix: the daemon's `prefix` (`[daemon]` in shmd.toml); the segment is
+    ///     `/dev/shm/PREFIX.CHANNEL`.
+    ///   - wait: how long to wait for shmd to create the channel: `.zero` (the default) looks
+    ///     once, `nil` waits as long as it takes.
+    /// - Throws: `ChannelError`: `.invalidName` (a name that cannot be a POSIX IPC name),
+    ///   `.invalidArgument` (a negative `wait`), `.notFound` (no such channel, after the wait),
+    ///   `.emptySegment`, `.headerMismatch` (not a channel this version understands),
+    ///   `.permissionDenied`, `.tooManyClients` (the client table is full), `.system`.
+    public convenience init(channel: String, prefix: String = ChannelNames.defaultPrefix, wait: Duration? = .zero) throws {
+        try self.init(channel: channel, prefix: prefix, waitSeconds: SecondsArgument.seconds(wait) ?? .infinity, waitSlice: SlicedWait.slice)
     }
 
+    /// Attaches as `init(channel:prefix:wait:)` does, with the wait in seconds, as the commands
+    /// and the C API take it: `nil` or 0 looks once, +inf waits as long as it takes.
+    ///
     /// - Parameter waitSlice: nanoseconds a blocked client sleeps before it looks at the
     ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
-    init(channel: String, prefix: String, wait: Double?, waitSlice: UInt64) throws {
+    /// - Throws: as `init(channel:prefix:wait:)`; `.invalidArgument` for nan too.
+    package init(channel: String, prefix: String, waitSeconds wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
         try SecondsArgument.check(wait, argument: "wait", channel: channel)
-        attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .reader, wait: wait, waitSlice: waitSlice)
-        let chosen = attached.disciplines
-        (fast, classic, seed) = (chosen.fast, chosen.classic, chosen.seed)
+        attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .reader, waitSeconds: wait, waitSlice: waitSlice)
+        discipline = attached.discipline
     }
 
     /// The channel's name.
     public var channel: String { attached.channel }
 
-    /// The largest message this channel carries, in bytes.
+    /// The largest message this channel carries, in bytes: its slot size (1023 for a
+    /// seed-layout channel).
     public var maximumMessageSize: Int { attached.slotSize }
 
     /// Takes the next message and lends its bytes to `body`, blocking while the channel is
-    /// empty: the in-place API. The bytes are valid only inside `body`; the slot is freed when it
-    /// returns (or throws).
+    /// empty: the in-place API, without a copy. The bytes are valid only inside `body`; the slot
+    /// is freed for writers when `body` returns or throws.
     ///
-    /// - Parameter timeout: seconds to wait for a message at most (`nil` or +inf: as long as the
-    ///   channel is open).
+    /// - Parameter timeout: how long to wait for a message at most; `nil` (the default) waits
+    ///   as long as the channel is open.
     /// - Returns: what `body` returned, or `nil` once shmd closed the channel and every message
-    ///   written before was taken.
-    /// - Throws: `ChannelError.timedOut`, `ChannelError.invalidArgument` (a nan or negative
-    ///   `timeout`, before anything is taken), `ChannelError.system`, or what `body` throws.
-    public func receive<T>(timeout: Double? = nil, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
-        var result: T?
-        _ = try receiveBatch(maximum: 1, timeout: timeout) { result = try body($0) }
-        return result
+    ///   written before was taken (the end of the stream).
+    /// - Throws: `ChannelError`: `.timedOut`; `.invalidArgument` for a negative `timeout`,
+    ///   before anything is taken; `.corrupt` or `.truncated` when someone damaged the channel
+    ///   (never taken for the end of the stream); `.system`. Or what `body` throws.
+    public func receive<T>(timeout: Duration? = nil, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        try receive(timeoutSeconds: SecondsArgument.seconds(timeout), body)
     }
 
     /// Takes the next message as a copy; see `receive(timeout:_:)`.
-    public func receive(timeout: Double? = nil) throws -> [UInt8]? {
-        try receive(timeout: timeout) { Array($0) }
+    public func receive(timeout: Duration? = nil) throws -> [UInt8]? {
+        try receive(timeoutSeconds: SecondsArgument.seconds(timeout)) { Array($0) }
     }
 
     /// Takes up to `maximum` messages that are already there with one cursor update (at least
     /// one, waiting for it), lends each to `body` in order, and frees their slots.
     ///
+    /// - Parameters:
+    ///   - maximum: the most messages to take; values below 1 count as 1. A seed-layout channel
+    ///     has one buffer, so it delivers one message per call.
+    ///   - timeout: as in `receive(timeout:_:)`.
     /// - Returns: how many messages `body` saw (1...maximum), or `nil` once shmd closed the
     ///   channel and nothing is left.
     /// - Throws: as `receive(timeout:_:)`. If `body` throws, the rest of the batch is dropped
-    ///   (counted as dropped) and the error rethrown.
-    public func receiveBatch(maximum: Int, timeout: Double? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+    ///   (counted as dropped in the header) and the error rethrown.
+    public func receiveBatch(maximum: Int, timeout: Duration? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        try receiveBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), body)
+    }
+
+    /// `receive(timeout:_:)` with the timeout in seconds, as the commands and the C API take
+    /// it: `nil` or +inf waits as long as the channel is open.
+    ///
+    /// - Throws: as `receive(timeout:_:)`; `.invalidArgument` for nan too.
+    package func receive<T>(timeoutSeconds timeout: Double?, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        var result: T?
+        _ = try receiveBatch(maximum: 1, timeoutSeconds: timeout) { result = try body($0) }
+        return result
+    }
+
+    /// `receive(timeout:)` with the timeout in seconds.
+    package func receive(timeoutSeconds timeout: Double?) throws -> [UInt8]? {
+        try receive(timeoutSeconds: timeout) { Array($0) }
+    }
+
+    /// `receiveBatch(maximum:timeout:_:)` with the timeout in seconds.
+    ///
+    /// - Throws: as `receiveBatch(maximum:timeout:_:)`; `.invalidArgument` for nan too.
+    package func receiveBatch(maximum: Int, timeoutSeconds timeout: Double?, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
         try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
         attached.tracked?.beginOperation()
@@ -73,16 +111,17 @@ public final class ChannelReader {
                 let delivered: Int?
                 // Claimed slots are freed, and writers told so, even when `body` throws. The
                 // record of held tickets is cleared whatever the outcome (see `ChannelWriter`).
-                if let fast {
+                switch discipline {
+                case let .fast(fast):
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
                     defer { attached.entry.release(); if case .tickets = outcome { attached.header.wake { try fast.freed() } } }
                     delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
-                } else if let classic {
+                case let .classic(classic):
                     let outcome = try classic.claimRead(until: deadline)
                     defer { attached.entry.release(); if case .tickets = outcome { attached.header.wake { try classic.freed(1) } } }
                     delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
-                } else {
-                    return try receiveSeed(seed!, deadline: deadline, timeout: timeout, body)
+                case let .seed(seed):
+                    return try seed.receive(until: deadline, timeout: timeout, body)
                 }
                 // A batch of abandoned slots only: look again.
                 if delivered != 0 { return delivered }
@@ -121,27 +160,5 @@ public final class ChannelReader {
             delivered += 1
         }
         return delivered
-    }
-
-    private func receiveSeed(_ buffer: SharedMemorySegment, deadline: Deadline?, timeout: Double?,
-                             _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
-        switch try SlicedWait.acquire(attached.full, until: deadline, isClosed: { attached.isClosed }) {
-        case .acquired:
-            // As the seed's reader: a C string in the 1024-byte buffer.
-            let bytes = UnsafeRawBufferPointer(start: buffer.base, count: Layout.seedBufferSize)
-            let length = bytes.firstIndex(of: 0) ?? bytes.count
-            defer {
-                attached.header.readCursor.wrappingIncrement(ordering: .relaxed)
-                attached.header.wake { try attached.empty.post() }
-            }
-            try body(UnsafeRawBufferPointer(rebasing: bytes[..<length]))
-            return 1
-        case .closed:
-            return try attached.endOfStream()
-        case .timedOut:
-            throw ChannelError.timedOut(channel: channel, operation: "receive (channel empty)", seconds: timeout ?? 0)
-        case let .corrupt(detail):
-            throw ChannelError.corrupt(channel: channel, detail: detail)
-        }
     }
 }

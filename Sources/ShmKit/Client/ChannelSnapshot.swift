@@ -29,7 +29,7 @@ public struct ChannelSnapshot: Sendable {
     /// Reads the header of channel `channel` under `prefix` without attaching to it.
     ///
     /// - Throws: `ChannelError` (`.notFound`, `.headerMismatch`, `.permissionDenied`).
-    public init(channel: String, prefix: String = "shmd") throws {
+    public init(channel: String, prefix: String = ChannelNames.defaultPrefix) throws {
         let names = try ChannelNames(prefix: prefix, channel: channel)
         let segment: SharedMemorySegment
         do {

@@ -1,66 +1,95 @@
-/// Attaches to a channel as a writer and puts messages into it.
+/// A writer attached to one channel: puts messages into it.
 ///
-/// One writer is meant for one thread; several writers, in one process or many, may share a
-/// channel. Each message goes into exactly one slot and is read by exactly one reader, and the
-/// messages of one writer are read in the order it wrote them.
+/// Several writers, in one process or many, may share a channel. Each message goes into exactly
+/// one slot and is read by exactly one reader, and the messages of one writer are read in the
+/// order it wrote them.
+///
+/// A writer is for one thread at a time: it is not `Sendable`. It records in the channel's
+/// client table which slots it holds, so that shmd can repair them if the process dies; two
+/// threads sharing one writer would overwrite each other's record. Give each thread its own.
+///
+/// Detaching happens when the writer is deinitialized: its entry in the client table is freed.
+/// A process that is killed instead leaves it to shmd, which finds the entry within one sweep
+/// and publishes whatever slot the writer held as abandoned (readers skip it).
 public final class ChannelWriter {
     private let attached: AttachedChannel
-    // One of the three, chosen at attach time from the header. Stored apart rather than as an
-    // enum so that the hot path borrows them instead of copying (and retaining) a payload.
-    private let fast: FastRing?
-    private let classic: ClassicRing?
-    private let seed: SharedMemorySegment?
+    private let discipline: Discipline
 
-    /// Attaches to channel `channel` under `prefix`.
+    /// Attaches to channel `channel` under `prefix` as a writer.
     ///
-    /// - Parameter wait: seconds to wait for shmd to create the channel (`nil`: do not wait;
-    ///   +inf: as long as it takes).
-    /// - Throws: `ChannelError` (`.invalidName`, `.invalidArgument` for a nan or negative
-    ///   `wait`, `.notFound`, `.emptySegment`, `.headerMismatch`, `.permissionDenied`, `.system`).
-    public convenience init(channel: String, prefix: String = "shmd", wait: Double? = nil) throws {
-        try self.init(channel: channel, prefix: prefix, wait: wait, waitSlice: SlicedWait.slice)
+    /// - Parameters:
+    ///   - channel: the channel's name in shmd's config (`demo`).
+    ///   - prefix: the daemon's `prefix` (`[daemon]` in shmd.toml); the segment is
+    ///     `/dev/shm/PREFIX.CHANNEL`.
+    ///   - wait: how long to wait for shmd to create the channel: `.zero` (the default) looks
+    ///     once, `nil` waits as long as it takes.
+    /// - Throws: `ChannelError`: `.invalidName` (a name that cannot be a POSIX IPC name),
+    ///   `.invalidArgument` (a negative `wait`), `.notFound` (no such channel, after the wait),
+    ///   `.emptySegment`, `.headerMismatch` (not a channel this version understands),
+    ///   `.permissionDenied`, `.tooManyClients` (the client table is full), `.system`.
+    public convenience init(channel: String, prefix: String = ChannelNames.defaultPrefix, wait: Duration? = .zero) throws {
+        try self.init(channel: channel, prefix: prefix, waitSeconds: SecondsArgument.seconds(wait) ?? .infinity, waitSlice: SlicedWait.slice)
     }
 
+    /// Attaches as `init(channel:prefix:wait:)` does, with the wait in seconds, as the commands
+    /// and the C API take it: `nil` or 0 looks once, +inf waits as long as it takes.
+    ///
     /// - Parameter waitSlice: nanoseconds a blocked client sleeps before it looks at the
     ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
-    init(channel: String, prefix: String, wait: Double?, waitSlice: UInt64) throws {
+    /// - Throws: as `init(channel:prefix:wait:)`; `.invalidArgument` for nan too.
+    package init(channel: String, prefix: String, waitSeconds wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
         try SecondsArgument.check(wait, argument: "wait", channel: channel)
-        attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .writer, wait: wait, waitSlice: waitSlice)
-        let chosen = attached.disciplines
-        (fast, classic, seed) = (chosen.fast, chosen.classic, chosen.seed)
+        attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .writer, waitSeconds: wait, waitSlice: waitSlice)
+        discipline = attached.discipline
     }
 
     /// The channel's name.
     public var channel: String { attached.channel }
 
-    /// The largest message this channel takes, in bytes.
+    /// The largest message this channel takes, in bytes: its slot size (1023 for a seed-layout
+    /// channel, whose buffer holds a C string and its NUL).
     public var maximumMessageSize: Int { attached.slotSize }
 
     /// Fills a slot in place and publishes it: the in-place API, without a copy.
     ///
-    /// `fill` gets the slot's whole payload area and returns how many bytes of it are the
-    /// message. If `fill` throws, the slot is published as abandoned (readers skip it) and the
-    /// error is rethrown.
+    /// `fill` gets the slot's whole payload area (`maximumMessageSize` bytes) and returns how
+    /// many of them are the message. The area is valid only inside `fill`. If `fill` throws, the
+    /// slot is published as abandoned (readers skip it) and the error is rethrown.
     ///
-    /// - Parameter timeout: seconds to wait for a free slot at most (`nil` or +inf: as long as the
-    ///   channel is open).
-    /// - Throws: `ChannelError` (`.timedOut`, `.closed`: the message was not delivered,
-    ///   `.messageTooLarge` if `fill` returns more than the slot holds, `.invalidArgument` for a
-    ///   nan or negative `timeout`, before anything is claimed; `.system`), or what `fill` throws.
-    public func write(timeout: Double? = nil, _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
-        _ = try writeBatch(maximum: 1, timeout: timeout) { _, buffer in try fill(buffer) }
+    /// - Parameter timeout: how long to wait for a free slot at most; `nil` (the default) waits
+    ///   as long as the channel is open.
+    /// - Throws: `ChannelError`: `.timedOut` or `.closed` (shmd stopped or removed the channel):
+    ///   the message was not delivered; `.messageTooLarge` if `fill` returns more than the slot
+    ///   holds; `.invalidArgument` for a negative `timeout`, before anything is claimed;
+    ///   `.corrupt` or `.truncated` when someone damaged the channel; `.system`. Or what `fill`
+    ///   throws.
+    public func write(timeout: Duration? = nil, _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        _ = try writeBatch(maximum: 1, timeoutSeconds: SecondsArgument.seconds(timeout)) { _, buffer in try fill(buffer) }
     }
 
     /// Claims up to `maximum` free slots at once (at least one, waiting for it), lets `fill`
     /// fill each in place, publishes them, and wakes sleeping readers once for the batch.
     ///
-    /// - Parameter fill: gets the index in the batch and the slot's payload area; returns the
-    ///   message's length.
+    /// - Parameters:
+    ///   - maximum: the most slots to claim; values below 1 count as 1. A seed-layout channel
+    ///     has one buffer, so it writes one message per call.
+    ///   - timeout: as in `write(timeout:_:)`.
+    ///   - fill: gets the index in the batch and the slot's payload area; returns the message's
+    ///     length.
     /// - Returns: how many slots were written, between 1 and `maximum`.
-    /// - Throws: as `write(timeout:_:)`. A slot whose `fill` threw is published as abandoned;
-    ///   the slots claimed after it are abandoned too.
-    public func writeBatch(maximum: Int, timeout: Double? = nil,
+    /// - Throws: as `write(timeout:_:)`. A slot whose `fill` threw is published as abandoned,
+    ///   and so are the slots claimed after it.
+    public func writeBatch(maximum: Int, timeout: Duration? = nil,
                            _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
+        try writeBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), fill)
+    }
+
+    /// `writeBatch(maximum:timeout:_:)` with the timeout in seconds, as the commands and the C
+    /// API take it: `nil` or +inf waits as long as the channel is open.
+    ///
+    /// - Throws: as `writeBatch(maximum:timeout:_:)`; `.invalidArgument` for nan too.
+    package func writeBatch(maximum: Int, timeoutSeconds timeout: Double?,
+                            _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
         try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
         attached.tracked?.beginOperation()
@@ -71,18 +100,19 @@ public final class ChannelWriter {
             // record of held tickets is cleared whatever the outcome: without tickets it may
             // still name one another writer won, which would keep a signal from detaching this
             // writer (`ClientSignals`).
-            if let fast {
+            switch discipline {
+            case let .fast(fast):
                 let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
                 defer { attached.entry.release(); if case .tickets = outcome { attached.header.wake { try fast.published() } } }
                 return try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
-            }
-            if let classic {
+            case let .classic(classic):
                 let outcome = try classic.claimWrite(until: deadline)
                 defer { attached.entry.release(); if case let .tickets(_, count) = outcome { attached.header.wake { try classic.published(count) } } }
                 return try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
+            case let .seed(seed):
+                try seed.write(until: deadline, timeout: timeout) { try fill(0, $0) }
+                return 1
             }
-            try writeSeed(seed!, deadline: deadline, timeout: timeout) { try fill(0, $0) }
-            return 1
         } catch let error as SystemCallError {
             attached.entry.release()   // a claim that failed holds nothing
             throw attached.failure(error)
@@ -91,19 +121,30 @@ public final class ChannelWriter {
 
     /// Copies `message` into a free slot and publishes it, blocking while the channel is full.
     ///
-    /// - Parameter timeout: seconds to wait for a free slot at most (`nil` or +inf: as long as the
-    ///   channel is open).
-    /// - Throws: `ChannelError`: `.messageTooLarge`, `.unrepresentable`, `.timedOut`, `.closed`
-    ///   (shmd closed the channel; the message was not delivered), `.invalidArgument` (a nan or
-    ///   negative `timeout`), `.system`.
-    public func send(_ message: UnsafeRawBufferPointer, timeout: Double? = nil) throws {
+    /// - Parameter timeout: how long to wait for a free slot at most; `nil` (the default) waits
+    ///   as long as the channel is open.
+    /// - Throws: `ChannelError`: `.messageTooLarge` (longer than `maximumMessageSize`),
+    ///   `.unrepresentable` (a NUL byte on a seed-layout channel), and as `write(timeout:_:)`.
+    public func send(_ message: UnsafeRawBufferPointer, timeout: Duration? = nil) throws {
+        try send(message, timeoutSeconds: SecondsArgument.seconds(timeout))
+    }
+
+    /// Sends the bytes of `message`; see `send(_:timeout:)`.
+    public func send<Bytes: Sequence>(_ message: Bytes, timeout: Duration? = nil) throws where Bytes.Element == UInt8 {
+        try send(message, timeoutSeconds: SecondsArgument.seconds(timeout))
+    }
+
+    /// `send(_:timeout:)` with the timeout in seconds, as the commands and the C API take it.
+    ///
+    /// - Throws: as `send(_:timeout:)`; `.invalidArgument` for nan too.
+    package func send(_ message: UnsafeRawBufferPointer, timeoutSeconds timeout: Double?) throws {
         guard message.count <= attached.slotSize else {
             throw ChannelError.messageTooLarge(channel: channel, size: message.count, limit: attached.slotSize)
         }
-        if seed != nil, message.contains(0) {
+        if case .seed = discipline, message.contains(0) {
             throw ChannelError.unrepresentable(channel: channel, reason: "the seed layout holds a C string, and the message contains a NUL byte")
         }
-        try write(timeout: timeout) { slot in
+        _ = try writeBatch(maximum: 1, timeoutSeconds: timeout) { _, slot in
             if let source = message.baseAddress, message.count > 0 {
                 slot.baseAddress!.copyMemory(from: source, byteCount: message.count)
             }
@@ -111,10 +152,10 @@ public final class ChannelWriter {
         }
     }
 
-    /// Sends the bytes of `message`; see `send(_:timeout:)`.
-    public func send<Bytes: Sequence>(_ message: Bytes, timeout: Double? = nil) throws where Bytes.Element == UInt8 {
+    /// `send(_:timeout:)` for any bytes, with the timeout in seconds.
+    package func send<Bytes: Sequence>(_ message: Bytes, timeoutSeconds timeout: Double?) throws where Bytes.Element == UInt8 {
         let bytes = Array(message)
-        try bytes.withUnsafeBytes { try send($0, timeout: timeout) }
+        try bytes.withUnsafeBytes { try send($0, timeoutSeconds: timeout) }
     }
 
     private func fillAndPublish(_ outcome: TicketOutcome, ring: Ring, timeout: Double?,
@@ -142,30 +183,5 @@ public final class ChannelWriter {
             ring.publish(ticket, length: length)
         }
         return count
-    }
-
-    private func writeSeed(_ buffer: SharedMemorySegment, deadline: Deadline?, timeout: Double?,
-                           _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
-        switch try SlicedWait.acquire(attached.empty, until: deadline, isClosed: { attached.isClosed }) {
-        case .acquired: break
-        case .closed: throw attached.closure
-        case .timedOut: throw ChannelError.timedOut(channel: channel, operation: "send (channel full)", seconds: timeout ?? 0)
-        case let .corrupt(detail): throw ChannelError.corrupt(channel: channel, detail: detail)
-        }
-        // As the seed's writer: a C string and its NUL in the 1024-byte buffer.
-        let area = UnsafeMutableRawBufferPointer(start: buffer.base, count: Layout.seedBufferSize - 1)
-        let length: Int
-        do {
-            length = try fill(area)
-            guard length >= 0 && length < Layout.seedBufferSize else {
-                throw ChannelError.messageTooLarge(channel: channel, size: length, limit: Layout.seedBufferSize - 1)
-            }
-        } catch {
-            attached.header.wake { try attached.empty.post() }   // give the buffer back untouched
-            throw error
-        }
-        buffer.base.storeBytes(of: 0, toByteOffset: length, as: UInt8.self)
-        attached.header.writeCursor.wrappingIncrement(ordering: .relaxed)
-        try attached.full.post()
     }
 }

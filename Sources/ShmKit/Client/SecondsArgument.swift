@@ -14,4 +14,13 @@ enum SecondsArgument {
             throw ChannelError.invalidArgument(channel: channel, argument: argument, value: seconds)
         }
     }
+
+    /// `duration` in seconds, for the checks and the deadline; `nil` stays `nil` (no limit).
+    /// A negative duration stays negative, so that `check` refuses it by its value.
+    @inline(__always)
+    static func seconds(_ duration: Duration?) -> Double? {
+        guard let duration else { return nil }
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
 }

@@ -5,6 +5,12 @@ import Atomics
 /// Identification and geometry are written once by the daemon before the state becomes `open`
 /// and are plain loads; everything that changes while clients run is accessed atomically
 /// through `UnsafeAtomic` over the mapping.
+///
+/// `@unchecked Sendable`: its one stored property, the base address, is fixed at init. Every
+/// field that changes once the channel is open is reached through `UnsafeAtomic`, and the fields
+/// written once (identification, geometry) are stored before `state` becomes `open` with a
+/// releasing store and never changed by shmd again. Other processes share the page anyway, so
+/// sharing the view between threads adds no access the protocols do not already order.
 package struct ChannelHeader: @unchecked Sendable {
     /// Start of the mapped header page. Package access: the fuzz targets lay out and check buffers through it.
     package let base: UnsafeMutableRawPointer

@@ -3,9 +3,15 @@
 /// Channel `demo` with prefix `shmd` lives in segment `/shmd.demo` (`/dev/shm/shmd.demo`) with
 /// semaphores `/shmd.demo.empty` and `/shmd.demo.full` (`/dev/shm/sem.shmd.demo.empty`, ...).
 /// For a `seed` channel, `/shmd.demo` is a small descriptor naming the seed's own objects.
+@usableFromInline
 package struct ChannelNames: Equatable, Sendable {
     package let prefix: String
     package let channel: String
+
+    /// The prefix shmd uses unless its config says otherwise (`prefix` in `[daemon]`), and the
+    /// one clients assume.
+    @usableFromInline
+    package static let defaultPrefix = "shmd"
 
     /// The longest file name in /dev/shm (NAME_MAX).
     package static let nameMax = 255

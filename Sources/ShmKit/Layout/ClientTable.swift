@@ -75,6 +75,10 @@ package struct ClientTable {
 
 /// One client's entry: where it records the tickets it holds and whether it sleeps.
 /// Package access: the fuzz targets check every entry's held range.
+///
+/// `@unchecked Sendable`: its stored property is the entry's address, fixed at init, and every
+/// field of the entry is read and written through `UnsafeAtomic` (other processes, shmd among
+/// them, read it at any time).
 package struct ClientEntry: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
 

@@ -8,6 +8,10 @@ import SystemPackage
 /// A POSIX named semaphore (`sem_open`), the blocking primitive of every channel.
 ///
 /// `deinit` closes this process's handle; `unlink(name:)` removes the name.
+///
+/// `@unchecked Sendable`: every stored property is a constant set in `init`, and the
+/// `sem_wait`/`sem_post`/`sem_getvalue` family is thread-safe (POSIX requires it), so any
+/// thread may use one handle; `deinit` runs once nobody holds it.
 package final class NamedSemaphore: @unchecked Sendable {
     /// The POSIX IPC name, `/shmd.demo.empty`.
     package let name: String

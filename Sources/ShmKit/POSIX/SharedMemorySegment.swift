@@ -7,6 +7,11 @@ import SystemPackage
 ///
 /// The mapping lives as long as the value: `deinit` unmaps it and closes the descriptor. Unlinking
 /// the name is separate (`unlink(name:)`), as in POSIX: a mapping outlives its name.
+///
+/// `@unchecked Sendable`: every stored property is a constant set in `init` (the name, the
+/// address, the size, the descriptor, the guard's handle), and `fstat` on the descriptor is
+/// thread-safe. The mapped bytes are shared with other processes anyway; the layers above reach
+/// them only through atomics or under a ticket.
 package final class SharedMemorySegment: @unchecked Sendable {
     /// The POSIX IPC name, `/shmd.demo`.
     package let name: String

@@ -67,7 +67,7 @@ struct ClassicRing {
             }
             // Closed while this ticket's writer was still copying: it is ours, give it the same
             // second a draining reader gives any ticket before moving on.
-            if SlicedWait.until({ ring.isPublished(ticket) }, deadline: Deadline.after(seconds: 1), isClosed: { false }) == .acquired {
+            if SlicedWait.until({ ring.isPublished(ticket) }, deadline: Deadline.after(seconds: GracePeriod.closingWriterSeconds), isClosed: { false }) == .acquired {
                 return .tickets(first: ticket, count: 1)
             }
             return drainClosed()
@@ -117,7 +117,7 @@ struct ClassicRing {
             guard cursor.compareExchange(expected: next, desired: next &+ 1, ordering: .sequentiallyConsistent).exchanged else { continue }
             // A writer that took this ticket before the close is at most a copy away; one that
             // died holding it never publishes, so the wait is bounded.
-            let ready = SlicedWait.until({ ring.isPublished(next) }, deadline: Deadline.after(seconds: 1), isClosed: { false })
+            let ready = SlicedWait.until({ ring.isPublished(next) }, deadline: Deadline.after(seconds: GracePeriod.closingWriterSeconds), isClosed: { false })
             if ready == .acquired { return .tickets(first: next, count: 1) }
         }
     }

@@ -184,7 +184,7 @@ struct FastRing {
                 // A writer took a ticket before the close: give it a moment to publish.
                 let since = closedSince ?? Deadline.now
                 closedSince = since
-                if since.adding(nanoseconds: 1_000_000_000).hasPassed { return .closed }
+                if since.adding(nanoseconds: GracePeriod.closingWriterNanoseconds).hasPassed { return .closed }
                 sched_yield()
                 continue
             }

@@ -18,6 +18,10 @@ import Atomics
 /// `ClassicRing` (the seed's semaphores, one pair per message) or `FastRing` (atomic cursors,
 /// semaphores only to sleep).
 /// Package access: the fuzz targets check that a validated geometry stays inside the mapping.
+///
+/// `@unchecked Sendable`: as `ChannelHeader`. The stored properties are constants (the geometry
+/// and two addresses in the mapping); a slot's sequence is reached only through `UnsafeAtomic`,
+/// and its payload only by the one client whose ticket the sequence says it is.
 package struct Ring: @unchecked Sendable {
     package let header: ChannelHeader
     package let slotCount: UInt64
