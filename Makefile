@@ -16,7 +16,7 @@ BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader
 APT_NEEDS  := libsystemd-dev pkg-config gcc util-linux
 
-.PHONY: all deps build release test sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench clean install install-files uninstall
+.PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench clean install install-files uninstall
 
 all: build
 
@@ -37,9 +37,18 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The toolchain's swift-format with the committed configuration (.swift-format): `make lint`
+# fails on any finding (make test runs it first); `make format` rewrites the files to match.
+FORMATTED := Package.swift Sources Tests
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMATTED)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(FORMATTED)
 
 # The core tests (names, layout, config, the protocols under many threads, the wake-up stress)
 # under ThreadSanitizer and AddressSanitizer, each in a build folder of its own. .ci/run runs it

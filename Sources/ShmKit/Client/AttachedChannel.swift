@@ -108,6 +108,20 @@ final class AttachedChannel {
         clientTable.unregister(registration, process: process)
     }
 
+    /// What a writer and a reader each do first: checks `wait`, finds and validates channel
+    /// `channel` under `prefix`, registers in its client table as `role`, and picks the
+    /// protocol.
+    ///
+    /// - Throws: `ChannelError.invalidArgument` for a nan or negative `wait`, `.invalidName`,
+    ///   and what `init(names:role:waitSeconds:waitSlice:)` throws.
+    static func attach(channel: String, prefix: String, role: ClientRole, waitSeconds wait: Double?,
+                       waitSlice: UInt64) throws -> (AttachedChannel, Discipline) {
+        try SecondsArgument.check(wait, argument: "wait", channel: channel)
+        let attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: role,
+                                           waitSeconds: wait, waitSlice: waitSlice)
+        return (attached, attached.discipline)
+    }
+
     /// How this channel moves messages, decided once from the header.
     var discipline: Discipline {
         switch body {

@@ -36,9 +36,7 @@ public final class ChannelReader {
     ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
     /// - Throws: as `init(channel:prefix:wait:)`; `.invalidArgument` for nan too.
     package init(channel: String, prefix: String, waitSeconds wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
-        try SecondsArgument.check(wait, argument: "wait", channel: channel)
-        attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: .reader, waitSeconds: wait, waitSlice: waitSlice)
-        discipline = attached.discipline
+        (attached, discipline) = try AttachedChannel.attach(channel: channel, prefix: prefix, role: .reader, waitSeconds: wait, waitSlice: waitSlice)
     }
 
     /// The channel's name.

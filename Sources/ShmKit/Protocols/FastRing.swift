@@ -63,29 +63,7 @@ struct FastRing {
 
     @inline(__always)
     func tryClaimWrite(maximum: Int) -> TicketOutcome? {
-        let cursor = attached.header.writeCursor
-        var position = cursor.load(ordering: .relaxed)
-        var stale = 0
-        while true {
-            let difference = ring.phase(position) &- Ring.readyPhase(.writer)
-            if difference < 0 { return nil }   // full: the slot still holds last lap's message
-            if difference > 0 {                 // another writer took it: catch up
-                let reloaded = cursor.load(ordering: .relaxed)
-                if let corrupt = ring.aheadOfCursor(position, reloaded: reloaded, stale: &stale, role: .writer) { return corrupt }
-                position = reloaded
-                continue
-            }
-            var count = 1
-            while count < maximum && ring.isFree(position &+ UInt64(count)) {
-                count += 1
-            }
-            attached.entry.hold(position, count: count)
-            let (exchanged, actual) = cursor.weakCompareExchange(
-                expected: position, desired: position &+ UInt64(count),
-                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
-            if exchanged { return .tickets(first: position, count: count) }
-            position = actual
-        }
+        tryClaim(.writer, maximum: maximum)
     }
 
     /// After publishing: wakes readers if any announced that they sleep.
@@ -109,25 +87,49 @@ struct FastRing {
 
     @inline(__always)
     func tryClaimRead(maximum: Int) -> TicketOutcome? {
-        let cursor = attached.header.readCursor
+        tryClaim(.reader, maximum: maximum)
+    }
+
+    // MARK: claiming
+
+    /// Takes up to `maximum` consecutive slots that are ready for `role` (free for a writer,
+    /// published for a reader) with one compare-and-swap on that role's cursor, or returns
+    /// `nil` when the slot at the cursor is not ready yet (full, or empty or still being
+    /// copied). `role` is a constant at each call site, so after inlining each side keeps only
+    /// its own cursor and ordering.
+    ///
+    /// A writer's exchange is sequentially consistent, to order it with the daemon's store of
+    /// `closing` (see `claimWrite`); a reader's may be relaxed: the acquiring load of the slot's
+    /// sequence already ordered the message before it.
+    @inline(__always)
+    private func tryClaim(_ role: ClientRole, maximum: Int) -> TicketOutcome? {
+        let cursor = role == .writer ? attached.header.writeCursor : attached.header.readCursor
+        let ready = Ring.readyPhase(role)
         var position = cursor.load(ordering: .relaxed)
         var stale = 0
         while true {
-            let difference = ring.phase(position) &- Ring.readyPhase(.reader)
-            if difference < 0 { return nil }   // empty, or its writer is still copying
-            if difference > 0 {                 // another reader took it: catch up
+            let difference = ring.phase(position) &- ready
+            // Not ready: a writer's slot still holds last lap's message; a reader's is empty,
+            // or its writer is still copying.
+            if difference < 0 { return nil }
+            if difference > 0 {   // another client of the same role took it: catch up
                 let reloaded = cursor.load(ordering: .relaxed)
-                if let corrupt = ring.aheadOfCursor(position, reloaded: reloaded, stale: &stale, role: .reader) { return corrupt }
+                if let corrupt = ring.aheadOfCursor(position, reloaded: reloaded, stale: &stale, role: role) { return corrupt }
                 position = reloaded
                 continue
             }
             var count = 1
-            while count < maximum && ring.isPublished(position &+ UInt64(count)) {
+            while count < maximum && ring.phase(position &+ UInt64(count)) == ready {
                 count += 1
             }
             attached.entry.hold(position, count: count)
-            let (exchanged, actual) = cursor.weakCompareExchange(
-                expected: position, desired: position &+ UInt64(count), successOrdering: .relaxed, failureOrdering: .relaxed)
+            let desired = position &+ UInt64(count)
+            // Orderings must be constants (swift-atomics), hence two calls.
+            let (exchanged, actual) = role == .writer
+                ? cursor.weakCompareExchange(expected: position, desired: desired,
+                                             successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+                : cursor.weakCompareExchange(expected: position, desired: desired,
+                                             successOrdering: .relaxed, failureOrdering: .relaxed)
             if exchanged { return .tickets(first: position, count: count) }
             position = actual
         }
