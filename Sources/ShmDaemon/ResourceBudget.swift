@@ -43,14 +43,7 @@ package struct ResourceBudget: Equatable, Sendable {
         }
 
         private static func readMapCount() -> Int? {
-            let fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return nil }
-            defer { close(fd) }
-            var buffer = [UInt8](repeating: 0, count: 32)
-            // A /proc/sys file is read in one call and never interrupted by a signal.
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard count > 0 else { return nil }
-            return Int(String(decoding: buffer[..<count], as: UTF8.self).filter(\.isNumber))
+            Syscall.readSmallFile("/proc/sys/vm/max_map_count").flatMap { Int($0.filter(\.isNumber)) }
         }
     }
 
