@@ -16,7 +16,7 @@ BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader
 APT_NEEDS  := libsystemd-dev pkg-config gcc util-linux
 
-.PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench clean install install-files uninstall
+.PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench docs clean install install-files uninstall
 
 all: build
 
@@ -202,6 +202,15 @@ bench: release
 	@if command -v gnuplot >/dev/null; then \
 	  gnuplot -e "datafile='$(BENCH_OUT)/throughput.dat'; output='$(BENCH_OUT)/throughput.png'" bench/throughput.gp \
 	  && echo "chart: $(BENCH_OUT)/throughput.png"; fi
+
+# ShmKit's documentation (Sources/ShmKit/ShmKit.docc and the doc comments), built with
+# swift-docc-plugin into $(DOCS_OUT); any docc warning (a symbol link that does not resolve, a
+# documented parameter that does not exist) fails the build. `open $(DOCS_OUT)/index.html` needs
+# a web server (the archive is for static hosting at /, or `docc preview`).
+DOCS_OUT ?= .build/docs
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory $(DOCS_OUT) generate-documentation --target ShmKit \
+	  --output-path $(DOCS_OUT) --warnings-as-errors --transform-for-static-hosting
 
 clean:
 	rm -rf .build
