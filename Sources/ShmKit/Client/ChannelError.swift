@@ -42,6 +42,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// Any other failed system call.
     case system(channel: String, SystemCallError)
 
+    /// The message to show a user: what went wrong, on which channel and object, and the way
+    /// out, e.g. "channel 'demo' does not exist (no /shmd.demo in /dev/shm): is shmd running?
+    /// `systemctl status shmd`; …". The command-line clients print it after their name.
     public var description: String {
         switch self {
         case let .notFound(channel, object, waited):

@@ -1,26 +1,50 @@
-/// What a channel's header says right now: for `shmctl`, for the daemon's status line, and for
-/// tests that must wait until a client is attached.
+/// What a channel's header says right now, read without attaching to the channel: for the
+/// daemon's status line, for tools that show channels, and for tests that must wait until a
+/// client is attached.
+///
+/// Each field is read once, at `init`, and not all at the same instant: on a busy channel the
+/// counters, the queue and the clients may each be a moment apart.
 public struct ChannelSnapshot: Sendable {
+    /// The channel's name, as given to ``init(channel:prefix:)``.
     public let channel: String
+    /// What the channel's segment holds: a ring of slots, or the descriptor of a channel in the
+    /// seed's layout.
     public let kind: ChannelKind
+    /// The channel's life-cycle state, or `nil` for a state word this build does not know
+    /// (a header someone with write access rewrote).
     public let state: ChannelState?
+    /// How many messages the channel holds at once: the ring's `slots`, 1 for a seed channel.
     public let slotCount: Int
+    /// The largest message the channel takes, in bytes: the ring's `slot-size`, 1023 for a seed
+    /// channel (its 1024-byte buffer holds a C string and its NUL).
     public let slotSize: Int
     /// How many clients its table records at most (`max-clients`).
     public let clientCapacity: Int
+    /// The header's protocol word as stored: `ChannelProtocol(rawValue: protocolRaw)` is the
+    /// ring's ``ChannelProtocol`` (`nil` for a value this build does not know). A seed channel's
+    /// header says classic, the seed's own protocol.
     public let protocolRaw: UInt32
     /// Messages in the ring, written and not yet taken by a reader.
     public let queued: UInt64
     /// Messages published and not yet released: the queued ones and those in a reader's hands
     /// (a reader releases a slot after its body ran). Zero: every message taken has been handled.
     public let unreleased: Int
+    /// Every count the header keeps, by ``ChannelCounter`` (written and read are the cursors).
     public let counters: [ChannelCounter: UInt64]
+    /// The shmd process that owns the channel, as the header records it since shmd created or
+    /// last adopted it.
     public let daemon: ProcessIdentity
+    /// How many daemons have owned the channel: 1 when shmd created it, one more each time a
+    /// restarted shmd adopted it.
     public let generation: UInt64
+    /// The clients attached now, as the channel's client table records them (one still
+    /// registering is left out).
     public let clients: [ClientRecord]
-    /// Clients asleep on the channel's semaphores, as the fast protocol counts them (a reader
-    /// waiting for a message, a writer for a free slot); classic clients are not counted.
+    /// Readers asleep on the `full` semaphore waiting for a message, as the fast protocol
+    /// counts them; classic clients are not counted.
     public let sleepingReaders: Int
+    /// Writers asleep on the `empty` semaphore waiting for a free slot, as the fast protocol
+    /// counts them; classic clients are not counted.
     public let sleepingWriters: Int
     /// Wake-ups (`sem_post`) that failed since the channel was created: a damaged or removed
     /// semaphore. Waiters still look again every 200 ms, so messages are late, not lost.

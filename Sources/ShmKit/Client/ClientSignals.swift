@@ -37,7 +37,10 @@ public enum ClientSignals {
     /// Installs the handler for `signals` and unblocks them in the calling thread (a parent may
     /// have left them blocked, as test runners and some supervisors do). A signal the process
     /// started with ignored stays ignored (`nohup`, the background jobs of a script): that was
-    /// its parent's wish. Replaces handlers the program had for them.
+    /// its parent's wish. Replaces handlers the program had for them. Wraps `sigaction(2)` and
+    /// `pthread_sigmask(3)`; it cannot fail.
+    ///
+    /// - Parameter signals: the signals to handle; the default is ``terminationSignals``.
     public static func detachOnTermination(_ signals: [Int32] = terminationSignals) {
         // Allocated here, never inside the handler.
         _ = AttachmentRegistry.block
@@ -70,7 +73,8 @@ public enum ClientSignals {
     /// shmd, then the signal is raised with its default action. For a program whose own blocking
     /// call failed with `EINTR` (`StreamIO`), or that is inside an operation and cannot finish it:
     /// `shm-reader` calls it when printing a message it holds was interrupted, so that the
-    /// message is put back rather than lost.
+    /// message is put back rather than lost. Without such a signal it returns at once. The
+    /// signal is raised with `raise(3)` after its default action is restored with `sigaction(2)`.
     public static func endIfTerminating() {
         let signal = AttachmentRegistry.pendingSignal.load(ordering: .relaxed)
         if signal != 0 { end(by: signal) }

@@ -2,16 +2,23 @@ import Atomics
 
 /// Role of an attached client, as recorded in the header.
 public enum ClientRole: UInt32, Sendable, CustomStringConvertible {
+    /// A ``ChannelWriter``: it puts messages into the channel.
     case writer = 1
+    /// A ``ChannelReader``: it takes messages out of the channel.
     case reader = 2
 
+    /// `writer` or `reader`, as shmd's log lines name the role.
     public var description: String { self == .writer ? "writer" : "reader" }
 }
 
 /// One attached client as recorded in the header's client table.
 public struct ClientRecord: Equatable, Sendable {
+    /// The client's entry in the channel's client table: 0 up to `max-clients` - 1.
     public let slot: Int
+    /// The attached process: its pid and start time, so that a pid the kernel gave to another
+    /// process since is not taken for this client.
     public let process: ProcessIdentity
+    /// Whether the client attached as a writer or as a reader.
     public let role: ClientRole
 }
 

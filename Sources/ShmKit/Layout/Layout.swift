@@ -168,6 +168,7 @@ public enum ChannelProtocol: UInt32, Sendable, CaseIterable, CustomStringConvert
     /// only when a waiter is announced. See `FastRing.swift`.
     case fast = 2
 
+    /// `classic` or `fast`, as the `protocol` key of shmd.toml spells it.
     public var description: String { self == .classic ? "classic" : "fast" }
 }
 
@@ -180,7 +181,10 @@ enum SlotFlags {
 
 /// Life cycle of a channel, written by the daemon, read by every client before it blocks.
 public enum ChannelState: UInt32, Sendable {
+    /// shmd is still writing the header: a client treats the channel as not there yet and, if
+    /// it was given a `wait:`, waits for it to open.
     case initializing = 0
+    /// The channel carries messages.
     case open = 1
     /// The daemon is removing the channel: writers stop, readers drain what is left and stop.
     case closing = 2

@@ -12,12 +12,15 @@ public struct SystemCallError: Error, Equatable, CustomStringConvertible, Sendab
     /// The error number the call set.
     public var errno: Errno
 
+    /// The error of `call` failing on `object` with `errno`: what ShmKit's system-call wrappers
+    /// throw, and what a program may throw to report a call of its own the same way.
     public init(call: String, object: String, errno: Errno) {
         self.call = call
         self.object = object
         self.errno = errno
     }
 
+    /// `call(object): message (errno N)`, e.g. `shm_open(/shmd.demo): Permission denied (errno 13)`.
     public var description: String {
         "\(call)(\(object)): \(errno.description) (errno \(errno.rawValue))"
     }
