@@ -50,9 +50,17 @@ public struct ChannelSnapshot: Sendable {
     /// semaphore. Waiters still look again every 200 ms, so messages are late, not lost.
     public let failedWakeups: UInt64
 
-    /// Reads the header of channel `channel` under `prefix` without attaching to it.
+    /// Reads the header of channel `channel` under `prefix` without attaching to it: it maps the
+    /// segment (`shm_open(3)`, `fstat(2)`, `mmap(2)`) and validates the header, and takes no
+    /// entry in the client table and no semaphore.
     ///
-    /// - Throws: `ChannelError` (`.notFound`, `.headerMismatch`, `.permissionDenied`).
+    /// - Parameters:
+    ///   - channel: the channel's name in shmd's config (`demo`).
+    ///   - prefix: the daemon's `prefix` (`[daemon]` in shmd.toml).
+    /// - Throws: `ChannelError`: `.invalidName` (a name that cannot be a POSIX IPC name),
+    ///   `.notFound` (no such channel; it does not wait), `.permissionDenied`, `.headerMismatch`
+    ///   (not a channel this version understands), `.system` (another failed call, such as
+    ///   `mmap` on a segment of 0 bytes).
     public init(channel: String, prefix: String = ChannelNames.defaultPrefix) throws {
         let names = try ChannelNames(prefix: prefix, channel: channel)
         let segment: SharedMemorySegment
