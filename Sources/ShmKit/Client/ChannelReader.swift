@@ -50,8 +50,10 @@ public final class ChannelReader {
     /// empty: the in-place API, without a copy. The bytes are valid only inside `body`; the slot
     /// is freed for writers when `body` returns or throws.
     ///
-    /// - Parameter timeout: how long to wait for a message at most; `nil` (the default) waits
-    ///   as long as the channel is open.
+    /// - Parameters:
+    ///   - timeout: how long to wait for a message at most; `nil` (the default) waits as long
+    ///     as the channel is open.
+    ///   - body: gets the message's bytes, valid until it returns.
     /// - Returns: what `body` returned, or `nil` once shmd closed the channel and every message
     ///   written before was taken (the end of the stream).
     /// - Throws: `ChannelError`: `.timedOut`; `.invalidArgument` for a negative `timeout`,
@@ -73,6 +75,7 @@ public final class ChannelReader {
     ///   - maximum: the most messages to take; values below 1 count as 1. A seed-layout channel
     ///     has one buffer, so it delivers one message per call.
     ///   - timeout: as in `receive(timeout:_:)`.
+    ///   - body: gets each message's bytes in turn, each valid until it returns.
     /// - Returns: how many messages `body` saw (1...maximum), or `nil` once shmd closed the
     ///   channel and nothing is left.
     /// - Throws: as `receive(timeout:_:)`. If `body` throws, the rest of the batch is dropped

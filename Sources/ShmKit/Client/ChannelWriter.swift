@@ -54,8 +54,10 @@ public final class ChannelWriter {
     /// many of them are the message. The area is valid only inside `fill`. If `fill` throws, the
     /// slot is published as abandoned (readers skip it) and the error is rethrown.
     ///
-    /// - Parameter timeout: how long to wait for a free slot at most; `nil` (the default) waits
-    ///   as long as the channel is open.
+    /// - Parameters:
+    ///   - timeout: how long to wait for a free slot at most; `nil` (the default) waits as long
+    ///     as the channel is open.
+    ///   - fill: gets the slot's payload area and returns the message's length.
     /// - Throws: `ChannelError`: `.timedOut` or `.closed` (shmd stopped or removed the channel):
     ///   the message was not delivered; `.messageTooLarge` if `fill` returns more than the slot
     ///   holds; `.invalidArgument` for a negative `timeout`, before anything is claimed;
@@ -119,8 +121,10 @@ public final class ChannelWriter {
 
     /// Copies `message` into a free slot and publishes it, blocking while the channel is full.
     ///
-    /// - Parameter timeout: how long to wait for a free slot at most; `nil` (the default) waits
-    ///   as long as the channel is open.
+    /// - Parameters:
+    ///   - message: the bytes to send; the caller keeps ownership, they are copied.
+    ///   - timeout: how long to wait for a free slot at most; `nil` (the default) waits as long
+    ///     as the channel is open.
     /// - Throws: `ChannelError`: `.messageTooLarge` (longer than `maximumMessageSize`),
     ///   `.unrepresentable` (a NUL byte on a seed-layout channel), and as `write(timeout:_:)`.
     public func send(_ message: UnsafeRawBufferPointer, timeout: Duration? = nil) throws {
