@@ -16,7 +16,7 @@ BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader
 APT_NEEDS  := libsystemd-dev pkg-config gcc util-linux
 
-.PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench docs doc-coverage clean install install-files uninstall
+.PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage clean install install-files uninstall
 
 all: build
 
@@ -216,6 +216,25 @@ docs: deps
 # their count (from the symbol graphs of `swift package dump-symbol-graph`); fails unless 0.
 doc-coverage: deps
 	SWIFT=$(SWIFT) .ci/doc-coverage
+
+# A/B of the client code in one run: BASE's shm-bench, built in release from `git archive` in
+# $(AB_DIR) (its own scratch folder, with this build's dependency versions when it has them), is
+# given to this build's as --compare: its writer and reader (B) run every fast case right after
+# this build's (A), on this build's shmd and channels, 5 interleaved rounds, throughput and
+# round trip at 64 B and 1 KiB. The table has B/A per case; AB_OUT gets ab.txt and ab.json.
+BASE   ?= b91bfbb
+AB_DIR := .build-ab
+AB_OUT ?= $(AB_DIR)
+bench-ab: release
+	@set -e; base=$$(git rev-parse --verify --quiet '$(BASE)^{commit}') || { echo "BASE=$(BASE) is not a commit here" >&2; exit 1; }; \
+	if [ "$$(cat $(AB_DIR)/source/.commit 2>/dev/null)" != "$$base" ]; then \
+	  rm -rf $(AB_DIR)/source; mkdir -p $(AB_DIR)/source; git archive $$base | tar -x -C $(AB_DIR)/source; \
+	  if [ -f Package.resolved ]; then cp Package.resolved $(AB_DIR)/source/; fi; echo $$base > $(AB_DIR)/source/.commit; fi; \
+	echo "== B: shm-bench of $(BASE) ($$base)"; \
+	$(SWIFT) build -c release --static-swift-stdlib --product shm-bench --package-path $(AB_DIR)/source --scratch-path $(AB_DIR)/build; \
+	mkdir -p $(AB_OUT); echo "== A: this build's; B: $(BASE)'s"; \
+	$(RELEASE)/shm-bench run --compare $(AB_DIR)/build/release/shm-bench --sizes 64,1024 --transports fast --rounds 5 \
+	  --idle-seconds 0 --json $(AB_OUT)/ab.json | tee $(AB_OUT)/ab.txt
 
 clean:
 	rm -rf .build

@@ -3,12 +3,19 @@ import Foundation
 import Glibc
 #endif
 
-/// What one measurement is: a transport, a message size, and throughput or round trip.
+/// What one measurement is: a transport, a message size, throughput or round trip, and whose
+/// roles run it (this build's, or with `--compare` the other's).
 struct BenchCase: Hashable, Codable {
     enum Mode: String, Codable { case throughput, roundTrip = "round-trip" }
     let transport: Transport
     let size: Int
     let mode: Mode
+    var binary: Binary = .a
+
+    /// The same measurement with this build's roles.
+    var onA: BenchCase { BenchCase(transport: transport, size: size, mode: mode) }
+
+    var label: String { binary == .a ? transport.label : transport.label + " (B)" }
 }
 
 /// The outcome of one run of a case.
@@ -25,6 +32,8 @@ struct Sample: Codable {
 /// collects what they measured.
 struct MeasurementRunner {
     let executable: String
+    /// The `--compare` build's shm-bench, whose roles run the `.b` cases.
+    let compared: String?
     let prefix: String
     /// CPU of the writer/ping role and of the reader/pong role; -1 leaves them unpinned.
     let cpus: (Int32, Int32)
@@ -32,6 +41,10 @@ struct MeasurementRunner {
     /// The reference C ring's program, for `.cRing`.
     let spsc: String?
     let sameCore: Bool
+
+    /// The options each role is given, in the order of their values in `run`; a `--compare`
+    /// build must take every one (`ComparedBuild` checks its `role --help`).
+    static let roleOptions = ["--prefix", "--channel", "--reply-channel", "--cpu", "--warmup"]
 
     func run(_ benchCase: BenchCase, count: UInt64) throws -> Sample {
         if benchCase.transport == .cRing { return try runBaseline(benchCase, count: count) }
@@ -61,13 +74,14 @@ struct MeasurementRunner {
         let sides = benchCase.mode == .throughput ? ("writer", "reader") : ("ping", "pong")
         let warmup = benchCase.mode == .roundTrip ? min(1_000, count / 10) : 0
         func arguments(_ side: String, cpu: Int32) -> [String] {
-            ["role", benchCase.transport.rawValue, side, "\(benchCase.size)", "\(count)",
-             "--prefix", prefix, "--channel", BenchDaemon.channel(benchCase.transport, benchCase.size),
-             "--reply-channel", BenchDaemon.replyChannel(benchCase.transport, benchCase.size),
-             "--cpu", "\(cpu)", "--warmup", "\(warmup)"]
+            let values = [prefix, BenchDaemon.channel(benchCase.transport, benchCase.size),
+                          BenchDaemon.replyChannel(benchCase.transport, benchCase.size), "\(cpu)", "\(warmup)"]
+            return ["role", benchCase.transport.rawValue, side, "\(benchCase.size)", "\(count)"]
+                + zip(Self.roleOptions, values).flatMap { [$0, $1] }
         }
-        let a = try SpawnedRole(executable, arguments(sides.0, cpu: cpus.0), descriptors: first)
-        let b = try SpawnedRole(executable, arguments(sides.1, cpu: cpus.1), descriptors: second)
+        let program = try roleExecutable(benchCase.binary)
+        let a = try SpawnedRole(program, arguments(sides.0, cpu: cpus.0), descriptors: first)
+        let b = try SpawnedRole(program, arguments(sides.1, cpu: cpus.1), descriptors: second)
         // Both attached: release them at once.
         var gathered = 0
         var poller = pollfd(fd: ready.read, events: Int16(POLLIN), revents: 0)
@@ -75,7 +89,7 @@ struct MeasurementRunner {
             guard poll(&poller, 1, 30_000) > 0 else {
                 kill(a.pid, SIGKILL)
                 kill(b.pid, SIGKILL)
-                throw BenchError("\(benchCase.transport.label) roles did not attach within 30 s: \((try? a.finish()) ?? "") \((try? b.finish()) ?? "")")
+                throw BenchError("\(benchCase.label) roles did not attach within 30 s: \((try? a.finish()) ?? "") \((try? b.finish()) ?? "")")
             }
             var byte: UInt8 = 0
             if read(ready.read, &byte, 1) == 1 { gathered += 1 }
@@ -92,6 +106,15 @@ struct MeasurementRunner {
         guard let p50 = values["p50"] else { throw BenchError("no latency from ping: \(outputA)") }
         return Sample(p50: Double(p50), p99: values["p99"].map { Double($0) }, p999: values["p999"].map { Double($0) },
                       count: count, errors: UInt64(values["errors"] ?? 0))
+    }
+
+    private func roleExecutable(_ binary: Binary) throws -> String {
+        switch binary {
+        case .a: return executable
+        case .b:
+            guard let compared else { throw BenchError("a B case without a --compare build") }
+            return compared
+        }
     }
 
     /// spsc.c prints `RESULT ... msgs_s=N ...` or `... med_ns=N p99_ns=N ...`.

@@ -8,10 +8,14 @@ struct Report: Codable {
         var command: String
         var date: String
         var sameCore: Bool
+        /// The `--compare` build's shm-bench (B), when there is one.
+        var compared: String?
     }
 
     struct Row: Codable {
         var transport: Transport
+        /// Whose roles ran it: this build's (A) or the `--compare` build's (B).
+        var binary: Binary
         var label: String
         var size: Int
         var mode: BenchCase.Mode
@@ -24,6 +28,11 @@ struct Report: Codable {
         var p999: Double?
         /// Throughput: median over the pipe's median; round trip: pipe's median over this median.
         var ratioToPipe: Double?
+        /// B's rows: B's median over A's for the same case (throughput: msgs/s; round trip: p50).
+        var ratioToA: Double?
+        /// B's rows: B over A in each round, the two measured next to each other; their spread is
+        /// what the machine's drift leaves of the comparison.
+        var ratiosToAByRound: [Double]?
     }
 
     var environment: Environment
@@ -49,7 +58,7 @@ struct Report: Codable {
         rows = order.compactMap { benchCase in
             guard let samples = results[benchCase], !samples.isEmpty else { return nil }
             let values = samples.compactMap { benchCase.mode == .throughput ? $0.messagesPerSecond : $0.p50 }.sorted()
-            return Row(transport: benchCase.transport, label: benchCase.transport.label, size: benchCase.size, mode: benchCase.mode,
+            return Row(transport: benchCase.transport, binary: benchCase.binary, label: benchCase.label, size: benchCase.size, mode: benchCase.mode,
                        samples: samples, median: Self.median(values), minimum: values.first ?? 0, maximum: values.last ?? 0,
                        p99: Self.medianIfAny(samples.compactMap(\.p99)), p999: Self.medianIfAny(samples.compactMap(\.p999)))
         }
@@ -57,6 +66,17 @@ struct Report: Codable {
             guard let pipe = rows.first(where: { $0.transport == .pipe && $0.size == rows[index].size && $0.mode == rows[index].mode }),
                   pipe.median > 0, rows[index].median > 0 else { continue }
             rows[index].ratioToPipe = rows[index].mode == .throughput ? rows[index].median / pipe.median : pipe.median / rows[index].median
+        }
+        for index in rows.indices where rows[index].binary == .b {
+            let row = rows[index]
+            guard let a = rows.first(where: { $0.binary == .a && $0.transport == row.transport && $0.size == row.size && $0.mode == row.mode }),
+                  a.median > 0 else { continue }
+            rows[index].ratioToA = row.median / a.median
+            rows[index].ratiosToAByRound = zip(row.samples, a.samples).compactMap { b, a in
+                guard let b = row.mode == .throughput ? b.messagesPerSecond : b.p50,
+                      let a = row.mode == .throughput ? a.messagesPerSecond : a.p50, a > 0 else { return nil }
+                return b / a
+            }
         }
     }
 
@@ -74,21 +94,31 @@ struct Report: Codable {
     var table: String {
         var lines: [String] = []
         lines.append("shm-bench: \(environment.machine), \(environment.cpus) CPUs, \(environment.sameCore ? "writer and reader on the same core" : "writer and reader pinned to different cores"), \(rounds) interleaved rounds, medians (min–max)")
+        if let compared = environment.compared {
+            lines.append("A: this shm-bench's writer and reader; B: those of \(compared), on the same shmd and channels; B/A: B's median over A's (msgs/s, p50)")
+        }
         lines.append("")
-        lines.append(pad("THROUGHPUT", 28) + pad("size", 8) + pad("msgs/s", 10) + pad("MB/s", 10) + pad("min–max msgs/s", 22) + "× pipe")
+        lines.append(pad("THROUGHPUT", 28) + pad("size", 8) + pad("msgs/s", 10) + pad("MB/s", 10) + pad("min–max msgs/s", 22) + ratioColumns("× pipe"))
         for row in rows where row.mode == .throughput {
             lines.append(pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.count(row.median), 10)
                          + pad(Self.count(row.median * Double(row.size) / 1e6), 10)
-                         + pad("\(Self.count(row.minimum))–\(Self.count(row.maximum))", 22)
-                         + (row.ratioToPipe.map { String(format: "%.2f", $0) } ?? "-"))
+                         + pad("\(Self.count(row.minimum))–\(Self.count(row.maximum))", 22) + ratios(row))
         }
         lines.append("")
-        lines.append(pad("ROUND TRIP (ping-pong)", 28) + pad("size", 8) + pad("p50", 10) + pad("p99", 10) + pad("p99.9", 10) + pad("p50 min–max", 22) + "pipe/this")
+        lines.append(pad("ROUND TRIP (ping-pong)", 28) + pad("size", 8) + pad("p50", 10) + pad("p99", 10) + pad("p99.9", 10) + pad("p50 min–max", 22) + ratioColumns("pipe/this"))
         for row in rows where row.mode == .roundTrip {
             lines.append(pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.time(row.median), 10)
                          + pad(row.p99.map(Self.time) ?? "-", 10) + pad(row.p999.map(Self.time) ?? "-", 10)
-                         + pad("\(Self.time(row.minimum))–\(Self.time(row.maximum))", 22)
-                         + (row.ratioToPipe.map { String(format: "%.2f", $0) } ?? "-"))
+                         + pad("\(Self.time(row.minimum))–\(Self.time(row.maximum))", 22) + ratios(row))
+        }
+        let paired = rows.filter { $0.ratiosToAByRound != nil }
+        if !paired.isEmpty {
+            lines.append("")
+            lines.append(pad("B/A BY ROUND (B next to A)", 28) + pad("size", 8) + "throughput: msgs/s; round trip: p50")
+            for row in paired {
+                lines.append(pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(row.mode.rawValue, 12)
+                             + (row.ratiosToAByRound ?? []).map { String(format: "%.3f", $0) }.joined(separator: " "))
+            }
         }
         if let daemon {
             lines.append("")
@@ -102,28 +132,41 @@ struct Report: Codable {
         return lines.joined(separator: "\n")
     }
 
+    /// The last columns' headings: the pipe's ratio, and B/A when there is a B.
+    private func ratioColumns(_ pipe: String) -> String {
+        environment.compared == nil ? pipe : pad(pipe, 10) + "B/A"
+    }
+
+    private func ratios(_ row: Row) -> String {
+        let pipe = row.ratioToPipe.map { String(format: "%.2f", $0) } ?? "-"
+        return environment.compared == nil ? pipe : pad(pipe, 10) + (row.ratioToA.map { String(format: "%.3f", $0) } ?? "-")
+    }
+
     var csv: String {
-        var lines = ["transport,size,mode,round,count,messages_per_second,p50_ns,p99_ns,p999_ns,errors"]
+        var lines = ["transport,size,mode,round,count,messages_per_second,p50_ns,p99_ns,p999_ns,errors,binary"]
         for row in rows {
             for (round, sample) in row.samples.enumerated() {
                 let fields: [String] = [row.transport.rawValue, "\(row.size)", row.mode.rawValue, "\(round + 1)", "\(sample.count)",
                                         sample.messagesPerSecond.map { String(format: "%.0f", $0) } ?? "",
                                         sample.p50.map { String(format: "%.0f", $0) } ?? "", sample.p99.map { String(format: "%.0f", $0) } ?? "",
-                                        sample.p999.map { String(format: "%.0f", $0) } ?? "", "\(sample.errors)"]
+                                        sample.p999.map { String(format: "%.0f", $0) } ?? "", "\(sample.errors)", row.binary.rawValue]
                 lines.append(fields.joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Median throughput per transport and size, for gnuplot: `size transport1 transport2 ...`.
+    /// Median throughput per transport (and build, with --compare) and size, for gnuplot:
+    /// `size transport1 transport2 ...`.
     var plotData: String {
-        let transports = Transport.allCases.filter { transport in rows.contains { $0.transport == transport && $0.mode == .throughput } }
+        let series = Transport.allCases.flatMap { transport in Binary.allCases.map { (transport, $0) } }
+            .compactMap { series in rows.first { $0.transport == series.0 && $0.binary == series.1 && $0.mode == .throughput } }
         let sizes = Array(Set(rows.map(\.size))).sorted()
-        var lines = ["size " + transports.map { "\"\($0.label)\"" }.joined(separator: " ")]
+        var lines = ["size " + series.map { "\"\($0.label)\"" }.joined(separator: " ")]
         for size in sizes {
-            let values = transports.map { transport in
-                rows.first { $0.transport == transport && $0.size == size && $0.mode == .throughput }.map { String(format: "%.0f", $0.median) } ?? "NaN"
+            let values = series.map { first in
+                rows.first { $0.transport == first.transport && $0.binary == first.binary && $0.size == size && $0.mode == .throughput }
+                    .map { String(format: "%.0f", $0.median) } ?? "NaN"
             }
             lines.append("\"\(Self.size(size))\" " + values.joined(separator: " "))
         }

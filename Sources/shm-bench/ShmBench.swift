@@ -22,7 +22,9 @@ struct RunCommand: ParsableCommand {
             Starts shmd with channels of its own, then for each round and, interleaved, each size \
             and transport, starts a writer and a reader process (pinned to CPUs 0 and 1, or both \
             to 0 with --same-core) and measures one-way throughput and ping-pong round trips. \
-            Prints medians with min–max and ratios to the pipe.
+            Prints medians with min–max and ratios to the pipe. With --compare, each shmd case \
+            also runs with the other build's writer and reader (B) right after this build's (A), \
+            before it every second round, and the table adds the ratio B/A.
             """)
 
     @Option(help: "Message sizes in bytes, comma-separated.")
@@ -48,6 +50,11 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "The reference C ring (spsc.c built with gcc), run alongside as a baseline.")
     var spsc: String?
+
+    @Option(help: ArgumentHelp(
+        "Another shm-bench executable (B): each shmd transport is measured with its writer and reader too, on the same shmd and channels, interleaved with this one's (A).",
+        valueName: "path"))
+    var compare: String?
 
     @Option(help: "Seconds an idle fast reader is watched for CPU use (0 to skip).")
     var idleSeconds = 10.0
@@ -75,6 +82,7 @@ struct RunCommand: ParsableCommand {
         if let spsc, !FileManager.default.isExecutableFile(atPath: spsc) {
             throw ValidationError("--spsc \(spsc): no executable there (build it: gcc -O2 -o spsc spsc.c -lpthread, from ipc-baselines)")
         }
+        if let compare { _ = try ComparedBuild(path: compare) }
     }
 
     private func sizeList() throws -> [Int] {
@@ -101,29 +109,38 @@ struct RunCommand: ParsableCommand {
         let directory = (executable as NSString).deletingLastPathComponent
         let sizeList = try sizeList()
         let transportList = try transportList()
+        let compared = try compare.map { try ComparedBuild(path: $0) }
 
         let cpus = ProcessInfo.processInfo.activeProcessorCount
         let pinning: (Int32, Int32) = sameCore || cpus < 2 ? (0, 0) : (0, 1)
         let daemon = try BenchDaemon(directory: directory, sizes: sizeList, transports: transportList,
                                      spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
         defer { daemon.stop() }
-        let runner = MeasurementRunner(executable: executable, prefix: daemon.prefix, cpus: pinning, spsc: spsc, sameCore: sameCore)
+        let runner = MeasurementRunner(executable: executable, compared: compared?.executable, prefix: daemon.prefix,
+                                       cpus: pinning, spsc: spsc, sameCore: sameCore)
 
+        // With --compare, each shmd case is followed by the same case with B's roles.
+        func cases(_ transport: Transport, _ size: Int, _ mode: BenchCase.Mode) -> [BenchCase] {
+            let a = BenchCase(transport: transport, size: size, mode: mode)
+            return compared != nil && transport.usesShmd ? [a, BenchCase(transport: transport, size: size, mode: mode, binary: .b)] : [a]
+        }
         var order: [BenchCase] = []
         for size in sizeList {
             for transport in transportList where transport.supports(size: size) {
-                order.append(BenchCase(transport: transport, size: size, mode: .throughput))
+                order += cases(transport, size, .throughput)
             }
             if !noRoundTrip {
                 for transport in transportList where transport.supports(size: size) {
-                    order.append(BenchCase(transport: transport, size: size, mode: .roundTrip))
+                    order += cases(transport, size, .roundTrip)
                 }
             }
         }
 
-        progress("calibrating \(order.count) cases")
+        // B runs a case with A's count: the same measurement, not one of the same length.
+        let calibrated = order.filter { $0.binary == .a }
+        progress("calibrating \(calibrated.count) cases")
         var counts: [BenchCase: UInt64] = [:]
-        for benchCase in order {
+        for benchCase in calibrated {
             counts[benchCase] = try calibrate(benchCase, runner: runner)
         }
 
@@ -132,24 +149,25 @@ struct RunCommand: ParsableCommand {
         var daemonCPU: UInt64 = 0
         var daemonSwitches: UInt64 = 0
         for round in 1...rounds {
-            for benchCase in order {
+            for benchCase in Self.roundOrder(order, round: round) {
                 let before = daemon.usage
-                let sample = try runner.run(benchCase, count: counts[benchCase]!)
-                if benchCase.transport == .fast && benchCase.mode == .throughput {
+                let sample = try runner.run(benchCase, count: counts[benchCase.onA]!)
+                if benchCase.transport == .fast && benchCase.mode == .throughput && benchCase.binary == .a {
                     let after = daemon.usage
                     streamed += sample.count
                     daemonCPU += after.cpuNanoseconds - before.cpuNanoseconds
                     daemonSwitches += after.contextSwitches - before.contextSwitches
                 }
                 results[benchCase, default: []].append(sample)
-                progress("[round \(round)/\(rounds)] \(benchCase.transport.label) \(Report.size(benchCase.size)) \(benchCase.mode.rawValue): "
+                progress("[round \(round)/\(rounds)] \(benchCase.label) \(Report.size(benchCase.size)) \(benchCase.mode.rawValue): "
                          + (sample.messagesPerSecond.map { "\(Report.count($0)) msgs/s" } ?? sample.p50.map { "p50 \(Report.time($0))" } ?? ""))
             }
         }
 
         var report = Report(
             environment: .init(machine: Self.machine(), cpus: cpus, command: CommandLine.arguments.joined(separator: " "),
-                               date: ISO8601DateFormatter().string(from: Date()), sameCore: sameCore),
+                               date: ISO8601DateFormatter().string(from: Date()), sameCore: sameCore,
+                               compared: compared?.executable),
             rounds: rounds, results: results, order: order)
         if streamed > 0 {
             report.daemon = .init(messages: streamed, cpuMilliseconds: Double(daemonCPU) / 1e6, contextSwitches: daemonSwitches)
@@ -164,6 +182,18 @@ struct RunCommand: ParsableCommand {
         if let json { try encoder.encode(report).write(to: URL(fileURLWithPath: json)) }
         if let csv { try report.csv.write(toFile: csv, atomically: true, encoding: .utf8) }
         if let plotData { try report.plotData.write(toFile: plotData, atomically: true, encoding: .utf8) }
+    }
+
+    /// The cases of one round: `order`, except that every second round runs each B case before
+    /// its A case instead of after it, so that neither build always has the same place (what ran
+    /// just before, where shmd's 1 s sweep falls) to itself.
+    static func roundOrder(_ order: [BenchCase], round: Int) -> [BenchCase] {
+        guard round % 2 == 0 else { return order }
+        var cases = order
+        for index in cases.indices.dropFirst() where cases[index].binary == .b {
+            cases.swapAt(index - 1, index)
+        }
+        return cases
     }
 
     /// A count that makes one measurement last about `seconds`, from a short trial run.

@@ -16,11 +16,40 @@ struct BenchCommandTests {
             (["--spin-us", "20000"], "--spin-us must be between 0 and 10000"),
             (["--idle-seconds=-1"], "--idle-seconds must be 0 (skip) or more"),
             (["--spsc", "/nonexistent/spsc"], "--spsc /nonexistent/spsc: no executable there"),
+            (["--compare", "/nonexistent/shm-bench"], "--compare /nonexistent/shm-bench: no executable there"),
+            (["--compare", "/tmp"], "--compare /tmp: no executable there"),
+            (["--compare", "/bin/true"], "--compare /bin/true: not a shm-bench whose roles this one can run ('role --help' does not list --prefix)"),
           ])
     func badOption(arguments: [String], message: String) throws {
         let child = try ChildProcess(Executables.path("shm-bench"), ["run"] + arguments)
         #expect(child.waitForExit(seconds: 30) == 64)
         #expect(child.stderr.contains(message), "\(child.stderr)")
+        #expect(TestNames.leftovers("bench\(child.pid)").isEmpty)
+    }
+
+    @Test("--compare with its own binary: each fast case also runs as B, with A's count, and B/A is reported")
+    func compare() throws {
+        let json = NSTemporaryDirectory() + "shm-bench-compare-\(getpid()).json"
+        defer { unlink(json) }
+        let child = try ChildProcess(Executables.path("shm-bench"),
+                                     ["run", "--compare", Executables.path("shm-bench"), "--sizes", "64", "--transports", "fast,pipe",
+                                      "--rounds", "2", "--seconds", "0.05", "--idle-seconds", "0", "--json", json])
+        defer { child.terminate() }
+        #expect(child.waitForExit(seconds: 120) == 0, "\(child.stderr)")
+        #expect(child.stdout.contains("shmd fast (B)"), "\(child.stdout)")
+        #expect(child.stdout.contains("B/A"), "\(child.stdout)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let rows = try #require(report["rows"] as? [[String: Any]])
+        let shape = rows.map { "\($0["transport"]!) \($0["binary"]!) \($0["mode"]!)" }
+        #expect(shape == ["fast A throughput", "fast B throughput", "pipe A throughput",
+                          "fast A round-trip", "fast B round-trip", "pipe A round-trip"])
+        for mode in ["throughput", "round-trip"] {
+            let fast = rows.filter { $0["transport"] as? String == "fast" && $0["mode"] as? String == mode }
+            let counts = fast.map { ($0["samples"] as? [[String: Any]] ?? []).compactMap { $0["count"] as? Int } }
+            #expect(counts.count == 2 && counts[0].count == 2 && counts[0] == counts[1], "\(mode): \(counts)")
+            #expect(fast.last?["ratioToA"] as? Double != nil, "\(mode): \(fast)")
+        }
+        #expect(child.stdout.contains("every message arrived, in order, intact"), "\(child.stdout)")
         #expect(TestNames.leftovers("bench\(child.pid)").isEmpty)
     }
 
