@@ -58,13 +58,8 @@ final class BenchDaemon {
     /// CPU time (ns) and voluntary context switches of shmd so far.
     var usage: (cpuNanoseconds: UInt64, contextSwitches: UInt64) {
         let pid = process.processIdentifier
-        var cpu: UInt64 = 0
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-           let close = stat.lastIndex(of: ")") {
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            let ticks = (UInt64(fields[11]) ?? 0) + (UInt64(fields[12]) ?? 0)
-            cpu = ticks * 1_000_000_000 / UInt64(sysconf(Int32(_SC_CLK_TCK)))
-        }
+        let ticks = ProcessStat(pid: pid)?.cpuTicks ?? 0
+        let cpu = ticks * 1_000_000_000 / UInt64(sysconf(Int32(_SC_CLK_TCK)))
         var switches: UInt64 = 0
         if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) {
             for line in status.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches") || line.hasPrefix("nonvoluntary_ctxt_switches") {

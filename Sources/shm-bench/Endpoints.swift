@@ -50,13 +50,7 @@ final class StreamOutbox: Outbox {
 
     func send(maximum: Int, size: Int, _ stamp: (Int, UnsafeMutableRawBufferPointer) -> Void) throws -> Int {
         stamp(0, buffer)
-        var offset = 0
-        while offset < size {
-            let written = write(fd, buffer.baseAddress! + offset, size - offset)
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw BenchError("write: \(String(cString: strerror(errno)))") }
-            offset += written
-        }
+        try Syscall.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[..<size]), object: "the benchmark's stream")
         return 1
     }
 }
@@ -74,10 +68,10 @@ final class StreamInbox: Inbox {
 
     func receive(maximum: Int, size: Int, _ body: (UnsafeRawBufferPointer) -> Void) throws -> Int {
         var offset = 0
+        let base = buffer.baseAddress!
         while offset < size {
-            let got = read(fd, buffer.baseAddress! + offset, size - offset)
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { throw BenchError("read: \(got == 0 ? "end of stream" : String(cString: strerror(errno)))") }
+            let got = try Syscall.value(call: "read", object: "the benchmark's stream") { read(fd, base + offset, size - offset) }
+            guard got > 0 else { throw BenchError("read: end of stream after \(offset) of \(size) bytes") }
             offset += got
         }
         body(UnsafeRawBufferPointer(rebasing: buffer[..<size]))

@@ -71,7 +71,7 @@ struct RoleJob {
         // Start barrier: say we are attached, then wait for the parent's go.
         var byte: UInt8 = 1
         _ = write(RoleDescriptor.ready, &byte, 1)
-        while read(RoleDescriptor.go, &byte, 1) < 0 && errno == EINTR {}
+        _ = try Syscall.value(call: "read", object: "the start barrier") { read(RoleDescriptor.go, &byte, 1) }
         close(RoleDescriptor.ready)
 
         let copyIn: (Int, UnsafeMutableRawBufferPointer, UInt64) -> Void = { _, slot, sequence in
@@ -161,7 +161,5 @@ struct RoleJob {
 
 @inline(__always)
 func now() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    SystemClock.monotonicNanoseconds()
 }

@@ -238,10 +238,7 @@ struct RunCommand: ParsableCommand {
     }
 
     private static func cpuTicks(_ pid: pid_t) -> UInt64 {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return (UInt64(fields[11]) ?? 0) + (UInt64(fields[12]) ?? 0)
+        ProcessStat(pid: pid)?.cpuTicks ?? 0
     }
 
     private static func machine() -> String {

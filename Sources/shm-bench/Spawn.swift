@@ -1,5 +1,6 @@
 import CShim
 import Foundation
+import ShmKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,14 +40,15 @@ final class SpawnedRole {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = read(output, &chunk, chunk.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
+            let count = (try? chunk.withUnsafeMutableBytes { buffer in
+                try Syscall.value(call: "read", object: "role \(pid)'s output") { read(output, buffer.baseAddress, buffer.count) }
+            }) ?? 0
+            if count == 0 { break }
             bytes += chunk[..<count]
         }
         close(output)
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = try Syscall.value(call: "waitpid", object: "role \(pid)") { waitpid(pid, &status, 0) }
         let text = String(decoding: bytes, as: UTF8.self)
         guard status == 0 else { throw BenchError("role \(pid) failed (status \(status)): \(text)") }
         return text
