@@ -42,7 +42,8 @@ let package = Package(
                 "CShim",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "SystemPackage", package: "swift-system"),
-            ]
+            ],
+            exclude: ["POSIX/README.md", "Layout/README.md", "Protocols/README.md", "Client/README.md"]
         ),
         // The owner's side of a channel: creating, adopting, repairing, inspecting and removing
         // its objects. Only shmd (and the tests and fuzz targets) use it; it reaches ShmKit's
@@ -53,7 +54,8 @@ let package = Package(
                 "ShmKit",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "SystemPackage", package: "swift-system"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // What the command-line programs share: the channel options, the exit-code table their
         // help texts are made from, and error reporting.
@@ -62,7 +64,8 @@ let package = Package(
             dependencies: [
                 "ShmKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .target(
             name: "ShmDaemon",
