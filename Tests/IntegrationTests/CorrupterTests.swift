@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 /// A concurrent corrupter: while writers and readers run on a victim channel, a process with

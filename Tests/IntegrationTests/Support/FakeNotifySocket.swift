@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// systemd's end of sd_notify(3) for tests: an AF_UNIX datagram socket read continuously by a
 /// thread (sd_notify blocks when nobody reads), recording every message in order.

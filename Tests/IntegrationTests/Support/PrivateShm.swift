@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// A /dev/shm of its own: a mount namespace with a fresh tmpfs (mode 1777, like the real one),
 /// held open by a sleeping process. Commands run through `launcher` see only it; the test looks
@@ -32,7 +33,7 @@ final class PrivateShm: @unchecked Sendable {
 
     /// Runs `script` with /bin/sh in the namespace as `user` (root when `nil`).
     @discardableResult
-    func shell(_ script: String, as user: TestUser? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    func shell(_ script: String, as user: TestUser? = nil) throws -> Finished {
         let command = launcher(as: user) + ["/bin/sh", "-c", script]
         return try run(command[0], Array(command.dropFirst()), seconds: 30)
     }

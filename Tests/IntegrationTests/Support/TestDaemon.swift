@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// A unique object-name prefix per test, so that tests run side by side and never collide with
 /// a real shmd; and the check that a test left nothing in /dev/shm.
@@ -75,7 +76,7 @@ final class TestDaemon: @unchecked Sendable {
     }
 
     /// Runs a client executable against this daemon's prefix.
-    func client(_ name: String, _ arguments: [String], input: Data? = nil, seconds: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+    func client(_ name: String, _ arguments: [String], input: Data? = nil, seconds: Double = 60) throws -> Finished {
         let command = launcher + [Executables.path(name)] + arguments + ["--prefix", prefix]
         return try run(command[0], Array(command.dropFirst()), input: input, seconds: seconds)
     }
