@@ -138,7 +138,7 @@ let package = Package(
         // so that they are built, and installs them inside the sandbox with `make install-files`.
         .testTarget(
             name: "SystemdTests",
-            dependencies: ["shmd", "shm-writer", "shm-reader"],
+            dependencies: ["TestSupport", "shmd", "shm-writer", "shm-reader"],
             exclude: ["sandbox.sh"]
         ),
     ],
