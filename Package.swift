@@ -118,12 +118,12 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "ShmKitTests",
-            dependencies: ["ShmKit", "ShmHost", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["ShmKit", "ShmHost", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .testTarget(
             name: "ShmDaemonTests",
             dependencies: [
-                "ShmDaemon", "ShmKit", "ShmHost",
+                "ShmDaemon", "ShmKit", "ShmHost", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
