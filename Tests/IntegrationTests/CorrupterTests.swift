@@ -133,6 +133,9 @@ struct CorrupterTests {
     }
 
     /// What the victim loops saw, from several threads.
+    ///
+    /// `@unchecked Sendable`: `recorded` and `finished`, all its state, are read and changed only
+    /// with `lock` held.
     final class Outcomes: @unchecked Sendable {
         private let lock = NSLock()
         private var recorded: [(Int32, String)] = []

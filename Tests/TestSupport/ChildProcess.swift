@@ -4,9 +4,9 @@ import Glibc
 /// A child process with its output collected in the background, so that a full pipe never
 /// blocks it, and with waits that always have a deadline.
 ///
-/// `@unchecked Sendable`: `process`, the pipes and `readers` are constants (Process, Pipe and
-/// DispatchGroup are thread-safe for what is called here), and the collected output, the only
-/// mutable state, is read and appended only with `lock` held.
+/// `@unchecked Sendable`: the collected output (`out`, `err`), its only mutable state, is read
+/// and appended only with `lock` held; every other stored property is a constant of a Sendable
+/// type (Process, Pipe, DispatchGroup, NSLock).
 public final class ChildProcess: @unchecked Sendable {
     /// What the child inherits of the systemd variables in this process's environment
     /// (NOTIFY_SOCKET, JOURNAL_STREAM, WATCHDOG_USEC): a test run inside a systemd unit must not

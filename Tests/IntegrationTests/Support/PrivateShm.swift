@@ -6,7 +6,7 @@ import TestSupport
 /// held open by a sleeping process. Commands run through `launcher` see only it; the test looks
 /// into it through `/proc/PID/root`. When the value goes, the namespace and everything in it go,
 /// so nothing is ever left in the machine's /dev/shm.
-final class PrivateShm: @unchecked Sendable {
+final class PrivateShm: Sendable {
     private let holder: ChildProcess
 
     init(size: String = "256m") throws {

@@ -5,11 +5,10 @@ import TestSupport
 /// A unique object-name prefix per test, so that tests run side by side and never collide with
 /// a real shmd; and the check that a test left nothing in /dev/shm.
 enum TestNames {
-    private static let counter = NSLock()
-    nonisolated(unsafe) private static var next = 0
+    private static let next = Locked(0)
 
     static func prefix(_ hint: String = "t") -> String {
-        counter.withLock {
+        next.withLock { next in
             next += 1
             return "\(hint)\(getpid())x\(next)"
         }
@@ -26,7 +25,7 @@ enum TestNames {
 }
 
 /// shmd started for one test with its own prefix and config, talking to a fake NOTIFY_SOCKET.
-final class TestDaemon: @unchecked Sendable {
+final class TestDaemon: Sendable {
     let prefix: String
     let configPath: String
     let notify: FakeNotifySocket

@@ -7,7 +7,7 @@ import TestSupport
 ///
 /// Everything runs inside through `sandbox.sh exec`, clients included: the sandbox has its own
 /// /dev/shm, which the host never sees.
-final class Sandbox: @unchecked Sendable {
+final class Sandbox {
     static let script = PackageRoot.path + "/Tests/SystemdTests/sandbox.sh"
     /// Where `installShmd` copies the install files inside the sandbox.
     static let stage = "/var/lib/shmd-test-source"
@@ -36,8 +36,7 @@ final class Sandbox: @unchecked Sendable {
         try ChildProcess(executable, arguments, environment: environment, serviceEnvironment: .inherited, stdin: stdin)
     }
 
-    private static let counter = NSLock()
-    nonisolated(unsafe) private static var next = 0
+    private static let next = Locked(0)
 
     let directory: String
     private var background: [ChildProcess] = []
@@ -50,7 +49,7 @@ final class Sandbox: @unchecked Sendable {
             throw TestFailure("cannot boot a real systemd for the systemd tests: \(reason). "
                               + "They need root, util-linux's unshare/nsenter and systemd installed (Debian: systemd, util-linux).")
         }
-        let number = Self.counter.withLock { () -> Int in Self.next += 1; return Self.next }
+        let number = Self.next.withLock { next -> Int in next += 1; return next }
         directory = "/tmp/shmd-sdns-\(getpid())-\(number)"
         let start = try Self.host("/bin/bash", [Self.script, "start"], environment: ["SDNS_DIR": directory])
         guard start.waitForExit(seconds: 60) == 0 else {
