@@ -118,14 +118,16 @@ let package = Package(
         .executableTarget(name: "fuzz-client-table", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-client-table"),
         .executableTarget(name: "fuzz-repair", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-repair"),
         .executableTarget(name: "fuzz-config", dependencies: ["ShmFuzz"], path: "Sources/Fuzz/fuzz-config"),
+        // What the test targets share: child processes with deadlines, waiting, locking, paths.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "ShmKitTests",
-            dependencies: ["ShmKit", "ShmHost", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["ShmKit", "ShmHost", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .testTarget(
             name: "ShmDaemonTests",
             dependencies: [
-                "ShmDaemon", "ShmKit", "ShmHost",
+                "ShmDaemon", "ShmKit", "ShmHost", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -133,14 +135,14 @@ let package = Package(
         .testTarget(name: "FuzzCorpusTests", dependencies: ["ShmFuzz"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ShmKit", "shmd", "shm-writer", "shm-reader", "shm-bench"],
+            dependencies: ["ShmKit", "TestSupport", "shmd", "shm-writer", "shm-reader", "shm-bench"],
             exclude: ["C"]
         ),
         // shmd under a real systemd booted in namespaces (sandbox.sh); depends on the executables
         // so that they are built, and installs them inside the sandbox with `make install-files`.
         .testTarget(
             name: "SystemdTests",
-            dependencies: ["shmd", "shm-writer", "shm-reader"],
+            dependencies: ["TestSupport", "shmd", "shm-writer", "shm-reader"],
             exclude: ["sandbox.sh"]
         ),
     ],

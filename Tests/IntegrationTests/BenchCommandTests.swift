@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 /// shm-bench's own errors and clean-up: it starts a shmd of its own, which must never outlive it.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 @Suite("client errors: exit codes and messages that name the cause")

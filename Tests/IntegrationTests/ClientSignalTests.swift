@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 @testable import ShmKit
+import TestSupport
 import Testing
 
 /// shm-writer and shm-reader detach from the channel when told to end: shmd logged every client

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 /// A concurrent corrupter: while writers and readers run on a victim channel, a process with
@@ -132,6 +133,9 @@ struct CorrupterTests {
     }
 
     /// What the victim loops saw, from several threads.
+    ///
+    /// `@unchecked Sendable`: `recorded` and `finished`, all its state, are read and changed only
+    /// with `lock` held.
     final class Outcomes: @unchecked Sendable {
         private let lock = NSLock()
         private var recorded: [(Int32, String)] = []

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 @Suite("shmd refuses bad configs and impossible channels, creating nothing")

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 @Suite("shmd life cycle with a fake NOTIFY_SOCKET")
@@ -137,16 +138,5 @@ struct DaemonLifecycleTests {
             #expect(info.st_mode & 0o777 == 0o660, "\(file) has mode \(String(info.st_mode & 0o777, radix: 8))")
         }
         #expect(daemon.stop() == 0)
-    }
-}
-
-/// A value shared with a callback thread.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }

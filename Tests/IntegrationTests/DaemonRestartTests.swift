@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 @Suite("shmd killed and restarted: channels adopted, nothing queued lost, clients carry on")

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 /// SIGKILL a random writer or reader at a random moment while traffic flows, round after round,

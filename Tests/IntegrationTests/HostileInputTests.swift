@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 /// The hostile-input suite (README "Security model"): shmd and its clients facing a local user

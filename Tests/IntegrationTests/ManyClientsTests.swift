@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 @Suite("many writers, many readers, real processes", .serialized)

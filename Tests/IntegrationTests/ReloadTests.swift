@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 @Suite("reload on SIGHUP with a fake NOTIFY_SOCKET")

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// Configs of thousands of channels: shmd raises its open-file limit to the hard limit and

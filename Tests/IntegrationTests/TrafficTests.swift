@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ShmKit
+import TestSupport
 import Testing
 
 @Suite("messages through shm-writer and shm-reader")
@@ -83,11 +84,10 @@ struct TrafficTests {
 /// The seed's programs, compiled with the system's C compiler once per test run.
 enum SeedPrograms {
     static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("C").path
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var built: (writer: String, reader: String)?
+    private static let built = Locked<(writer: String, reader: String)?>(nil)
 
     static func build() throws -> (writer: String, reader: String) {
-        try lock.withLock {
+        try built.withLock { built in
             if let built { return built }
             let directory = NSTemporaryDirectory() + "shmd-seed-\(getpid())"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -95,8 +95,9 @@ enum SeedPrograms {
                 let result = try run("/usr/bin/cc", ["-O2", "-Wall", "-o", "\(directory)/\(name)", "\(source)/\(name).c", "-pthread"])
                 guard result.status == 0 else { throw TestFailure("cc \(name).c failed: \(result.stderr)") }
             }
-            built = ("\(directory)/seed_writer", "\(directory)/seed_reader")
-            return built!
+            let programs = (writer: "\(directory)/seed_writer", reader: "\(directory)/seed_reader")
+            built = programs
+            return programs
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// A world bit in a mode is refused unless the config says `allow-world = true`; then shmd warns

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 @testable import ShmDaemon
 
@@ -161,16 +162,5 @@ struct ConfigFileReadingTests {
         } throws: { error in
             (error as? ConfigError)?.reason.contains("a symlink loop") == true
         }
-    }
-}
-
-/// A value shared with another thread.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 @testable import ShmHost
 @testable import ShmKit
@@ -112,16 +113,3 @@ struct InProcessChannelTests {
         withExtendedLifetime((writer, reader)) {}
     }
 }
-
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-    func withLock<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&stored) } }
-}
-
-struct TestFailure: Error { let text: String; init(_ text: String) { self.text = text } }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 @testable import ShmHost
 @testable import ShmKit
@@ -137,6 +138,8 @@ struct WakeUpStressTests {
 }
 
 /// A counter shared by threads.
+///
+/// `@unchecked Sendable`: `value`, its only state, is read and changed only with `lock` held.
 final class UnsafeAtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value: UInt64 = 0

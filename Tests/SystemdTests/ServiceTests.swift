@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// shmd as the packaged service under a real systemd: start, clients as a group member, the
@@ -38,10 +39,10 @@ struct ServiceTests {
 
     /// Starts `arguments` inside behind `sh -c 'echo $$; exec …'`, and returns the command and the
     /// pid it has inside, so that a test can signal exactly that process.
-    func startWithPID(_ sandbox: Sandbox, _ arguments: [String]) throws -> (Command, Int32) {
+    func startWithPID(_ sandbox: Sandbox, _ arguments: [String]) throws -> (ChildProcess, Int32) {
         let command = try sandbox.start(["sh", "-c", "echo $$; exec \"$@\"", "sh"] + arguments)
         var pid: Int32?
-        _ = waitUntil(seconds: 10) {
+        _ = waitUntil(seconds: 10, interval: 20_000) {
             pid = command.stdout.split(separator: "\n").first.flatMap { Int32($0) }
             return pid != nil
         }
@@ -75,13 +76,13 @@ struct ServiceTests {
         let writer = try sandbox.exec(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups",
                                        "/usr/local/bin/shm-writer", "demo", "--message", "one", "--message", "two"])
         #expect(writer.status == 0, "\(writer)")
-        #expect(reader.wait(seconds: 30) == 0, "reader: \(reader.stderr)")
+        #expect(reader.waitForExit(seconds: 30) == 0, "reader: \(reader.stderr)")
         #expect(reader.stdout == "one\ntwo\n")
 
         let refused = try sandbox.exec(["runuser", "-u", "mallory", "--", "/usr/local/bin/shm-writer", "demo", "--message", "x"])
         #expect(refused.status == 77)
         #expect(refused.stderr.contains("permission denied opening /shmd.demo of channel 'demo'"))
-        #expect(waitUntil(seconds: 5) { ((try? sandbox.show("StatusText")) ?? "").contains("2 messages delivered") })
+        #expect(waitUntil(seconds: 5, interval: 20_000) { ((try? sandbox.show("StatusText")) ?? "").contains("2 messages delivered") })
     }
 
     @Test("journalctl -u shmd -o json: lifecycle lines with priorities and SHMD_ fields; SHMD_CHANNEL=demo filters")
@@ -152,7 +153,7 @@ struct ServiceTests {
         #expect(reload.status == 0, "\(reload)")
         // `systemctl reload` returned after the reload was done (ExecReload waits for it).
         #expect(try sandbox.shmFiles() == (Self.demoFiles + ["sem.shmd.added.empty", "sem.shmd.added.full", "shmd.added"]).sorted())
-        #expect(reader.wait(seconds: 5) == 0, "the reader of the removed channel did not exit by itself: \(reader.stderr)")
+        #expect(reader.waitForExit(seconds: 5) == 0, "the reader of the removed channel did not exit by itself: \(reader.stderr)")
         #expect(reader.stderr.contains("channel 'other' was closed by shmd"))
         let reloaded = try sandbox.waitForJournal { $0.event == "reloaded" }
         #expect(reloaded?.priority == "5")
@@ -197,7 +198,7 @@ struct ServiceTests {
         #expect(try sandbox.show("Result") == "success")
         #expect(try sandbox.show("ActiveState") == "inactive")
         #expect(try sandbox.shmFiles() == [])
-        #expect(reader.wait(seconds: 5) == 0, "reader: \(reader.stderr)")
+        #expect(reader.waitForExit(seconds: 5) == 0, "reader: \(reader.stderr)")
         #expect(reader.stderr.contains("channel 'demo' was closed by shmd"))
     }
 
@@ -244,7 +245,7 @@ struct ServiceTests {
 
         try sandbox.write("/etc/shmd/shmd.toml", "[[channel]]\nname = \"a/b\"\n")
         #expect(try sandbox.systemctl("restart", "shmd").status != 0)
-        #expect(waitUntil(seconds: 10) { (try? sandbox.show("ActiveState")) == "failed" })
+        #expect(waitUntil(seconds: 10, interval: 20_000) { (try? sandbox.show("ActiveState")) == "failed" })
         #expect(try sandbox.show("ExecMainStatus") == "78")
         let error = try sandbox.waitForJournal { $0.event == "config-error" }
         #expect(error?.priority == "3")
@@ -275,7 +276,7 @@ struct ServiceTests {
         let figure = String(line[after...].prefix { $0.isNumber || $0 == "." })
         let exposure = try #require(Double(figure))
         #expect(exposure <= 2.5, "\(line)")
-        let readme = try String(contentsOfFile: Sandbox.packageRoot + "/README.md", encoding: .utf8)
+        let readme = try String(contentsOfFile: PackageRoot.path + "/README.md", encoding: .utf8)
         #expect(readme.contains("Overall exposure level for shmd.service: \(figure)"), "the README must quote: \(line)")
 
         try sandbox.write("/etc/shmd/shmd.toml", "# edited by the admin\n[[channel]]\nname = \"mine\"\n")

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// systemd's end of sd_notify(3) for tests: an AF_UNIX datagram socket read continuously by a
 /// thread (sd_notify blocks when nobody reads), recording every message in order.
+///
+/// `@unchecked Sendable`: `path` and `fd` are constants; `received` is read and appended only
+/// with `lock` held; `onMessage` is set once in `init`, before the reading thread starts, and
+/// is called only on that thread.
 final class FakeNotifySocket: @unchecked Sendable {
     let path: String
     private let fd: Int32

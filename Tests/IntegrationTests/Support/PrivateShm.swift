@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// A /dev/shm of its own: a mount namespace with a fresh tmpfs (mode 1777, like the real one),
 /// held open by a sleeping process. Commands run through `launcher` see only it; the test looks
 /// into it through `/proc/PID/root`. When the value goes, the namespace and everything in it go,
 /// so nothing is ever left in the machine's /dev/shm.
-final class PrivateShm: @unchecked Sendable {
+final class PrivateShm: Sendable {
     private let holder: ChildProcess
 
     init(size: String = "256m") throws {
@@ -32,7 +33,7 @@ final class PrivateShm: @unchecked Sendable {
 
     /// Runs `script` with /bin/sh in the namespace as `user` (root when `nil`).
     @discardableResult
-    func shell(_ script: String, as user: TestUser? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    func shell(_ script: String, as user: TestUser? = nil) throws -> Finished {
         let command = launcher(as: user) + ["/bin/sh", "-c", script]
         return try run(command[0], Array(command.dropFirst()), seconds: 30)
     }

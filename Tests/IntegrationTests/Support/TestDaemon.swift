@@ -1,14 +1,14 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// A unique object-name prefix per test, so that tests run side by side and never collide with
 /// a real shmd; and the check that a test left nothing in /dev/shm.
 enum TestNames {
-    private static let counter = NSLock()
-    nonisolated(unsafe) private static var next = 0
+    private static let next = Locked(0)
 
     static func prefix(_ hint: String = "t") -> String {
-        counter.withLock {
+        next.withLock { next in
             next += 1
             return "\(hint)\(getpid())x\(next)"
         }
@@ -25,7 +25,7 @@ enum TestNames {
 }
 
 /// shmd started for one test with its own prefix and config, talking to a fake NOTIFY_SOCKET.
-final class TestDaemon: @unchecked Sendable {
+final class TestDaemon: Sendable {
     let prefix: String
     let configPath: String
     let notify: FakeNotifySocket
@@ -75,7 +75,7 @@ final class TestDaemon: @unchecked Sendable {
     }
 
     /// Runs a client executable against this daemon's prefix.
-    func client(_ name: String, _ arguments: [String], input: Data? = nil, seconds: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+    func client(_ name: String, _ arguments: [String], input: Data? = nil, seconds: Double = 60) throws -> Finished {
         let command = launcher + [Executables.path(name)] + arguments + ["--prefix", prefix]
         return try run(command[0], Array(command.dropFirst()), input: input, seconds: seconds)
     }

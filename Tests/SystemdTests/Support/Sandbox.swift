@@ -1,22 +1,20 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// A real systemd booted by `sandbox.sh` in private namespaces, with shmd installed in it by the
 /// project's own `make install-files`. Each test boots its own and stops it in a `defer`.
 ///
 /// Everything runs inside through `sandbox.sh exec`, clients included: the sandbox has its own
 /// /dev/shm, which the host never sees.
-final class Sandbox: @unchecked Sendable {
-    /// The package's root folder (this file is Tests/SystemdTests/Support/Sandbox.swift).
-    static let packageRoot: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let script = packageRoot + "/Tests/SystemdTests/sandbox.sh"
+final class Sandbox {
+    static let script = PackageRoot.path + "/Tests/SystemdTests/sandbox.sh"
     /// Where `installShmd` copies the install files inside the sandbox.
     static let stage = "/var/lib/shmd-test-source"
 
     /// Why no sandbox can boot on this machine (not root, no unshare, …), or `nil` when it can.
     static let unavailableReason: String? = {
-        guard let check = try? Command("/bin/bash", [script, "check"]), let status = check.wait(seconds: 30) else {
+        guard let check = try? host("/bin/bash", [script, "check"]), let status = check.waitForExit(seconds: 30) else {
             return "cannot run \(script) check"
         }
         return status == 0 ? nil : check.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -31,21 +29,17 @@ final class Sandbox: @unchecked Sendable {
         "a real systemd cannot be booted here (\(unavailableReason ?? "")); CI=true makes this a failure instead of a skip"
     }
 
-    /// Where `swift build` put the executables: next to the test bundle.
-    static let executables: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var url = URL(fileURLWithPath: exe)
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("shmd").path) {
-            url.deleteLastPathComponent()
-        }
-        return url.path
-    }()
+    /// A process on the host, with this process's environment as it is: sandbox.sh boots and
+    /// talks to a systemd of its own, whatever systemd variables the test run has.
+    private static func host(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                             stdin: Bool = false) throws -> ChildProcess {
+        try ChildProcess(executable, arguments, environment: environment, serviceEnvironment: .inherited, stdin: stdin)
+    }
 
-    private static let counter = NSLock()
-    nonisolated(unsafe) private static var next = 0
+    private static let next = Locked(0)
 
     let directory: String
-    private var background: [Command] = []
+    private var background: [ChildProcess] = []
 
     /// Boots a fresh systemd.
     ///
@@ -55,10 +49,10 @@ final class Sandbox: @unchecked Sendable {
             throw TestFailure("cannot boot a real systemd for the systemd tests: \(reason). "
                               + "They need root, util-linux's unshare/nsenter and systemd installed (Debian: systemd, util-linux).")
         }
-        let number = Self.counter.withLock { () -> Int in Self.next += 1; return Self.next }
+        let number = Self.next.withLock { next -> Int in next += 1; return next }
         directory = "/tmp/shmd-sdns-\(getpid())-\(number)"
-        let start = try Command("/bin/bash", [Self.script, "start"], environment: ["SDNS_DIR": directory])
-        guard start.wait(seconds: 60) == 0 else {
+        let start = try Self.host("/bin/bash", [Self.script, "start"], environment: ["SDNS_DIR": directory])
+        guard start.waitForExit(seconds: 60) == 0 else {
             start.terminate()
             stop()
             throw TestFailure("sandbox.sh start failed:\n\(start.stdout)\(start.stderr)")
@@ -67,8 +61,8 @@ final class Sandbox: @unchecked Sendable {
 
     /// Powers the sandbox off (everything in it dies with it) and removes its folder.
     func stop() {
-        if let stop = try? Command("/bin/bash", [Self.script, "stop"], environment: ["SDNS_DIR": directory]) {
-            stop.wait(seconds: 40)
+        if let stop = try? Self.host("/bin/bash", [Self.script, "stop"], environment: ["SDNS_DIR": directory]) {
+            stop.waitForExit(seconds: 40)
         }
         for command in background { command.terminate() }
         try? FileManager.default.removeItem(atPath: directory)
@@ -78,7 +72,7 @@ final class Sandbox: @unchecked Sendable {
     @discardableResult
     func exec(_ arguments: [String], input: Data? = nil, seconds: Double = 60) throws -> Finished {
         let command = try start(arguments, input: input)
-        guard let status = command.wait(seconds: seconds) else {
+        guard let status = command.waitForExit(seconds: seconds) else {
             command.terminate()
             throw TestFailure("\(arguments.joined(separator: " ")) did not finish in \(seconds) s inside the sandbox")
         }
@@ -86,8 +80,9 @@ final class Sandbox: @unchecked Sendable {
     }
 
     /// Starts `arguments` inside without waiting; stopped with the sandbox at the latest.
-    func start(_ arguments: [String], input: Data? = nil) throws -> Command {
-        let command = try Command("/bin/bash", [Self.script, "exec"] + arguments, environment: ["SDNS_DIR": directory], input: input)
+    func start(_ arguments: [String], input: Data? = nil) throws -> ChildProcess {
+        let command = try Self.host("/bin/bash", [Self.script, "exec"] + arguments, environment: ["SDNS_DIR": directory], stdin: input != nil)
+        if let input { command.feed(input) }
         background.append(command)
         return command
     }
@@ -123,9 +118,9 @@ final class Sandbox: @unchecked Sendable {
     /// (systemd mounts a fresh tmpfs on /tmp, and a clone in /tmp is hidden under it).
     func installShmd(config: String) throws {
         let stage = Self.stage
-        let archive = try Command("/bin/tar", ["-C", Self.packageRoot, "-cf", "-", "Makefile", "systemd", "config", "README.md",
-                                               "-C", Self.executables, "shmd", "shm-writer", "shm-reader"])
-        guard archive.wait(seconds: 60) == 0 else { throw TestFailure("tar of the install files failed: \(archive.stderr)") }
+        let archive = try Self.host("/bin/tar", ["-C", PackageRoot.path, "-cf", "-", "Makefile", "systemd", "config", "README.md",
+                                                 "-C", Executables.directory, "shmd", "shm-writer", "shm-reader"])
+        guard archive.waitForExit(seconds: 60) == 0 else { throw TestFailure("tar of the install files failed: \(archive.stderr)") }
         let unpacked = try exec(["sh", "-c", "mkdir -p \"$1\" && tar -C \"$1\" -xf -", "sh", stage], input: archive.stdoutData, seconds: 120)
         guard unpacked.status == 0 else { throw TestFailure("cannot copy the install files into the sandbox: \(unpacked)") }
         let result = try exec(["make", "-s", "-C", stage, "install-files", "BUILT=\(stage)"], seconds: 120)

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Where `swift build` put the package's executables: next to the test bundle.
-enum Executables {
-    static let directory: String = {
+public enum Executables {
+    public static let directory: String = {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var url = URL(fileURLWithPath: exe)
         // .build/<triple>/debug/shmdPackageTests.xctest is the binary itself on Linux.
@@ -12,5 +12,5 @@ enum Executables {
         return url.path
     }()
 
-    static func path(_ name: String) -> String { directory + "/" + name }
+    public static func path(_ name: String) -> String { directory + "/" + name }
 }

@@ -3,23 +3,45 @@ import Glibc
 
 /// A child process with its output collected in the background, so that a full pipe never
 /// blocks it, and with waits that always have a deadline.
-final class ChildProcess: @unchecked Sendable {
-    let process = Process()
+///
+/// `@unchecked Sendable`: the collected output (`out`, `err`), its only mutable state, is read
+/// and appended only with `lock` held; every other stored property is a constant of a Sendable
+/// type (Process, Pipe, DispatchGroup, NSLock).
+public final class ChildProcess: @unchecked Sendable {
+    /// What the child inherits of the systemd variables in this process's environment
+    /// (NOTIFY_SOCKET, JOURNAL_STREAM, WATCHDOG_USEC): a test run inside a systemd unit must not
+    /// hand them to a shmd it starts, which would then notify and log to the unit's systemd.
+    public enum ServiceEnvironment: Sendable {
+        /// Removed, unless `environment` sets them again (a test's own NOTIFY_SOCKET).
+        case removed
+        /// Passed on as they are (a command that boots or talks to a systemd of its own).
+        case inherited
+    }
+
+    /// The variables `ServiceEnvironment.removed` removes.
+    public static let serviceVariables = ["NOTIFY_SOCKET", "JOURNAL_STREAM", "WATCHDOG_USEC"]
+
+    public let process = Process()
     private let lock = NSLock()
     private var out = Data()
     private var err = Data()
     private let stdinPipe = Pipe()
     private let readers = DispatchGroup()
 
+    /// Starts `executable` with `arguments`.
+    ///
+    /// - Parameter environment: variables set on top of this process's environment.
+    /// - Parameter serviceEnvironment: whether the systemd variables are removed first.
+    /// - Parameter stdin: a pipe the test writes with `write` and `feed`; otherwise /dev/null.
     /// - Parameter stdout: where the child's stdout goes instead of being collected.
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Bool = false,
-         stdout: FileHandle? = nil) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                serviceEnvironment: ServiceEnvironment = .removed, stdin: Bool = false, stdout: FileHandle? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "NOTIFY_SOCKET")
-        env.removeValue(forKey: "JOURNAL_STREAM")
-        env.removeValue(forKey: "WATCHDOG_USEC")
+        if serviceEnvironment == .removed {
+            for name in Self.serviceVariables { env.removeValue(forKey: name) }
+        }
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let outPipe = Pipe(), errPipe = Pipe()
@@ -31,20 +53,21 @@ final class ChildProcess: @unchecked Sendable {
         collect(errPipe.fileHandleForReading) { self.err.append($0) }
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+    public var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
     /// What the child wrote on stdout, byte for byte (`stdout` repairs invalid UTF-8).
-    var stdoutData: Data { lock.withLock { out } }
-    var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
-    var stdoutLines: [Substring] { stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast() }
+    public var stdoutData: Data { lock.withLock { out } }
+    public var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+    public var stdoutLines: [Substring] { stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast() }
 
     /// Writes `data` to the child's stdin and keeps it open.
-    func write(_ data: Data) {
+    public func write(_ data: Data) {
         Self.writeSurvivingExit(stdinPipe.fileHandleForWriting, data)
     }
 
     /// Writes `data` to the child's stdin (from the calling thread) and closes it.
-    func feed(_ data: Data) {
+    public func feed(_ data: Data) {
         let handle = stdinPipe.fileHandleForWriting
         Self.writeSurvivingExit(handle, data)
         try? handle.close()
@@ -65,24 +88,24 @@ final class ChildProcess: @unchecked Sendable {
         pthread_sigmask(SIG_SETMASK, &previous, nil)
     }
 
-    func signal(_ number: Int32) { kill(pid, number) }
+    public func signal(_ number: Int32) { kill(pid, number) }
 
     /// Waits for the child to exit, at most `seconds`.
     ///
     /// - Returns: its exit status (or 128 + signal), or `nil` if it still runs at the deadline.
     @discardableResult
-    func waitForExit(seconds: Double) -> Int32? {
+    public func waitForExit(seconds: Double) -> Int32? {
         guard waitUntil(seconds: seconds, { !self.process.isRunning }) else { return nil }
         process.waitUntilExit()
         _ = readers.wait(timeout: .now() + 5)
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
-    /// Kills the child if it still runs; for clean-up paths.
-    func terminate() {
+    /// Kills the child if it still runs, and waits for it (at most 5 s); for clean-up paths.
+    public func terminate() {
         if process.isRunning {
             kill(pid, SIGKILL)
-            process.waitUntilExit()
+            _ = waitUntil(seconds: 5) { !process.isRunning }
         }
     }
 
@@ -97,33 +120,4 @@ final class ChildProcess: @unchecked Sendable {
             readers.leave()
         }
     }
-}
-
-/// Polls `condition` every few milliseconds until it holds or `seconds` pass.
-///
-/// - Returns: whether it held in time.
-func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while !condition() {
-        if Date() > deadline { return false }
-        usleep(2_000)
-    }
-    return true
-}
-
-/// Runs a command to completion (at most `seconds`) and returns status, stdout and stderr.
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
-         seconds: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
-    let child = try ChildProcess(executable, arguments, environment: environment, stdin: input != nil)
-    if let input { child.feed(input) }
-    guard let status = child.waitForExit(seconds: seconds) else {
-        child.terminate()
-        throw TestFailure("\(executable) \(arguments.joined(separator: " ")) did not finish in \(seconds) s; stderr: \(child.stderr)")
-    }
-    return (status, child.stdout, child.stderr)
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
