@@ -1,7 +1,8 @@
+import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmKit
 
 /// What the command-line clients share: printing an error the way a user can act on it and
 /// turning it into a sysexits code.

@@ -42,8 +42,9 @@ package final class ChannelRegistry {
                 first = first ?? error
                 if requireAll { break }
                 failed[spec.name] = "\(error)"
-                logger.error("channel \(spec.name) not started: \(error)",
-                             metadata: ["channel": "\(spec.name)", "event": "failed"])
+                logger.error(
+                    "channel \(spec.name) not started: \(error)",
+                    metadata: ["channel": "\(spec.name)", "event": "failed"])
             }
         }
         guard let first, requireAll || channels.isEmpty else { return }
@@ -92,8 +93,9 @@ package final class ChannelRegistry {
         for object in try spec.objects(prefix: prefix) { try object.apply(spec.permissions) }
         applied[spec.name] = spec
         let group = spec.permissions.group.map { ", group \($0)" } ?? ""
-        logger.notice("channel \(spec.name) permissions changed: mode \(String(spec.permissions.mode, radix: 8))\(group)",
-                      metadata: ["channel": "\(spec.name)", "event": "permissions"])
+        logger.notice(
+            "channel \(spec.name) permissions changed: mode \(String(spec.permissions.mode, radix: 8))\(group)",
+            metadata: ["channel": "\(spec.name)", "event": "permissions"])
     }
 
     private func create(_ spec: ChannelSpec) throws {
@@ -110,25 +112,34 @@ package final class ChannelRegistry {
         case let .adopted(previous, generation, queued):
             adopted.insert(spec.name)
             channels.append(channel)
-            logger.notice("channel \(spec.name) adopted from shmd pid \(previous), which is gone: generation \(generation), \(queued) messages queued, \(channel.clients.count) clients attached",
-                          metadata: ["channel": "\(spec.name)", "event": "adopted", "generation": "\(generation)",
-                                     "queued": "\(queued)", "previous-pid": "\(previous)"])
+            logger.notice(
+                "channel \(spec.name) adopted from shmd pid \(previous), which is gone: generation \(generation), \(queued) messages queued, \(channel.clients.count) clients attached",
+                metadata: [
+                    "channel": "\(spec.name)", "event": "adopted", "generation": "\(generation)",
+                    "queued": "\(queued)", "previous-pid": "\(previous)",
+                ])
             return
         case let .replaced(reason, leftovers):
-            logger.warning("channel \(spec.name) left by an earlier shmd could not be adopted: \(reason); replaced by a new one",
-                           metadata: ["channel": "\(spec.name)", "event": "replaced", "reason": "\(reason)",
-                                      "objects": "\(leftovers.map(\.object.name).joined(separator: ","))"])
+            logger.warning(
+                "channel \(spec.name) left by an earlier shmd could not be adopted: \(reason); replaced by a new one",
+                metadata: [
+                    "channel": "\(spec.name)", "event": "replaced", "reason": "\(reason)",
+                    "objects": "\(leftovers.map(\.object.name).joined(separator: ","))",
+                ])
         case let .created(leftovers):
             for leftover in leftovers {
-                logger.warning("removed leftover object \(leftover.object.path) of an earlier run",
-                               metadata: ["channel": "\(spec.name)", "object": "\(leftover.object.name)"])
+                logger.warning(
+                    "removed leftover object \(leftover.object.path) of an earlier run",
+                    metadata: ["channel": "\(spec.name)", "object": "\(leftover.object.name)"])
             }
         }
         channels.append(channel)
-        logger.info("channel \(spec.name) created: \(describe(spec))", metadata: [
-            "channel": "\(spec.name)", "event": "created",
-            "objects": "\((try? spec.objects(prefix: prefix).map(\.name).joined(separator: ",")) ?? "")",
-        ])
+        logger.info(
+            "channel \(spec.name) created: \(describe(spec))",
+            metadata: [
+                "channel": "\(spec.name)", "event": "created",
+                "objects": "\((try? spec.objects(prefix: prefix).map(\.name).joined(separator: ",")) ?? "")",
+            ])
     }
 
     /// Replaces every channel `HostedChannel.inspectDamage` finds damaged: marks it failed
@@ -149,14 +160,16 @@ package final class ChannelRegistry {
             let metadata: Logger.Metadata = ["channel": "\(name)", "event": "damaged", "reason": "\(reason)"]
             do {
                 let (fresh, _) = try HostedChannel.create(spec: spec, prefix: prefix, daemon: identity, generation: channel.generation &+ 1)
-                logger.error("channel \(name) is damaged: \(reason); a process with write access to it (its group, or root) wrote there. Replaced it with a new, empty channel (up to \(lost) messages lost); its clients were told",
-                             metadata: metadata)
+                logger.error(
+                    "channel \(name) is damaged: \(reason); a process with write access to it (its group, or root) wrote there. Replaced it with a new, empty channel (up to \(lost) messages lost); its clients were told",
+                    metadata: metadata)
                 return fresh
             } catch {
                 failed[name] = "\(error)"
                 applied[name] = nil
-                logger.error("channel \(name) is damaged: \(reason); removed it, and could not create it again: \(error)",
-                             metadata: metadata)
+                logger.error(
+                    "channel \(name) is damaged: \(reason); removed it, and could not create it again: \(error)",
+                    metadata: metadata)
                 return nil
             }
         }

@@ -1,8 +1,9 @@
+import ShmKit
+import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmKit
-import SystemPackage
 
 /// Reads the text of a config file, refusing anything that is not a regular file of UTF-8 text
 /// of sensible size, and saying precisely why.
@@ -157,7 +158,8 @@ enum ConfigFileReader {
         case .notDirectory:
             return .notADirectoryOnPath
         case .permissionDenied:
-            let uid = geteuid(), gid = getegid()
+            let uid = geteuid()
+            let gid = getegid()
             let user = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "#\(uid)"
             let group = getgrgid(gid).map { String(cString: $0.pointee.gr_name) } ?? "\(gid)"
             return .permissionDenied(user: user, uid: uid, group: group)

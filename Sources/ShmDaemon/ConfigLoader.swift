@@ -38,25 +38,30 @@ package enum ConfigLoader {
         } catch let error as UnexpectedKeysError {
             let (key, path) = error.keys.sorted(by: { $0.key < $1.key }).first!
             let location = Location(path: path + [PlainKey(key)])
-            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
-                              reason: "unknown key (known keys: \(knownKeys(for: location.table)))")
+            throw ConfigError(
+                file: file, line: location.line(in: locator), key: location.dotted,
+                reason: "unknown key (known keys: \(knownKeys(for: location.table)))")
         } catch let DecodingError.typeMismatch(type, context) {
             let location = Location(path: context.codingPath)
-            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
-                              reason: "wrong type: expected \(typeName(type))")
+            throw ConfigError(
+                file: file, line: location.line(in: locator), key: location.dotted,
+                reason: "wrong type: expected \(typeName(type))")
         } catch let DecodingError.valueNotFound(type, context) {
             let location = Location(path: context.codingPath)
-            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
-                              reason: "wrong type: expected \(typeName(type))")
+            throw ConfigError(
+                file: file, line: location.line(in: locator), key: location.dotted,
+                reason: "wrong type: expected \(typeName(type))")
         } catch let DecodingError.keyNotFound(key, context) {
             // TOMLKit reports a value of the wrong type as a missing key of the expected type.
             let location = Location(path: context.codingPath + [key])
-            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
-                              reason: "wrong type: expected \(expectedType(of: key.stringValue))")
+            throw ConfigError(
+                file: file, line: location.line(in: locator), key: location.dotted,
+                reason: "wrong type: expected \(expectedType(of: key.stringValue))")
         } catch let DecodingError.dataCorrupted(context) {
             let location = Location(path: context.codingPath)
-            throw ConfigError(file: file, line: location.line(in: locator), key: location.dotted,
-                              reason: context.debugDescription)
+            throw ConfigError(
+                file: file, line: location.line(in: locator), key: location.dotted,
+                reason: context.debugDescription)
         } catch {
             throw ConfigError(file: file, line: nil, key: "", reason: "\(error)")
         }

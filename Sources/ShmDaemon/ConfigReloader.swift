@@ -65,8 +65,9 @@ final class ConfigReloader {
                 try registry.updatePermissions(spec)
             } catch {
                 failures += 1
-                logger.error("cannot change the permissions of channel \(spec.name): \(error)",
-                             metadata: ["channel": "\(spec.name)", "event": "reload-failed"])
+                logger.error(
+                    "cannot change the permissions of channel \(spec.name): \(error)",
+                    metadata: ["channel": "\(spec.name)", "event": "reload-failed"])
             }
         }
         failures += add(plan.added)
@@ -81,8 +82,9 @@ final class ConfigReloader {
         if complete {
             logger.notice("\(message)", metadata: ["event": "reloaded", "file": "\(loaded.origin)"])
         } else {
-            logger.warning("\(message); the running channels differ from the file, see the lines above",
-                           metadata: ["event": "reloaded", "file": "\(loaded.origin)"])
+            logger.warning(
+                "\(message); the running channels differ from the file, see the lines above",
+                metadata: ["event": "reloaded", "file": "\(loaded.origin)"])
         }
         return Result(outcome: complete ? .applied : .partial, message: message, sweepInterval: changedSweep)
     }

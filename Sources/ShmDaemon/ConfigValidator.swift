@@ -1,8 +1,9 @@
+import ShmHost
+import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmHost
-import ShmKit
 
 /// Applies defaults and checks every value of a decoded `ConfigFile`, blaming the exact key.
 struct ConfigValidator {
@@ -23,8 +24,9 @@ struct ConfigValidator {
         let mode = try parseMode(daemon.mode, at: at("mode")) ?? 0o660
         let group = try resolveGroup(daemon.group, at: at("group"))
         let allowWorld = daemon.allowWorld ?? false
-        try check(mode, written: daemon.mode, allowWorld: allowWorld, group: daemon.group,
-                  modeAt: at("mode"), groupAt: at("group"))
+        try check(
+            mode, written: daemon.mode, allowWorld: allowWorld, group: daemon.group,
+            modeAt: at("mode"), groupAt: at("group"))
         let clients = try parseMaxClients(daemon.maxClients, at: at("max-clients")) ?? Layout.defaultClientCapacity
         let defaults = Defaults(permissions: ObjectPermissions(mode: mode, group: group), allowWorld: allowWorld, clients: clients)
         let sweep = daemon.sweepInterval?.value ?? 1
@@ -42,8 +44,9 @@ struct ConfigValidator {
         for (index, channel) in channels.enumerated() {
             let spec = try validate(channel, index: index, prefix: prefix, defaults: defaults)
             if let first = seenNames[spec.name] {
-                throw fail(Location(table: "channel", index: index, key: "name"),
-                           "duplicate channel name '\(spec.name)' (also channel[\(first)])")
+                throw fail(
+                    Location(table: "channel", index: index, key: "name"),
+                    "duplicate channel name '\(spec.name)' (also channel[\(first)])")
             }
             seenNames[spec.name] = index
             // By file in /dev/shm, not by POSIX name: semaphore /x is the file sem.x, which a
@@ -55,14 +58,16 @@ struct ConfigValidator {
             }
             total += spec.sharedMemoryBytes
             guard total <= Layout.maximumTotalSize else {
-                throw fail(Location(table: "channel", index: index, key: nil),
-                           "the channels need \(total) bytes of /dev/shm together, more than the limit of \(Layout.maximumTotalSize)")
+                throw fail(
+                    Location(table: "channel", index: index, key: nil),
+                    "the channels need \(total) bytes of /dev/shm together, more than the limit of \(Layout.maximumTotalSize)")
             }
             specs.append(spec)
         }
         if let limits { try checkBudget(specs, limits) }
-        return DaemonConfig(prefix: prefix, sweepInterval: sweep, channels: specs,
-                            requireAllChannels: daemon.requireAllChannels ?? false)
+        return DaemonConfig(
+            prefix: prefix, sweepInterval: sweep, channels: specs,
+            requireAllChannels: daemon.requireAllChannels ?? false)
     }
 
     /// Refuses channels that would run the daemon out of descriptors or mappings, blaming the
@@ -77,12 +82,14 @@ struct ConfigValidator {
             if firstOverMappings == nil && !budget.fitsMappings(limits) { firstOverMappings = index }
         }
         if let index = firstOverFiles, let openFiles = limits.openFiles {
-            throw fail(Location(table: "channel", index: index, key: nil),
-                       budget.descriptorReason(channels: specs.count, first: specs[index].name, limit: openFiles))
+            throw fail(
+                Location(table: "channel", index: index, key: nil),
+                budget.descriptorReason(channels: specs.count, first: specs[index].name, limit: openFiles))
         }
         if let index = firstOverMappings, let mapCount = limits.mapCount {
-            throw fail(Location(table: "channel", index: index, key: nil),
-                       budget.mappingReason(channels: specs.count, first: specs[index].name, limit: mapCount))
+            throw fail(
+                Location(table: "channel", index: index, key: nil),
+                budget.mappingReason(channels: specs.count, first: specs[index].name, limit: mapCount))
         }
     }
 
@@ -106,9 +113,10 @@ struct ConfigValidator {
         let group = try resolveGroup(channel.group, at: at("group")) ?? defaults.permissions.group
         // An inherited mode was checked in [daemon]; only this table's allow-world = false can
         // still refuse its world bits.
-        try check(mode, written: channel.mode, allowWorld: channel.allowWorld ?? defaults.allowWorld,
-                  group: channel.group, modeAt: at("mode"), groupAt: at("group"),
-                  allowWorldAt: channel.allowWorld != nil ? at("allow-world") : nil)
+        try check(
+            mode, written: channel.mode, allowWorld: channel.allowWorld ?? defaults.allowWorld,
+            group: channel.group, modeAt: at("mode"), groupAt: at("group"),
+            allowWorldAt: channel.allowWorld != nil ? at("allow-world") : nil)
         let permissions = ObjectPermissions(mode: mode, group: group)
         let clients = try parseMaxClients(channel.maxClients, at: at("max-clients")) ?? defaults.clients
 
@@ -139,8 +147,9 @@ struct ConfigValidator {
                 guard proto == .fast else { throw fail(at("spin-us"), "only the fast protocol spins") }
                 spin = UInt64(micro * 1000)
             }
-            return ChannelSpec(name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: proto),
-                               permissions: permissions, spinNanoseconds: spin, clientCapacity: clients)
+            return ChannelSpec(
+                name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: proto),
+                permissions: permissions, spinNanoseconds: spin, clientCapacity: clients)
 
         case "seed":
             for (key, value) in [("slots", channel.slots), ("slot-size", channel.slotSize)] where value != nil {
@@ -159,8 +168,9 @@ struct ConfigValidator {
                 objects.append(value)
             }
             guard objects[1] != objects[2] else { throw fail(at("sem-full"), "sem-empty and sem-full must differ") }
-            return ChannelSpec(name: name, layout: .seed(segment: objects[0], semaphoreEmpty: objects[1], semaphoreFull: objects[2]),
-                               permissions: permissions, clientCapacity: clients)
+            return ChannelSpec(
+                name: name, layout: .seed(segment: objects[0], semaphoreEmpty: objects[1], semaphoreFull: objects[2]),
+                permissions: permissions, clientCapacity: clients)
 
         case let other:
             throw fail(at("layout"), "unknown layout '\(other)' (use \"ring\" or \"seed\")")
@@ -194,8 +204,10 @@ struct ConfigValidator {
     /// Applies `ModeRules` to the mode of one table (as `written` there, or inherited), with the
     /// `group` key of the same table. A mode written here is blamed at `modeAt`; an inherited
     /// one at the key of this table that makes it wrong (`group`, or `allow-world = false`).
-    private func check(_ mode: mode_t, written: String?, allowWorld: Bool, group: String?,
-                       modeAt: Location, groupAt: Location, allowWorldAt: Location? = nil) throws {
+    private func check(
+        _ mode: mode_t, written: String?, allowWorld: Bool, group: String?,
+        modeAt: Location, groupAt: Location, allowWorldAt: Location? = nil
+    ) throws {
         let rules = ModeRules(text: written ?? ModeRules.format(mode), mode: mode)
         guard let violation = rules.violation(allowWorld: allowWorld, group: group) else { return }
         if written != nil {

@@ -1,5 +1,6 @@
 import ShmHost
 import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,7 +28,7 @@ package struct DaemonConfig: Equatable, Sendable {
     /// Used when no `--config` is given and /etc/shmd/shmd.toml does not exist: one ring
     /// channel `demo` of 64 slots of 1024 bytes.
     package static let builtIn = DaemonConfig(channels: [
-        ChannelSpec(name: "demo", layout: .ring(slots: 64, slotSize: 1024, protocol: .fast)),
+        ChannelSpec(name: "demo", layout: .ring(slots: 64, slotSize: 1024, protocol: .fast))
     ])
 
     /// Bytes of /dev/shm the channels need, semaphores included (one page each).

@@ -146,8 +146,9 @@ package final class DaemonService: Service, @unchecked Sendable {
         do {
             try record.write(to: directory)
         } catch {
-            logger.warning("cannot write the reload record in \(directory): \(error); `shmd --reload` will time out",
-                           metadata: ["event": "reload-record"])
+            logger.warning(
+                "cannot write the reload record in \(directory): \(error); `shmd --reload` will time out",
+                metadata: ["event": "reload-record"])
         }
     }
 }

@@ -1,8 +1,9 @@
+import ShmKit
+import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmKit
-import SystemPackage
 
 /// The process's limit on open files, `RLIMIT_NOFILE`.
 ///

@@ -32,8 +32,10 @@ struct ObjectFileClaims {
         case .ring:
             roles = [("segment", "name"), ("semaphore 'empty'", "name"), ("semaphore 'full'", "name")]
         case .seed:
-            roles = [("descriptor segment", "name"), ("buffer segment", "segment"),
-                     ("semaphore 'empty'", "sem-empty"), ("semaphore 'full'", "sem-full")]
+            roles = [
+                ("descriptor segment", "name"), ("buffer segment", "segment"),
+                ("semaphore 'empty'", "sem-empty"), ("semaphore 'full'", "sem-full"),
+            ]
         }
         precondition(roles.count == objects.count, "ChannelSpec.objects changed shape")
         return zip(objects, roles).map { object, role in

@@ -35,9 +35,12 @@ package struct ReloadPlan: Equatable, Sendable {
     package static func make(running: [ChannelSpec], prefix: String, new: DaemonConfig) -> ReloadPlan {
         var plan = ReloadPlan()
         guard new.prefix == prefix else {
-            plan.refused.append(Refusal(channel: "", reason:
-                "prefix changed from '\(prefix)' to '\(new.prefix)': a reload cannot rename live channels; "
-                + "nothing was changed. Restart shmd to apply it (systemctl restart shmd)"))
+            plan.refused.append(
+                Refusal(
+                    channel: "",
+                    reason:
+                        "prefix changed from '\(prefix)' to '\(new.prefix)': a reload cannot rename live channels; "
+                        + "nothing was changed. Restart shmd to apply it (systemctl restart shmd)"))
             return plan
         }
         let old = Dictionary(uniqueKeysWithValues: running.map { ($0.name, $0) })
@@ -57,13 +60,17 @@ package struct ReloadPlan: Equatable, Sendable {
             } else if withNewPermissions == spec {
                 plan.permissionChanges.append(spec)
             } else {
-                let change = live.layout == spec.layout
+                let change =
+                    live.layout == spec.layout
                     ? "the new config changes a setting fixed at creation (only mode and group can change in place)"
                     : "the new config asks for \(describe(spec.layout))"
-                plan.refused.append(Refusal(channel: spec.name, reason:
-                    "channel '\(spec.name)' is live as \(describe(live.layout)); \(change). "
-                    + "A live channel cannot change its layout, geometry or protocol, because its clients have it mapped: "
-                    + "keeping the old one. Restart shmd to apply it (systemctl restart shmd), or give the new channel another name"))
+                plan.refused.append(
+                    Refusal(
+                        channel: spec.name,
+                        reason:
+                            "channel '\(spec.name)' is live as \(describe(live.layout)); \(change). "
+                            + "A live channel cannot change its layout, geometry or protocol, because its clients have it mapped: "
+                            + "keeping the old one. Restart shmd to apply it (systemctl restart shmd), or give the new channel another name"))
             }
         }
         return plan
@@ -75,8 +82,10 @@ package struct ReloadPlan: Equatable, Sendable {
     /// "1 added (b), 1 removed (c), 1 unchanged, 0 refused" for log and status lines.
     package var summary: String {
         func list(_ names: [String]) -> String { names.isEmpty ? "" : " (\(names.joined(separator: ", ")))" }
-        var parts = ["\(added.count) added\(list(added.map(\.name)))", "\(removed.count) removed\(list(removed))",
-                     "\(unchanged.count) unchanged"]
+        var parts = [
+            "\(added.count) added\(list(added.map(\.name)))", "\(removed.count) removed\(list(removed))",
+            "\(unchanged.count) unchanged",
+        ]
         if !permissionChanges.isEmpty {
             parts.append("\(permissionChanges.count) with new permissions\(list(permissionChanges.map(\.name)))")
         }

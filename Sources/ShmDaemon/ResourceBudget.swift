@@ -1,8 +1,9 @@
+import ShmHost
+import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmHost
-import ShmKit
 
 /// What holding a config's channels costs the daemon in per-process kernel resources, checked
 /// against this host's limits before anything is created, so that a config too large for them
@@ -80,7 +81,8 @@ package struct ResourceBudget: Equatable, Sendable {
     /// Why a config of `channels` channels needing `self` does not fit the descriptor limit
     /// from channel `first` on, ending with the fix.
     func descriptorReason(channels: Int, first: String, limit: FileDescriptorLimit) -> String {
-        let bound = limit.soft == limit.hard
+        let bound =
+            limit.soft == limit.hard
             ? "RLIMIT_NOFILE, soft and hard limit \(limit.hard)"
             : "RLIMIT_NOFILE soft limit \(limit.soft), which could not be raised to the hard limit \(limit.hard)"
         return "the \(channels) channels need \(descriptors) open files and shmd may open only \(limit.soft) (\(bound)): "

@@ -1,6 +1,7 @@
 import CSystemd
 import Logging
 import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif

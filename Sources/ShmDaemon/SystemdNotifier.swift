@@ -1,5 +1,6 @@
 import CSystemd
 import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif

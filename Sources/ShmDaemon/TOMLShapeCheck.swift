@@ -45,7 +45,7 @@ enum TOMLShapeCheck {
             }
             index += 1
         }
-        guard index < line.count else { return nil }   // no '=': toml++ reports that itself
+        guard index < line.count else { return nil } // no '=': toml++ reports that itself
         index = skipBlanks(line, from: index + 1)
         guard index < line.count, line[index] != "#", line[index] != "\r" else { return "a key = needs a value" }
         let first = line[index]

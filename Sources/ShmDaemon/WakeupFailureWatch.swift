@@ -25,7 +25,8 @@ final class WakeupFailureWatch {
             let previous = logged[name].flatMap { $0.generation == channel.generation ? $0.count : nil } ?? 0
             logged[name] = (channel.generation, count)
             guard count > previous else { continue }
-            let message = "channel \(name): \(count - previous) wake-up(s) failed (sem_post), \(count) in all: one of its "
+            let message =
+                "channel \(name): \(count - previous) wake-up(s) failed (sem_post), \(count) in all: one of its "
                 + "semaphores was damaged or removed (`ls -l /dev/shm`); waiters still look again every 200 ms, so messages "
                 + "are late, not lost"
             logger.warning(

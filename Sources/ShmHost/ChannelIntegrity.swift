@@ -1,7 +1,8 @@
+import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmKit
 
 /// The daemon's look at a channel it owns for damage, before anything else touches it in a
 /// sweep. Every member of the channel's group may write anything into its objects, or truncate
@@ -86,7 +87,8 @@ extension HostedChannel {
         if case let .seed(segmentName, emptyName, fullName) = spec.layout {
             let names = header.seedNames
             if names != (segmentName, emptyName, fullName) {
-                return "its descriptor names \(names.segment), \(names.semaphoreEmpty), \(names.semaphoreFull); shmd wrote \(segmentName), \(emptyName), \(fullName)"
+                return
+                    "its descriptor names \(names.segment), \(names.semaphoreEmpty), \(names.semaphoreFull); shmd wrote \(segmentName), \(emptyName), \(fullName)"
             }
         }
         return nil

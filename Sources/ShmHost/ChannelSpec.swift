@@ -20,9 +20,11 @@ package struct ChannelSpec: Equatable, Sendable {
     /// where shmd finds what a dead client held.
     package var clientCapacity: Int
 
-    package init(name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions(),
-                spinNanoseconds: UInt64 = ShmKit.Layout.defaultSpinNanoseconds,
-                clientCapacity: Int = ShmKit.Layout.defaultClientCapacity) {
+    package init(
+        name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions(),
+        spinNanoseconds: UInt64 = ShmKit.Layout.defaultSpinNanoseconds,
+        clientCapacity: Int = ShmKit.Layout.defaultClientCapacity
+    ) {
         self.name = name
         self.layout = layout
         self.permissions = permissions
@@ -46,8 +48,9 @@ package struct ChannelSpec: Equatable, Sendable {
         guard case let .ring(slots, slotSize, _) = layout else {
             return ChannelGeometry(clientCapacity: clientCapacity, ring: nil)
         }
-        return ChannelGeometry(clientCapacity: clientCapacity,
-                               ring: RingGeometry(slotCount: slots, slotSize: slotSize, clientCapacity: clientCapacity))
+        return ChannelGeometry(
+            clientCapacity: clientCapacity,
+            ring: RingGeometry(slotCount: slots, slotSize: slotSize, clientCapacity: clientCapacity))
     }
 
     /// Every POSIX IPC object the channel uses under `prefix`, the segment clients look up first.

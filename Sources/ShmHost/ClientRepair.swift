@@ -31,7 +31,8 @@ extension HostedChannel {
         var repairs: [ClientRepair] = []
         for record in records where !living.contains(record) {
             let entry = table.entry(record.slot)
-            var abandoned = 0, redelivered = 0
+            var abandoned = 0
+            var redelivered = 0
             let wasWaiting = entry.waiting.load(ordering: .acquiring) == 1
             if wasWaiting {
                 takeBack(record.role == .writer ? header.writersWaiting : header.readersWaiting)
@@ -45,7 +46,8 @@ extension HostedChannel {
                 // Taken (the cursor is past it) and not yet handed on: a writer's slot not
                 // published, a reader's message not released.
                 guard !heldByTheLiving, cursor.load(ordering: .sequentiallyConsistent) > ticket else { continue }
-                let phase = ring.phase(ticket), ready = Ring.readyPhase(record.role)
+                let phase = ring.phase(ticket)
+                let ready = Ring.readyPhase(record.role)
                 let counted: Bool
                 if phase == ready {
                     // A writer's slot is published as abandoned; a reader's message copied out,
@@ -99,9 +101,10 @@ extension HostedChannel {
     func flushRedeliveries(ring: Ring, proto: ChannelProtocol) {
         defer { header.set(.pendingRedelivery, to: UInt64(pendingRedeliveries.count + pendingOrphans.count)) }
         pendingOrphans.removeAll { orphan in
-            let phase = ring.phase(orphan.ticket), ready = Ring.readyPhase(orphan.role)
+            let phase = ring.phase(orphan.ticket)
+            let ready = Ring.readyPhase(orphan.role)
             if phase == ready { settle(orphan.ticket, role: orphan.role, ring: ring, proto: proto) }
-            return phase >= ready   // settled now, or past it: not ours any more
+            return phase >= ready // settled now, or past it: not ours any more
         }
         while let message = pendingRedeliveries.first {
             let cursor = header.writeCursor

@@ -1,7 +1,8 @@
+import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmKit
 
 /// A channel as its owner, the daemon, holds it: the objects it created, mapped and open, until
 /// it closes the channel and unlinks them.
@@ -32,8 +33,10 @@ package final class HostedChannel {
     package var ring: Ring? { spec.ringGeometry.map { Ring(header: header, geometry: $0) } }
 
     /// Wraps the objects of a channel just created or adopted.
-    init(spec: ChannelSpec, names: ChannelNames, segment: SharedMemorySegment,
-         seedBuffer: SharedMemorySegment?, empty: NamedSemaphore, full: NamedSemaphore) {
+    init(
+        spec: ChannelSpec, names: ChannelNames, segment: SharedMemorySegment,
+        seedBuffer: SharedMemorySegment?, empty: NamedSemaphore, full: NamedSemaphore
+    ) {
         self.spec = spec
         self.names = names
         self.segment = segment
@@ -221,7 +224,7 @@ package final class HostedChannel {
             } catch let error as SystemCallError where error.errno == .notPermitted || error.errno == .permissionDenied {
                 throw ChannelError.foreignObject(channel: spec.name, path: object.path, reason: foreign ?? "it is \(found)")
             } catch let error as SystemCallError where error.errno == .noSuchFileOrDirectory {
-                continue   // gone meanwhile
+                continue // gone meanwhile
             }
             removed.append(Leftover(object: object, found: found, foreign: foreign))
         }

@@ -1,8 +1,9 @@
 import Foundation
+import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmKit
 
 /// The shmd the benchmark measures against: started from the same build with a config of its
 /// own prefix holding one channel (and one reply channel) per transport and size.
@@ -19,7 +20,8 @@ final class BenchDaemon {
                 for channel in [Self.channel(transport, size), Self.replyChannel(transport, size)] {
                     toml += "\n[[channel]]\nname = \"\(channel)\"\n"
                     if transport == .seed {
-                        toml += "layout = \"seed\"\nsegment = \"/\(prefix)_\(channel)\"\nsem-empty = \"/\(prefix)_\(channel)_e\"\nsem-full = \"/\(prefix)_\(channel)_f\"\n"
+                        toml +=
+                            "layout = \"seed\"\nsegment = \"/\(prefix)_\(channel)\"\nsem-empty = \"/\(prefix)_\(channel)_e\"\nsem-full = \"/\(prefix)_\(channel)_f\"\n"
                     } else {
                         toml += "slots = \(Self.slots(size: size))\nslot-size = \(max(size, 16))\nprotocol = \"\(transport.rawValue)\"\n"
                         if transport == .fast, let spinNanoseconds { toml += "spin-us = \(Double(spinNanoseconds) / 1000)\n" }

@@ -24,13 +24,16 @@ struct ComparedBuild {
     init(path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-              FileManager.default.isExecutableFile(atPath: path) else {
+            FileManager.default.isExecutableFile(atPath: path)
+        else {
             throw ValidationError("--compare \(path): no executable there (give another build's shm-bench; make bench-ab builds BASE's in .build-ab/)")
         }
         executable = URL(fileURLWithPath: path).standardizedFileURL.path
         let help = try Self.roleHelp(executable)
         if let missing = MeasurementRunner.roleOptions.first(where: { !help.contains($0) }) {
-            throw ValidationError("--compare \(path): not a shm-bench whose roles this one can run ('role --help' does not list \(missing)); give the shm-bench of another build of shmd")
+            throw ValidationError(
+                "--compare \(path): not a shm-bench whose roles this one can run ('role --help' does not list \(missing)); give the shm-bench of another build of shmd"
+            )
         }
     }
 
@@ -57,7 +60,8 @@ struct ComparedBuild {
         }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw ValidationError("--compare \(executable): not a shm-bench ('role --help' exited \(process.terminationStatus)); give another build's shm-bench")
+            throw ValidationError(
+                "--compare \(executable): not a shm-bench ('role --help' exited \(process.terminationStatus)); give another build's shm-bench")
         }
         return text
     }

@@ -1,7 +1,8 @@
+import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmKit
 
 /// One direction of a transport as a role sees it: whole messages of a fixed size.
 protocol Outbox {

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,7 +7,10 @@ import Glibc
 /// What one measurement is: a transport, a message size, throughput or round trip, and whose
 /// roles run it (this build's, or with `--compare` the other's).
 struct BenchCase: Hashable, Codable {
-    enum Mode: String, Codable { case throughput, roundTrip = "round-trip" }
+    enum Mode: String, Codable {
+        case throughput
+        case roundTrip = "round-trip"
+    }
     let transport: Transport
     let size: Int
     let mode: Mode
@@ -48,7 +52,8 @@ struct MeasurementRunner {
 
     func run(_ benchCase: BenchCase, count: UInt64) throws -> Sample {
         if benchCase.transport == .cRing { return try runBaseline(benchCase, count: count) }
-        let ready = try Pipe2(), go = try Pipe2()
+        let ready = try Pipe2()
+        let go = try Pipe2()
         var data: [AnyObject] = []
         var first: [Int32: Int32] = [RoleDescriptor.ready: ready.write, RoleDescriptor.go: go.read]
         var second = first
@@ -59,7 +64,8 @@ struct MeasurementRunner {
             first[RoleDescriptor.output] = pipe.write
             second[RoleDescriptor.input] = pipe.read
         case (.pipe, .roundTrip):
-            let there = try Pipe2(), back = try Pipe2()
+            let there = try Pipe2()
+            let back = try Pipe2()
             data += [there, back]
             (first[RoleDescriptor.output], first[RoleDescriptor.input]) = (there.write, back.read)
             (second[RoleDescriptor.output], second[RoleDescriptor.input]) = (back.write, there.read)
@@ -74,8 +80,10 @@ struct MeasurementRunner {
         let sides = benchCase.mode == .throughput ? ("writer", "reader") : ("ping", "pong")
         let warmup = benchCase.mode == .roundTrip ? min(1_000, count / 10) : 0
         func arguments(_ side: String, cpu: Int32) -> [String] {
-            let values = [prefix, BenchDaemon.channel(benchCase.transport, benchCase.size),
-                          BenchDaemon.replyChannel(benchCase.transport, benchCase.size), "\(cpu)", "\(warmup)"]
+            let values = [
+                prefix, BenchDaemon.channel(benchCase.transport, benchCase.size),
+                BenchDaemon.replyChannel(benchCase.transport, benchCase.size), "\(cpu)", "\(warmup)",
+            ]
             return ["role", benchCase.transport.rawValue, side, "\(benchCase.size)", "\(count)"]
                 + zip(Self.roleOptions, values).flatMap { [$0, $1] }
         }
@@ -96,7 +104,8 @@ struct MeasurementRunner {
         }
         var release: [UInt8] = [1, 1]
         _ = write(go.write, &release, 2)
-        let outputA = try a.finish(), outputB = try b.finish()
+        let outputA = try a.finish()
+        let outputB = try b.finish()
         withExtendedLifetime(data) {}
         let values = Self.parse(outputA + " " + outputB)
         if benchCase.mode == .throughput {
@@ -104,8 +113,9 @@ struct MeasurementRunner {
             return Sample(messagesPerSecond: Double(count) / (Double(t1 - t0) / 1e9), count: count, errors: UInt64(values["errors"] ?? 0))
         }
         guard let p50 = values["p50"] else { throw BenchError("no latency from ping: \(outputA)") }
-        return Sample(p50: Double(p50), p99: values["p99"].map { Double($0) }, p999: values["p999"].map { Double($0) },
-                      count: count, errors: UInt64(values["errors"] ?? 0))
+        return Sample(
+            p50: Double(p50), p99: values["p99"].map { Double($0) }, p999: values["p999"].map { Double($0) },
+            count: count, errors: UInt64(values["errors"] ?? 0))
     }
 
     private func roleExecutable(_ binary: Binary) throws -> String {
@@ -123,7 +133,8 @@ struct MeasurementRunner {
         let process = Process()
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: spsc)
-        process.arguments = (benchCase.mode == .roundTrip ? ["-l"] : [])
+        process.arguments =
+            (benchCase.mode == .roundTrip ? ["-l"] : [])
             + ["-N", "\(BenchDaemon.slots(size: benchCase.size))", "-a", sameCore ? "s" : "x", "\(benchCase.size)", "\(count)"]
         process.standardOutput = output
         try process.run()

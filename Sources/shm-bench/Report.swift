@@ -58,23 +58,27 @@ struct Report: Codable {
         rows = order.compactMap { benchCase in
             guard let samples = results[benchCase], !samples.isEmpty else { return nil }
             let values = samples.compactMap { benchCase.mode == .throughput ? $0.messagesPerSecond : $0.p50 }.sorted()
-            return Row(transport: benchCase.transport, binary: benchCase.binary, label: benchCase.label, size: benchCase.size, mode: benchCase.mode,
-                       samples: samples, median: Self.median(values), minimum: values.first ?? 0, maximum: values.last ?? 0,
-                       p99: Self.medianIfAny(samples.compactMap(\.p99)), p999: Self.medianIfAny(samples.compactMap(\.p999)))
+            return Row(
+                transport: benchCase.transport, binary: benchCase.binary, label: benchCase.label, size: benchCase.size, mode: benchCase.mode,
+                samples: samples, median: Self.median(values), minimum: values.first ?? 0, maximum: values.last ?? 0,
+                p99: Self.medianIfAny(samples.compactMap(\.p99)), p999: Self.medianIfAny(samples.compactMap(\.p999)))
         }
         for index in rows.indices {
             guard let pipe = rows.first(where: { $0.transport == .pipe && $0.size == rows[index].size && $0.mode == rows[index].mode }),
-                  pipe.median > 0, rows[index].median > 0 else { continue }
+                pipe.median > 0, rows[index].median > 0
+            else { continue }
             rows[index].ratioToPipe = rows[index].mode == .throughput ? rows[index].median / pipe.median : pipe.median / rows[index].median
         }
         for index in rows.indices where rows[index].binary == .b {
             let row = rows[index]
             guard let a = rows.first(where: { $0.binary == .a && $0.transport == row.transport && $0.size == row.size && $0.mode == row.mode }),
-                  a.median > 0 else { continue }
+                a.median > 0
+            else { continue }
             rows[index].ratioToA = row.median / a.median
             rows[index].ratiosToAByRound = zip(row.samples, a.samples).compactMap { b, a in
                 guard let b = row.mode == .throughput ? b.messagesPerSecond : b.p50,
-                      let a = row.mode == .throughput ? a.messagesPerSecond : a.p50, a > 0 else { return nil }
+                    let a = row.mode == .throughput ? a.messagesPerSecond : a.p50, a > 0
+                else { return nil }
                 return b / a
             }
         }
@@ -93,36 +97,46 @@ struct Report: Codable {
 
     var table: String {
         var lines: [String] = []
-        lines.append("shm-bench: \(environment.machine), \(environment.cpus) CPUs, \(environment.sameCore ? "writer and reader on the same core" : "writer and reader pinned to different cores"), \(rounds) interleaved rounds, medians (min–max)")
+        lines.append(
+            "shm-bench: \(environment.machine), \(environment.cpus) CPUs, \(environment.sameCore ? "writer and reader on the same core" : "writer and reader pinned to different cores"), \(rounds) interleaved rounds, medians (min–max)"
+        )
         if let compared = environment.compared {
-            lines.append("A: this shm-bench's writer and reader; B: those of \(compared), on the same shmd and channels; B/A: B's median over A's (msgs/s, p50)")
+            lines.append(
+                "A: this shm-bench's writer and reader; B: those of \(compared), on the same shmd and channels; B/A: B's median over A's (msgs/s, p50)")
         }
         lines.append("")
         lines.append(pad("THROUGHPUT", 28) + pad("size", 8) + pad("msgs/s", 10) + pad("MB/s", 10) + pad("min–max msgs/s", 22) + ratioColumns("× pipe"))
         for row in rows where row.mode == .throughput {
-            lines.append(pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.count(row.median), 10)
-                         + pad(Self.count(row.median * Double(row.size) / 1e6), 10)
-                         + pad("\(Self.count(row.minimum))–\(Self.count(row.maximum))", 22) + ratios(row))
+            lines.append(
+                pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.count(row.median), 10)
+                    + pad(Self.count(row.median * Double(row.size) / 1e6), 10)
+                    + pad("\(Self.count(row.minimum))–\(Self.count(row.maximum))", 22) + ratios(row))
         }
         lines.append("")
-        lines.append(pad("ROUND TRIP (ping-pong)", 28) + pad("size", 8) + pad("p50", 10) + pad("p99", 10) + pad("p99.9", 10) + pad("p50 min–max", 22) + ratioColumns("pipe/this"))
+        lines.append(
+            pad("ROUND TRIP (ping-pong)", 28) + pad("size", 8) + pad("p50", 10) + pad("p99", 10) + pad("p99.9", 10) + pad("p50 min–max", 22)
+                + ratioColumns("pipe/this"))
         for row in rows where row.mode == .roundTrip {
-            lines.append(pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.time(row.median), 10)
-                         + pad(row.p99.map(Self.time) ?? "-", 10) + pad(row.p999.map(Self.time) ?? "-", 10)
-                         + pad("\(Self.time(row.minimum))–\(Self.time(row.maximum))", 22) + ratios(row))
+            lines.append(
+                pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.time(row.median), 10)
+                    + pad(row.p99.map(Self.time) ?? "-", 10) + pad(row.p999.map(Self.time) ?? "-", 10)
+                    + pad("\(Self.time(row.minimum))–\(Self.time(row.maximum))", 22) + ratios(row))
         }
         let paired = rows.filter { $0.ratiosToAByRound != nil }
         if !paired.isEmpty {
             lines.append("")
             lines.append(pad("B/A BY ROUND (B next to A)", 28) + pad("size", 8) + "throughput: msgs/s; round trip: p50")
             for row in paired {
-                lines.append(pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(row.mode.rawValue, 12)
-                             + (row.ratiosToAByRound ?? []).map { String(format: "%.3f", $0) }.joined(separator: " "))
+                lines.append(
+                    pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(row.mode.rawValue, 12)
+                        + (row.ratiosToAByRound ?? []).map { String(format: "%.3f", $0) }.joined(separator: " "))
             }
         }
         if let daemon {
             lines.append("")
-            lines.append("shmd while \(Self.count(Double(daemon.messages))) messages streamed: \(String(format: "%.1f", daemon.cpuMilliseconds)) ms CPU, \(daemon.contextSwitches) context switches (its 1 s status tick); \(String(format: "%.6f", Double(daemon.contextSwitches) / Double(max(daemon.messages, 1)))) per message")
+            lines.append(
+                "shmd while \(Self.count(Double(daemon.messages))) messages streamed: \(String(format: "%.1f", daemon.cpuMilliseconds)) ms CPU, \(daemon.contextSwitches) context switches (its 1 s status tick); \(String(format: "%.6f", Double(daemon.contextSwitches) / Double(max(daemon.messages, 1)))) per message"
+            )
         }
         if let idle = idleReader {
             lines.append("idle fast-protocol reader blocked \(Int(idle.seconds)) s: \(String(format: "%.3f", idle.cpuPercent)) % of a core")
@@ -146,10 +160,12 @@ struct Report: Codable {
         var lines = ["transport,size,mode,round,count,messages_per_second,p50_ns,p99_ns,p999_ns,errors,binary"]
         for row in rows {
             for (round, sample) in row.samples.enumerated() {
-                let fields: [String] = [row.transport.rawValue, "\(row.size)", row.mode.rawValue, "\(round + 1)", "\(sample.count)",
-                                        sample.messagesPerSecond.map { String(format: "%.0f", $0) } ?? "",
-                                        sample.p50.map { String(format: "%.0f", $0) } ?? "", sample.p99.map { String(format: "%.0f", $0) } ?? "",
-                                        sample.p999.map { String(format: "%.0f", $0) } ?? "", "\(sample.errors)", row.binary.rawValue]
+                let fields: [String] = [
+                    row.transport.rawValue, "\(row.size)", row.mode.rawValue, "\(round + 1)", "\(sample.count)",
+                    sample.messagesPerSecond.map { String(format: "%.0f", $0) } ?? "",
+                    sample.p50.map { String(format: "%.0f", $0) } ?? "", sample.p99.map { String(format: "%.0f", $0) } ?? "",
+                    sample.p999.map { String(format: "%.0f", $0) } ?? "", "\(sample.errors)", row.binary.rawValue,
+                ]
                 lines.append(fields.joined(separator: ","))
             }
         }
@@ -191,7 +207,8 @@ struct Report: Codable {
     }
 
     static func time(_ nanoseconds: Double) -> String {
-        nanoseconds >= 1e6 ? String(format: "%.2f ms", nanoseconds / 1e6)
+        nanoseconds >= 1e6
+            ? String(format: "%.2f ms", nanoseconds / 1e6)
             : nanoseconds >= 1e3 ? String(format: "%.1f µs", nanoseconds / 1e3) : String(format: "%.0f ns", nanoseconds)
     }
 }

@@ -2,10 +2,11 @@ import ArgumentParser
 import CShim
 import Foundation
 import Histogram
+import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmKit
 
 /// Child descriptor numbers a role finds its barrier and stream ends on.
 enum RoleDescriptor {
@@ -36,8 +37,10 @@ struct RoleCommand: ParsableCommand {
         guard let transport = Transport(rawValue: transport) else { throw ValidationError("unknown transport") }
         // Plain values from here on: a property wrapper's getter costs a metadata lookup, far
         // more than a message.
-        try RoleJob(transport: transport, side: side, size: size, count: count, prefix: prefix, channel: channel,
-                    replyChannel: replyChannel, cpu: cpu, warmup: warmup, batch: batch).run()
+        try RoleJob(
+            transport: transport, side: side, size: size, count: count, prefix: prefix, channel: channel,
+            replyChannel: replyChannel, cpu: cpu, warmup: warmup, batch: batch
+        ).run()
     }
 }
 
@@ -56,7 +59,10 @@ struct RoleJob {
 
     func run() throws {
         if cpu >= 0 { pin(to: cpu) }
-        let size = self.size, count = self.count, batch = self.batch, warmup = self.warmup
+        let size = self.size
+        let count = self.count
+        let batch = self.batch
+        let warmup = self.warmup
         let textual = transport.textual
         // Plain buffers, allocated once: the loops below run millions of times.
         let template = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 16), alignment: 64)
@@ -86,14 +92,15 @@ struct RoleJob {
 
         switch side {
         case .writer:
-            let outbox = outbox!   // unwrapped once: unwrapping copies the existential, with a retain
+            let outbox = outbox! // unwrapped once: unwrapping copies the existential, with a retain
             let start = now()
             var next: UInt64 = 0
             while next < count {
                 let base = next
-                next += UInt64(try outbox.send(maximum: min(batch, Int(count - next)), size: size) { index, slot in
-                    copyIn(index, slot, base + UInt64(index))
-                })
+                next += UInt64(
+                    try outbox.send(maximum: min(batch, Int(count - next)), size: size) { index, slot in
+                        copyIn(index, slot, base + UInt64(index))
+                    })
             }
             print("t0=\(start)")
         case .reader:
@@ -138,11 +145,15 @@ struct RoleJob {
         case (true, .reader):
             return (nil, ChannelInbox(reader: try ChannelReader(channel: channel, prefix: prefix)))
         case (true, .ping):
-            return (ChannelOutbox(writer: try ChannelWriter(channel: channel, prefix: prefix)),
-                    ChannelInbox(reader: try ChannelReader(channel: replyChannel, prefix: prefix)))
+            return (
+                ChannelOutbox(writer: try ChannelWriter(channel: channel, prefix: prefix)),
+                ChannelInbox(reader: try ChannelReader(channel: replyChannel, prefix: prefix))
+            )
         case (true, .pong):
-            return (ChannelOutbox(writer: try ChannelWriter(channel: replyChannel, prefix: prefix)),
-                    ChannelInbox(reader: try ChannelReader(channel: channel, prefix: prefix)))
+            return (
+                ChannelOutbox(writer: try ChannelWriter(channel: replyChannel, prefix: prefix)),
+                ChannelInbox(reader: try ChannelReader(channel: channel, prefix: prefix))
+            )
         case (false, .writer):
             return (StreamOutbox(fd: RoleDescriptor.output, size: size), nil)
         case (false, .reader):

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ShmKit
 
 @main
 struct ShmBench: ParsableCommand {
@@ -51,9 +52,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The reference C ring (spsc.c built with gcc), run alongside as a baseline.")
     var spsc: String?
 
-    @Option(help: ArgumentHelp(
-        "Another shm-bench executable (B): each shmd transport is measured with its writer and reader too, on the same shmd and channels, interleaved with this one's (A).",
-        valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Another shm-bench executable (B): each shmd transport is measured with its writer and reader too, on the same shmd and channels, interleaved with this one's (A).",
+            valueName: "path"))
     var compare: String?
 
     @Option(help: "Seconds an idle fast reader is watched for CPU use (0 to skip).")
@@ -113,11 +115,13 @@ struct RunCommand: ParsableCommand {
 
         let cpus = ProcessInfo.processInfo.activeProcessorCount
         let pinning: (Int32, Int32) = sameCore || cpus < 2 ? (0, 0) : (0, 1)
-        let daemon = try BenchDaemon(directory: directory, sizes: sizeList, transports: transportList,
-                                     spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
+        let daemon = try BenchDaemon(
+            directory: directory, sizes: sizeList, transports: transportList,
+            spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
         defer { daemon.stop() }
-        let runner = MeasurementRunner(executable: executable, compared: compared?.executable, prefix: daemon.prefix,
-                                       cpus: pinning, spsc: spsc, sameCore: sameCore)
+        let runner = MeasurementRunner(
+            executable: executable, compared: compared?.executable, prefix: daemon.prefix,
+            cpus: pinning, spsc: spsc, sameCore: sameCore)
 
         // With --compare, each shmd case is followed by the same case with B's roles.
         func cases(_ transport: Transport, _ size: Int, _ mode: BenchCase.Mode) -> [BenchCase] {
@@ -159,15 +163,17 @@ struct RunCommand: ParsableCommand {
                     daemonSwitches += after.contextSwitches - before.contextSwitches
                 }
                 results[benchCase, default: []].append(sample)
-                progress("[round \(round)/\(rounds)] \(benchCase.label) \(Report.size(benchCase.size)) \(benchCase.mode.rawValue): "
-                         + (sample.messagesPerSecond.map { "\(Report.count($0)) msgs/s" } ?? sample.p50.map { "p50 \(Report.time($0))" } ?? ""))
+                progress(
+                    "[round \(round)/\(rounds)] \(benchCase.label) \(Report.size(benchCase.size)) \(benchCase.mode.rawValue): "
+                        + (sample.messagesPerSecond.map { "\(Report.count($0)) msgs/s" } ?? sample.p50.map { "p50 \(Report.time($0))" } ?? ""))
             }
         }
 
         var report = Report(
-            environment: .init(machine: Self.machine(), cpus: cpus, command: CommandLine.arguments.joined(separator: " "),
-                               date: ISO8601DateFormatter().string(from: Date()), sameCore: sameCore,
-                               compared: compared?.executable),
+            environment: .init(
+                machine: Self.machine(), cpus: cpus, command: CommandLine.arguments.joined(separator: " "),
+                date: ISO8601DateFormatter().string(from: Date()), sameCore: sameCore,
+                compared: compared?.executable),
             rounds: rounds, results: results, order: order)
         if streamed > 0 {
             report.daemon = .init(messages: streamed, cpuMilliseconds: Double(daemonCPU) / 1e6, contextSwitches: daemonSwitches)
@@ -217,9 +223,11 @@ struct RunCommand: ParsableCommand {
     /// Starts a fast reader on an empty channel, lets it sit, and reads its CPU time from /proc.
     private func idleReader(executable: String, prefix: String, size: Int) throws -> Report.IdleReader {
         let channel = BenchDaemon.channel(.fast, size)
-        let ready = try Pipe2(), go = try Pipe2()
-        let role = try SpawnedRole(executable, ["role", "fast", "reader", "\(size)", "1", "--prefix", prefix, "--channel", channel],
-                                   descriptors: [RoleDescriptor.ready: ready.write, RoleDescriptor.go: go.read])
+        let ready = try Pipe2()
+        let go = try Pipe2()
+        let role = try SpawnedRole(
+            executable, ["role", "fast", "reader", "\(size)", "1", "--prefix", prefix, "--channel", channel],
+            descriptors: [RoleDescriptor.ready: ready.write, RoleDescriptor.go: go.read])
         var byte: UInt8 = 1
         _ = read(ready.read, &byte, 1)
         _ = write(go.write, &byte, 1)
@@ -243,7 +251,8 @@ struct RunCommand: ParsableCommand {
 
     private static func machine() -> String {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?
             .trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         var name = utsname()
         uname(&name)

@@ -1,6 +1,7 @@
 import CShim
 import Foundation
 import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +24,7 @@ final class SpawnedRole {
             posix_spawn_file_actions_adddup2(&actions, parent, child)
         }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         var child: pid_t = 0
         let result = posix_spawn(&child, executable, &actions, nil, argv, environ)
         close(outputPipe[1])
@@ -40,9 +41,10 @@ final class SpawnedRole {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = (try? chunk.withUnsafeMutableBytes { buffer in
-                try Syscall.value(call: "read", object: "role \(pid)'s output") { read(output, buffer.baseAddress, buffer.count) }
-            }) ?? 0
+            let count =
+                (try? chunk.withUnsafeMutableBytes { buffer in
+                    try Syscall.value(call: "read", object: "role \(pid)'s output") { read(output, buffer.baseAddress, buffer.count) }
+                }) ?? 0
             if count == 0 { break }
             bytes += chunk[..<count]
         }

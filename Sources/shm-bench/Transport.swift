@@ -34,7 +34,7 @@ enum Transport: String, CaseIterable, Codable {
 
 /// The sequence number each message carries, so the reader checks order and integrity.
 enum Payload {
-    static let filler: UInt8 = 0x78   // 'x': printable, for the seed layout's C strings
+    static let filler: UInt8 = 0x78 // 'x': printable, for the seed layout's C strings
 
     /// Writes `sequence` at the start of `buffer[0..<size]` and fills the rest.
     @inline(__always)

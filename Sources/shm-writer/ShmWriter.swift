@@ -1,6 +1,7 @@
 import ArgumentParser
 import ShmCLI
 import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,6 +4,7 @@ import ServiceLifecycle
 import ShmCLI
 import ShmDaemon
 import ShmKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,8 +27,9 @@ struct Shmd: AsyncParsableCommand {
         ExitCodeTable.usage,
         .init(DaemonError.invalidChannel(.foreignObject(channel: "", path: "", reason: "")).exitCode, "cannot create a channel"),
         .init(DaemonError.invalidChannel(.ownedByRunningDaemon(channel: "", pid: 0)).exitCode, "another shmd owns the channels"),
-        .init(DaemonError.channelCreation(channel: "", SystemCallError(call: "", object: "", errno: .permissionDenied)).exitCode,
-              "permission denied"),
+        .init(
+            DaemonError.channelCreation(channel: "", SystemCallError(call: "", object: "", errno: .permissionDenied)).exitCode,
+            "permission denied"),
         .init(.osError, "system error"),
         .init(.config, "invalid config or reload refused"),
     ])
@@ -38,10 +40,12 @@ struct Shmd: AsyncParsableCommand {
     @Flag(name: .long, help: "Validate the config, print 'ok' or the error, and exit.")
     var checkConfig = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Ask the shmd with this pid to reload its config (SIGHUP) and wait until it has.",
-        discussion: "The unit's ExecReload=. Exit 0 when the new config is in force, 78 when it was refused in whole or in part.",
-        valueName: "pid"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Ask the shmd with this pid to reload its config (SIGHUP) and wait until it has.",
+            discussion: "The unit's ExecReload=. Exit 0 when the new config is in force, 78 when it was refused in whole or in part.",
+            valueName: "pid"))
     var reload: Int32?
 
     func validate() throws {
@@ -86,12 +90,14 @@ struct Shmd: AsyncParsableCommand {
             return
         }
 
-        logger.notice("starting shmd (pid \(getpid()), config \(loaded.origin))",
-                      metadata: ["event": "starting", "file": "\(loaded.origin)"])
+        logger.notice(
+            "starting shmd (pid \(getpid()), config \(loaded.origin))",
+            metadata: ["event": "starting", "file": "\(loaded.origin)"])
         WorldAccessWarning.log(loaded.config, to: logger)
         if case let .failure(error) = descriptorLimit {
-            logger.warning("cannot raise the open-file limit to its hard limit: \(error); the config was checked against the soft limit",
-                           metadata: ["event": "rlimit"])
+            logger.warning(
+                "cannot raise the open-file limit to its hard limit: \(error); the config was checked against the soft limit",
+                metadata: ["event": "rlimit"])
         }
         if loaded.file == nil {
             logger.notice("\(ConfigLoader.defaultPath) does not exist: serving the built-in channel 'demo'")
@@ -99,10 +105,11 @@ struct Shmd: AsyncParsableCommand {
         var groupLogger = logger
         groupLogger.logLevel = .warning
         let service = DaemonService(config: loaded.config, source: source, logger: logger)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: service)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: groupLogger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: groupLogger))
         do {
             try await group.run()
         } catch let error as DaemonError {

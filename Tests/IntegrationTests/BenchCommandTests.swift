@@ -7,8 +7,9 @@ import Testing
 /// shm-bench's own errors and clean-up: it starts a shmd of its own, which must never outlive it.
 @Suite("shm-bench: bad options and interruption")
 struct BenchCommandTests {
-    @Test("each bad option is refused before shmd starts, naming the option (exit 64)",
-          arguments: [
+    @Test(
+        "each bad option is refused before shmd starts, naming the option (exit 64)",
+        arguments: [
             (["--rounds", "0"], "--rounds must be 1 or more"),
             (["--sizes", "64,abc"], "--sizes: 'abc' is not a message size"),
             (["--sizes", "8"], "--sizes: '8' is not a message size"),
@@ -20,7 +21,7 @@ struct BenchCommandTests {
             (["--compare", "/nonexistent/shm-bench"], "--compare /nonexistent/shm-bench: no executable there"),
             (["--compare", "/tmp"], "--compare /tmp: no executable there"),
             (["--compare", "/bin/true"], "--compare /bin/true: not a shm-bench whose roles this one can run ('role --help' does not list --prefix)"),
-          ])
+        ])
     func badOption(arguments: [String], message: String) throws {
         let child = try ChildProcess(Executables.path("shm-bench"), ["run"] + arguments)
         #expect(child.waitForExit(seconds: 30) == 64)
@@ -32,9 +33,12 @@ struct BenchCommandTests {
     func compare() throws {
         let json = NSTemporaryDirectory() + "shm-bench-compare-\(getpid()).json"
         defer { unlink(json) }
-        let child = try ChildProcess(Executables.path("shm-bench"),
-                                     ["run", "--compare", Executables.path("shm-bench"), "--sizes", "64", "--transports", "fast,pipe",
-                                      "--rounds", "2", "--seconds", "0.05", "--idle-seconds", "0", "--json", json])
+        let child = try ChildProcess(
+            Executables.path("shm-bench"),
+            [
+                "run", "--compare", Executables.path("shm-bench"), "--sizes", "64", "--transports", "fast,pipe",
+                "--rounds", "2", "--seconds", "0.05", "--idle-seconds", "0", "--json", json,
+            ])
         defer { child.terminate() }
         #expect(child.waitForExit(seconds: 120) == 0, "\(child.stderr)")
         #expect(child.stdout.contains("shmd fast (B)"), "\(child.stdout)")
@@ -42,8 +46,11 @@ struct BenchCommandTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         let rows = try #require(report["rows"] as? [[String: Any]])
         let shape = rows.map { "\($0["transport"]!) \($0["binary"]!) \($0["mode"]!)" }
-        #expect(shape == ["fast A throughput", "fast B throughput", "pipe A throughput",
-                          "fast A round-trip", "fast B round-trip", "pipe A round-trip"])
+        #expect(
+            shape == [
+                "fast A throughput", "fast B throughput", "pipe A throughput",
+                "fast A round-trip", "fast B round-trip", "pipe A round-trip",
+            ])
         for mode in ["throughput", "round-trip"] {
             let fast = rows.filter { $0["transport"] as? String == "fast" && $0["mode"] as? String == mode }
             let counts = fast.map { ($0["samples"] as? [[String: Any]] ?? []).compactMap { $0["count"] as? Int } }
@@ -56,12 +63,14 @@ struct BenchCommandTests {
 
     @Test("interrupted mid-run (SIGINT): its shmd stops and removes every channel, its config file goes")
     func interrupted() throws {
-        let child = try ChildProcess(Executables.path("shm-bench"),
-                                     ["run", "--sizes", "64", "--transports", "fast,classic", "--rounds", "1000", "--no-round-trip", "--idle-seconds", "0"])
+        let child = try ChildProcess(
+            Executables.path("shm-bench"),
+            ["run", "--sizes", "64", "--transports", "fast,classic", "--rounds", "1000", "--no-round-trip", "--idle-seconds", "0"])
         defer { child.terminate() }
         let prefix = "bench\(child.pid)"
-        #expect(waitUntil(seconds: 30) { (try? ChannelSnapshot(channel: "classic-64-back", prefix: prefix)) != nil },
-                "the benchmark's channels never appeared: \(child.stderr)")
+        #expect(
+            waitUntil(seconds: 30) { (try? ChannelSnapshot(channel: "classic-64-back", prefix: prefix)) != nil },
+            "the benchmark's channels never appeared: \(child.stderr)")
         #expect(waitUntil(seconds: 30) { child.stderr.contains("[round 1/1000]") }, "no measurement started: \(child.stderr)")
         child.signal(SIGINT)
         #expect(child.waitForExit(seconds: 10) == 128 + SIGINT)

@@ -64,8 +64,12 @@ struct ClientErrorTests {
     func permissionDenied() throws {
         let daemon = try TestDaemon(channels: Self.channels)
         // nobody:nogroup is in no group that owns the objects (root:root, mode 0660).
-        let result = try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
-                                                  Executables.path("shm-reader"), "small", "--prefix", daemon.prefix])
+        let result = try run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups",
+                Executables.path("shm-reader"), "small", "--prefix", daemon.prefix,
+            ])
         #expect(result.status == 77, "\(result.stderr)")
         #expect(result.stderr.contains("permission denied opening /\(daemon.prefix).small of channel 'small'"))
         #expect(result.stderr.contains("member of the channel's group"))
@@ -93,16 +97,20 @@ struct ClientErrorTests {
         #expect(versioned.stderr.contains("layout version is 99, expected \(Layout.version)"))
     }
 
-    @Test("--timeout and --wait refuse nan, inf and negative values with 64, naming the option (nan crashed the clients)",
-          arguments: ["shm-writer", "shm-reader"], ["--timeout", "--wait"])
+    @Test(
+        "--timeout and --wait refuse nan, inf and negative values with 64, naming the option (nan crashed the clients)",
+        arguments: ["shm-writer", "shm-reader"], ["--timeout", "--wait"])
     func badSeconds(client: String, option: String) throws {
         // `--option=-1`: as two words, ArgumentParser takes "-1" for an option and says the value is missing.
         for value in ["nan", "NaN", "inf", "infinity", "-inf", "-1", "-0.001"] {
-            let result = try run(Executables.path(client), ["demo", "--prefix", TestNames.prefix(), "\(option)=\(value)", "--message", "x"]
-                                 .filter { client == "shm-writer" || ($0 != "--message" && $0 != "x") })
+            let result = try run(
+                Executables.path(client),
+                ["demo", "--prefix", TestNames.prefix(), "\(option)=\(value)", "--message", "x"]
+                    .filter { client == "shm-writer" || ($0 != "--message" && $0 != "x") })
             #expect(result.status == 64, "\(client) \(option)=\(value): \(result.status) \(result.stderr)")
-            #expect(result.stderr.contains("\(option) must be a finite number of seconds, 0 or more, not "),
-                    "\(client) \(option)=\(value): \(result.stderr)")
+            #expect(
+                result.stderr.contains("\(option) must be a finite number of seconds, 0 or more, not "),
+                "\(client) \(option)=\(value): \(result.stderr)")
         }
         let split = try run(Executables.path(client), ["demo", option, "-1"])
         #expect(split.status == 64)
@@ -116,11 +124,15 @@ struct ClientErrorTests {
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         defer { unlink(path) }
         for client in ["shm-reader", "shm-writer"] {
-            let result = try run(Executables.path(client), ["zero", "--prefix", prefix, "--wait", "0.2", "--message", "x"]
-                                 .filter { client == "shm-writer" || ($0 != "--message" && $0 != "x") })
+            let result = try run(
+                Executables.path(client),
+                ["zero", "--prefix", prefix, "--wait", "0.2", "--message", "x"]
+                    .filter { client == "shm-writer" || ($0 != "--message" && $0 != "x") })
             #expect(result.status == 65, "\(client): \(result.stderr)")
-            #expect(result.stderr.contains("segment /\(prefix).zero of channel 'zero' has 0 bytes: it was truncated, "
-                                           + "or is not a shmd channel; restart shmd (`systemctl restart shmd`)"), "\(client): \(result.stderr)")
+            #expect(
+                result.stderr.contains(
+                    "segment /\(prefix).zero of channel 'zero' has 0 bytes: it was truncated, "
+                        + "or is not a shmd channel; restart shmd (`systemctl restart shmd`)"), "\(client): \(result.stderr)")
         }
     }
 

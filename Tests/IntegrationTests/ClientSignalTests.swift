@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
-@testable import ShmKit
 import TestSupport
 import Testing
+
+@testable import ShmKit
 
 /// shm-writer and shm-reader detach from the channel when told to end: shmd logged every client
 /// stopped with SIGTERM or Ctrl-C as "client died: … exited without detaching".
@@ -11,13 +12,14 @@ struct ClientSignalTests {
     /// A daemon with one 1-slot channel that sweeps often, so that a client left behind is found
     /// within the test.
     static func daemon(_ proto: String) throws -> TestDaemon {
-        try TestDaemon(channels: """
-            [[channel]]
-            name = "sig"
-            slots = 1
-            slot-size = 64
-            protocol = "\(proto)"
-            """, daemonExtra: "sweep-interval = 0.05")
+        try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "sig"
+                slots = 1
+                slot-size = 64
+                protocol = "\(proto)"
+                """, daemonExtra: "sweep-interval = 0.05")
     }
 
     /// The channel's header, mapped in this process, for the waiter counts.
@@ -54,11 +56,14 @@ struct ClientSignalTests {
     /// protocol) and seen by a sweep, sends it `signal`, and checks that it died of it after
     /// detaching: its entry gone, its count taken back, and shmd's next sweep finding no dead
     /// client.
-    func stopAsleep(_ client: ChildProcess, role: ClientRole, proto: String, by signal: Int32, daemon: TestDaemon,
-                    header: Header, statusIndex: inout Int) throws {
+    func stopAsleep(
+        _ client: ChildProcess, role: ClientRole, proto: String, by signal: Int32, daemon: TestDaemon,
+        header: Header, statusIndex: inout Int
+    ) throws {
         #expect(waitUntil(seconds: 10) { Self.attached(daemon).contains(client.pid) }, "\(role) never attached: \(client.stderr)")
-        #expect(waitUntil(seconds: 10) { Self.asleep(client.pid) && (proto == "classic" || header.waiting(role) == 1) },
-                "\(role) never slept")
+        #expect(
+            waitUntil(seconds: 10) { Self.asleep(client.pid) && (proto == "classic" || header.waiting(role) == 1) },
+            "\(role) never slept")
         statusIndex = try #require(Self.status(daemon, "1 client attached", after: statusIndex))
         client.signal(signal)
         #expect(client.waitForExit(seconds: 10) == 128 + signal, "\(role): \(client.stderr)")
@@ -71,8 +76,9 @@ struct ClientSignalTests {
         #expect(!daemon.child.stderr.contains("client died"), "\(daemon.child.stderr)")
     }
 
-    @Test("a blocked reader and a blocked writer die of the signal (128 + N), detached: shmd never says \"client died\"",
-          arguments: [SIGTERM, SIGINT, SIGHUP], ["fast", "classic"])
+    @Test(
+        "a blocked reader and a blocked writer die of the signal (128 + N), detached: shmd never says \"client died\"",
+        arguments: [SIGTERM, SIGINT, SIGHUP], ["fast", "classic"])
     func detachOnSignal(signal: Int32, proto: String) throws {
         let daemon = try Self.daemon(proto)
         let header = try Header(daemon)
@@ -94,16 +100,18 @@ struct ClientSignalTests {
         #expect(!daemon.child.stderr.contains("client died"))
     }
 
-    @Test("SIGTERM mid-stream, to one then the other: both detach, and every message is read exactly once, in order",
-          arguments: ["fast", "classic"], [ClientRole.reader, .writer])
+    @Test(
+        "SIGTERM mid-stream, to one then the other: both detach, and every message is read exactly once, in order",
+        arguments: ["fast", "classic"], [ClientRole.reader, .writer])
     func stopMidStream(proto: String, first: ClientRole) throws {
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "sig"
-            slots = 64
-            slot-size = 64
-            protocol = "\(proto)"
-            """, daemonExtra: "sweep-interval = 0.05")
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "sig"
+                slots = 64
+                slot-size = 64
+                protocol = "\(proto)"
+                """, daemonExtra: "sweep-interval = 0.05")
         let lines = (0..<300_000).map { String(format: "message %07d of the stream", $0) }
         let input = NSTemporaryDirectory() + "\(daemon.prefix).input"
         try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: false, encoding: .utf8)
@@ -121,7 +129,8 @@ struct ClientSignalTests {
         _ = try #require(Self.status(daemon, "0 clients attached", after: both))
         let counters = try #require(Self.snapshot(daemon)?.counters)
         #expect(counters[.deadClients] == 0 && counters[.abandoned] == 0, "\(counters)")
-        let written = Int(counters[.written] ?? 0), read = Int(counters[.read] ?? 0)
+        let written = Int(counters[.written] ?? 0)
+        let read = Int(counters[.read] ?? 0)
         #expect(written < lines.count, "the writer was stopped before it sent everything")
         // Whatever the first reader took it printed whole; the rest is still in the channel.
         let rest = try daemon.client("shm-reader", ["sig", "--count", "\(written - read)"], seconds: 30)
@@ -134,8 +143,9 @@ struct ClientSignalTests {
         #expect(!daemon.child.stderr.contains("client died"))
     }
 
-    @Test("SIGPIPE while printing a message it holds: the reader dies of it at once and shmd puts the message back",
-          arguments: ["fast", "classic"])
+    @Test(
+        "SIGPIPE while printing a message it holds: the reader dies of it at once and shmd puts the message back",
+        arguments: ["fast", "classic"])
     func closedOutput(proto: String) throws {
         let daemon = try Self.daemon(proto)
         // A pipe nobody reads: the reader's first write raises SIGPIPE.
@@ -146,8 +156,9 @@ struct ClientSignalTests {
         #expect(waitUntil(seconds: 10) { Self.attached(daemon).contains(reader.pid) })
         #expect(try daemon.client("shm-writer", ["sig", "--message", "kept"]).status == 0)
         #expect(reader.waitForExit(seconds: 10) == 128 + SIGPIPE, "\(reader.stderr)")
-        #expect(daemon.logs("client died: reader pid \(reader.pid) of channel sig exited without detaching; put back 1 message(s)", within: 10),
-                "\(daemon.child.stderr)")
+        #expect(
+            daemon.logs("client died: reader pid \(reader.pid) of channel sig exited without detaching; put back 1 message(s)", within: 10),
+            "\(daemon.child.stderr)")
         let again = try daemon.client("shm-reader", ["sig", "--count", "1"], seconds: 20)
         #expect(again.stdout == "kept\n", "\(again.stderr)")
         #expect(daemon.stop() == 0)

@@ -19,26 +19,27 @@ struct CorrupterTests {
     @Test("60 s of random pokes into a fast and a classic channel: shmd survives, every client exits clearly and in time, the calm channels lose nothing")
     func corrupterRuns() throws {
         let shm = try PrivateShm()
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "victim"
-            slots = 16
-            slot-size = 64
-            [[channel]]
-            name = "victim-classic"
-            slots = 16
-            slot-size = 64
-            protocol = "classic"
-            [[channel]]
-            name = "calm"
-            slots = 16
-            slot-size = 64
-            [[channel]]
-            name = "calm-classic"
-            slots = 16
-            slot-size = 64
-            protocol = "classic"
-            """, daemonExtra: "sweep-interval = 0.1", prefix: TestNames.prefix("chaos"), launcher: shm.launcher())
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "victim"
+                slots = 16
+                slot-size = 64
+                [[channel]]
+                name = "victim-classic"
+                slots = 16
+                slot-size = 64
+                protocol = "classic"
+                [[channel]]
+                name = "calm"
+                slots = 16
+                slot-size = 64
+                [[channel]]
+                name = "calm-classic"
+                slots = 16
+                slot-size = 64
+                protocol = "classic"
+                """, daemonExtra: "sweep-interval = 0.1", prefix: TestNames.prefix("chaos"), launcher: shm.launcher())
         let end = Date().addingTimeInterval(Self.seconds)
         let outcomes = Outcomes()
 
@@ -73,21 +74,23 @@ struct CorrupterTests {
         #expect(outcomes.exits.count > 10, "too few victim clients ran: \(outcomes.exits.count)")
         #expect(calmRounds > 0)
         #expect(daemon.stop(seconds: 10) == 0)
-        print("corrupter: \(Int(Self.seconds)) s, \(outcomes.exits.count) victim clients, exits \(outcomes.histogram), \(calmRounds) exact rounds on each calm channel")
+        print(
+            "corrupter: \(Int(Self.seconds)) s, \(outcomes.exits.count) victim clients, exits \(outcomes.histogram), \(calmRounds) exact rounds on each calm channel"
+        )
     }
 
     /// One poke at a random field of the segment at `path`: a header word, a slot descriptor
     /// (sequence, length, flags) or a client entry, with a random or a nearly-right value.
     static func poke(_ path: String, slots: Int, using generator: inout SystemRandomNumberGenerator) {
         let fd = open(path, O_RDWR)
-        guard fd >= 0 else { return }   // replaced at this moment
+        guard fd >= 0 else { return } // replaced at this moment
         defer { close(fd) }
         // Where the layout puts the client table and the slot descriptors (64 client entries).
         let clients = Layout.headerSize
         let descriptors = Layout.descriptorsOffset(clientCapacity: Layout.defaultClientCapacity)
         let offset: Int
         switch Int.random(in: 0..<4, using: &generator) {
-        case 0: offset = 8 * Int.random(in: 0..<64, using: &generator)                      // header words
+        case 0: offset = 8 * Int.random(in: 0..<64, using: &generator) // header words
         case 1: offset = clients + 64 * Int.random(in: 0..<Layout.defaultClientCapacity, using: &generator) + 4 * Int.random(in: 0..<8, using: &generator)
         default: offset = descriptors + 16 * Int.random(in: 0..<slots, using: &generator) + 4 * Int.random(in: 0..<4, using: &generator)
         }
@@ -125,8 +128,9 @@ struct CorrupterTests {
         let count = 20_000
         let reader = try daemon.startClient("shm-reader", [channel, "--count", "\(count)", "--timeout", "20"])
         let expected = (0..<count).map { "\(channel) r\(round) \($0)" }
-        let writer = try daemon.client("shm-writer", [channel, "--timeout", "20"],
-                                       input: Data(expected.map { $0 + "\n" }.joined().utf8))
+        let writer = try daemon.client(
+            "shm-writer", [channel, "--timeout", "20"],
+            input: Data(expected.map { $0 + "\n" }.joined().utf8))
         #expect(writer.status == 0, "\(channel) round \(round): \(writer.stderr)")
         #expect(reader.waitForExit(seconds: 30) == 0, "\(channel) round \(round): \(reader.stderr)")
         #expect(reader.stdoutLines.map(String.init) == expected, "\(channel) round \(round): messages lost or changed")

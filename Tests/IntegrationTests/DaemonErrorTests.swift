@@ -31,7 +31,8 @@ struct DaemonErrorTests {
 
     @Test("--check-config refuses a seed segment that is the file of a ring channel's semaphore, exit 78")
     func checkConfigObjectCollision() throws {
-        let result = try shmd("""
+        let result = try shmd(
+            """
             [daemon]
             prefix = "@P"
             [[channel]]
@@ -45,14 +46,17 @@ struct DaemonErrorTests {
             """, ["--check-config"])
         #expect(result.status == 78, "\(result.stderr)")
         #expect(result.stdout.isEmpty)
-        #expect(result.stderr.contains(".toml:5: channel[1]: the buffer segment /sem.\(result.prefix).demo.empty of channel 's' (from channel[1].segment)"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains(".toml:5: channel[1]: the buffer segment /sem.\(result.prefix).demo.empty of channel 's' (from channel[1].segment)"),
+            "\(result.stderr)")
         #expect(result.stderr.contains("are the same file, /dev/shm/sem.\(result.prefix).demo.empty: creating one would delete the other"), "\(result.stderr)")
         #expect(TestNames.leftovers(result.prefix).isEmpty)
     }
 
     @Test("a bad config stops shmd with 78 and creates nothing, even the channels before the bad one")
     func badConfigCreatesNothing() throws {
-        let result = try shmd("""
+        let result = try shmd(
+            """
             [daemon]
             prefix = "@P"
             [[channel]]
@@ -91,8 +95,12 @@ struct DaemonErrorTests {
         try "[daemon]\nprefix = \"\(prefix)\"\n[[channel]]\nname = \"a\"\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
         #expect(chmod(path, 0o600) == 0)
-        let result = try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
-                                                  Executables.path("shmd"), "--check-config", "--config", path], seconds: 20)
+        let result = try run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups",
+                Executables.path("shmd"), "--check-config", "--config", path,
+            ], seconds: 20)
         #expect(result.status == 78, "\(result.stderr)")
         #expect(result.stderr.contains("\(path): cannot read the file: permission denied: shmd runs as user nobody (uid 65534)"), "\(result.stderr)")
         #expect(result.stderr.contains("chmod 0640 \(path)"), "\(result.stderr)")
@@ -131,8 +139,12 @@ struct DaemonErrorTests {
             .write(toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
         let script = "mount -t tmpfs -o size=1m tmpfs /dev/shm && exec \"$0\" --config \"$1\"; ls /dev/shm"
-        let result = try run("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c",
-                                                  script + "\nexit 99", Executables.path("shmd"), path], seconds: 20)
+        let result = try run(
+            "/usr/bin/unshare",
+            [
+                "--mount", "--propagation", "private", "/bin/sh", "-c",
+                script + "\nexit 99", Executables.path("shmd"), path,
+            ], seconds: 20)
         #expect(result.status == 73, "\(result.stderr)")
         #expect(result.stderr.contains("/dev/shm has 1048576 bytes free but the channels need"))
         #expect(result.stderr.contains("df -h /dev/shm"))

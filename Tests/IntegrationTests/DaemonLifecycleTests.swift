@@ -21,8 +21,10 @@ struct DaemonLifecycleTests {
         """
 
     static func expectedFiles(_ prefix: String) -> [String] {
-        ["\(prefix).demo", "sem.\(prefix).demo.empty", "sem.\(prefix).demo.full",
-         "\(prefix).seed", "\(prefix)_my_shm", "sem.\(prefix)_sem_empty", "sem.\(prefix)_sem_full"].sorted()
+        [
+            "\(prefix).demo", "sem.\(prefix).demo.empty", "sem.\(prefix).demo.full",
+            "\(prefix).seed", "\(prefix)_my_shm", "sem.\(prefix)_sem_empty", "sem.\(prefix)_sem_full",
+        ].sorted()
     }
 
     @Test("READY=1 only once every object exists; SIGTERM gives STOPPING=1, exit 0, nothing left")
@@ -50,17 +52,18 @@ struct DaemonLifecycleTests {
 
     @Test("a reader blocked at SIGTERM exits 0 by itself within a second; a blocked writer exits 69")
     func blockedClientsWakeOnStop() throws {
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "demo"
-            slots = 1
-            slot-size = 64
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "demo"
+                slots = 1
+                slot-size = 64
 
-            [[channel]]
-            name = "full"
-            slots = 1
-            slot-size = 64
-            """)
+                [[channel]]
+                name = "full"
+                slots = 1
+                slot-size = 64
+                """)
         let reader = try daemon.startClient("shm-reader", ["demo"])
         #expect(try daemon.client("shm-writer", ["full", "--message", "fills the only slot"]).status == 0)
         let writer = try daemon.startClient("shm-writer", ["full", "--message", "blocks"])
@@ -88,12 +91,13 @@ struct DaemonLifecycleTests {
 
     @Test("a reader drains what was queued before the channel closed, then exits 0")
     func readerDrainsAfterClose() throws {
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "demo"
-            slots = 8
-            slot-size = 64
-            """)
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "demo"
+                slots = 8
+                slot-size = 64
+                """)
         #expect(try daemon.client("shm-writer", ["demo", "--message", "one", "--message", "two", "--message", "three"]).status == 0)
         #expect(daemon.stop() == 0)
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)
@@ -107,12 +111,16 @@ struct DaemonLifecycleTests {
         let stale = "/dev/shm/\(prefix).demo"
         #expect(FileManager.default.createFile(atPath: stale, contents: Data(repeating: 0xAB, count: 100)))
         #expect(FileManager.default.createFile(atPath: "/dev/shm/sem.\(prefix).demo.full", contents: Data(repeating: 0, count: 32)))
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "demo"
-            """, prefix: prefix)
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "demo"
+                """, prefix: prefix)
         // Garbage where the segment should be: not adopted, replaced, and the reason logged.
-        #expect(daemon.logs("<4>channel demo left by an earlier shmd could not be adopted: its segment size is 100 bytes, this shmd needs at least 4096 bytes; replaced by a new one"))
+        #expect(
+            daemon.logs(
+                "<4>channel demo left by an earlier shmd could not be adopted: its segment size is 100 bytes, this shmd needs at least 4096 bytes; replaced by a new one"
+            ))
         #expect(daemon.logs("objects=/\(prefix).demo,/\(prefix).demo.full"))
         _ = stale
         let snapshot = try ChannelSnapshot(channel: "demo", prefix: prefix)
@@ -127,11 +135,12 @@ struct DaemonLifecycleTests {
     func modeIsExact() throws {
         // The channel's own mode wins over the daemon's; group write survives the usual umask
         // 022. (0640 was used here before group-read-only modes were refused.)
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "demo"
-            mode = "0660"
-            """, daemonExtra: "mode = \"0600\"")
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "demo"
+                mode = "0660"
+                """, daemonExtra: "mode = \"0600\"")
         for file in ["\(daemon.prefix).demo", "sem.\(daemon.prefix).demo.empty", "sem.\(daemon.prefix).demo.full"] {
             var info = stat()
             #expect(stat("/dev/shm/" + file, &info) == 0)

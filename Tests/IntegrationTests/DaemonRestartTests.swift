@@ -93,7 +93,10 @@ struct DaemonRestartTests {
         close(fd)
 
         let second = try TestDaemon(channels: Self.channel, prefix: prefix)
-        #expect(second.logs("<4>channel stream left by an earlier shmd could not be adopted: its layout version is 99, this shmd needs \(Layout.version); replaced by a new one"))
+        #expect(
+            second.logs(
+                "<4>channel stream left by an earlier shmd could not be adopted: its layout version is 99, this shmd needs \(Layout.version); replaced by a new one"
+            ))
         #expect(try second.client("shm-writer", ["stream", "--message", "fresh"]).status == 0)
         #expect(try second.client("shm-reader", ["stream", "--count", "1"]).stdout == "fresh\n")
         #expect(second.stop() == 0)

@@ -11,20 +11,23 @@ import Testing
 @Suite("fault injection: clients killed mid-stream", .serialized)
 struct FaultInjectionTests {
     /// `SHMD_SOAK` multiplies the rounds.
-    static let rounds = Int(ProcessInfo.processInfo.environment["SHMD_FAULT_ROUNDS"] ?? "") ?? 200 * (Int(ProcessInfo.processInfo.environment["SHMD_SOAK"] ?? "") ?? 1)
+    static let rounds =
+        Int(ProcessInfo.processInfo.environment["SHMD_FAULT_ROUNDS"] ?? "") ?? 200 * (Int(ProcessInfo.processInfo.environment["SHMD_SOAK"] ?? "") ?? 1)
     static let perWriter = 150
 
     @Test("200 rounds of SIGKILL to a random client: nothing lost, nothing stalled", arguments: ["fast", "classic"])
     func killRandomClients(proto: String) throws {
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "chaos"
-            slots = 8
-            slot-size = 64
-            protocol = "\(proto)"
-            """, daemonExtra: "sweep-interval = 0.05")
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "chaos"
+                slots = 8
+                slot-size = 64
+                protocol = "\(proto)"
+                """, daemonExtra: "sweep-interval = 0.05")
         var generator = SystemRandomNumberGenerator()
-        var killedWriters = 0, killedReaders = 0
+        var killedWriters = 0
+        var killedReaders = 0
         for round in 0..<Self.rounds {
             let before = try ChannelSnapshot(channel: "chaos", prefix: daemon.prefix).counters
             let readers = try (0..<2).map { _ in try daemon.startClient("shm-reader", ["chaos"]) }
@@ -68,7 +71,8 @@ struct FaultInjectionTests {
                 for line in reader.stdoutLines {
                     let fields = line.split(separator: " ")
                     guard fields.count == 3, fields[0] == "r\(round)", let writer = Int(fields[1].dropFirst()),
-                          let sequence = Int(fields[2]) else {
+                        let sequence = Int(fields[2])
+                    else {
                         Issue.record("round \(round): foreign or damaged message '\(line)'")
                         continue
                     }
@@ -84,8 +88,9 @@ struct FaultInjectionTests {
                     // What a killed writer published arrives; the slot it was filling is abandoned.
                     #expect(distinct == Set(0..<distinct.count), "round \(round): killed writer's messages have a gap")
                 } else {
-                    #expect(distinct == Set(0..<Self.perWriter),
-                            "round \(round): writer \(writer) delivered \(distinct.count) of \(Self.perWriter)")
+                    #expect(
+                        distinct == Set(0..<Self.perWriter),
+                        "round \(round): writer \(writer) delivered \(distinct.count) of \(Self.perWriter)")
                 }
             }
             #expect(duplicates <= redelivered, "round \(round): \(duplicates) duplicates, \(redelivered) redelivered")

@@ -44,16 +44,18 @@ struct HostileInputTests {
         }.count
     }
 
-    @Test("finding 1: a channel planted by another user before shmd starts is never adopted, as root or as the service user; the log names owner and mode",
-          arguments: [false, true])
+    @Test(
+        "finding 1: a channel planted by another user before shmd starts is never adopted, as root or as the service user; the log names owner and mode",
+        arguments: [false, true])
     func plantedChannelIsNotAdopted(asServiceUser: Bool) throws {
         let shm = try PrivateShm()
         let planter = try TestUser.ensure("shmdhostile")
         let service = asServiceUser ? try TestUser.ensure("shmdservice") : nil
         let prefix = TestNames.prefix("plant")
         // A real channel, whose daemon then dies: its objects are what a planter copies.
-        let first = try TestDaemon(channels: Self.channels, prefix: prefix, launcher: shm.launcher(),
-                                   daemonLauncher: shm.launcher(as: service))
+        let first = try TestDaemon(
+            channels: Self.channels, prefix: prefix, launcher: shm.launcher(),
+            daemonLauncher: shm.launcher(as: service))
         #expect(try first.client("shm-writer", ["demo", "--message", "planted message"]).status == 0)
         first.child.signal(SIGKILL)
         #expect(first.child.waitForExit(seconds: 10) != nil)
@@ -61,15 +63,18 @@ struct HostileInputTests {
         let names = ["\(prefix).demo", "sem.\(prefix).demo.empty", "sem.\(prefix).demo.full"]
         for name in names {
             let copy = NSTemporaryDirectory() + name
-            #expect(FileManager.default.createFile(atPath: copy, contents: FileManager.default.contents(atPath: shm.path(name)),
-                                                   attributes: [.posixPermissions: 0o644]))
+            #expect(
+                FileManager.default.createFile(
+                    atPath: copy, contents: FileManager.default.contents(atPath: shm.path(name)),
+                    attributes: [.posixPermissions: 0o644]))
             defer { unlink(copy) }
             #expect(unlink(shm.path(name)) == 0)
             #expect(try shm.shell("cp \(copy) /dev/shm/\(name) && chmod 0666 /dev/shm/\(name)", as: planter).status == 0)
         }
 
-        let second = try TestDaemon(channels: Self.channels, prefix: prefix, launcher: shm.launcher(),
-                                    daemonLauncher: shm.launcher(as: service))
+        let second = try TestDaemon(
+            channels: Self.channels, prefix: prefix, launcher: shm.launcher(),
+            daemonLauncher: shm.launcher(as: service))
         #expect(!second.child.stderr.contains("channel demo adopted"), "\(second.child.stderr)")
         #expect(second.logs("owned by shmdhostile"), "\(second.child.stderr)")
         #expect(second.logs("mode 0666"))
@@ -98,8 +103,9 @@ struct HostileInputTests {
         let service = try TestUser.ensure("shmdservice")
         let prefix = TestNames.prefix("link")
         #expect(try shm.shell("ln -s /nonexistent/x /dev/shm/\(prefix).demo", as: planter).status == 0)
-        let daemon = try TestDaemon(channels: Self.channels, prefix: prefix, launcher: shm.launcher(),
-                                    daemonLauncher: shm.launcher(as: service))
+        let daemon = try TestDaemon(
+            channels: Self.channels, prefix: prefix, launcher: shm.launcher(),
+            daemonLauncher: shm.launcher(as: service))
         #expect(daemon.logs("channel demo not started"), "\(daemon.child.stderr)")
         #expect(daemon.logs("a symbolic link to /nonexistent/x, owned by shmdhostile"))
         #expect(!daemon.child.stderr.contains("another process created it meanwhile"))
@@ -117,7 +123,9 @@ struct HostileInputTests {
         #expect(alone.stderr.contains("a symbolic link to /nonexistent/x"))
     }
 
-    @Test("finding 2: a truncated segment never kills shmd or a client: the clients exit 65 naming it, shmd replaces the channel, the other channel delivers every message")
+    @Test(
+        "finding 2: a truncated segment never kills shmd or a client: the clients exit 65 naming it, shmd replaces the channel, the other channel delivers every message"
+    )
     func truncatedSegment() throws {
         let shm = try PrivateShm()
         let prefix = TestNames.prefix("trunc")
@@ -155,9 +163,9 @@ struct HostileInputTests {
         let daemon = try TestDaemon(channels: Self.channels, daemonExtra: "sweep-interval = 0.2", prefix: prefix, launcher: shm.launcher())
         let segment = "\(prefix).demo"
         let entry = Offset.clients
-        try shm.poke(segment, offset: entry + 8, value: UInt64(1))          // start time
-        try shm.poke(segment, offset: entry + 4, value: UInt32(1))          // writer
-        try shm.poke(segment, offset: entry + 16, value: UInt64(1))         // holds ticket 0
+        try shm.poke(segment, offset: entry + 8, value: UInt64(1)) // start time
+        try shm.poke(segment, offset: entry + 4, value: UInt32(1)) // writer
+        try shm.poke(segment, offset: entry + 16, value: UInt64(1)) // holds ticket 0
         try shm.poke(segment, offset: entry + 24, value: UInt32(1))
         try shm.poke(segment, offset: entry, value: Self.impossiblePid)
         try shm.poke(segment, offset: Offset.headerSize, value: UInt32(0x7fff_0000))
@@ -176,7 +184,7 @@ struct HostileInputTests {
         let segment = "\(prefix).demo"
         let entry = Offset.clients
         try shm.poke(segment, offset: entry + 8, value: UInt64(1))
-        try shm.poke(segment, offset: entry + 4, value: UInt32(2))          // reader
+        try shm.poke(segment, offset: entry + 4, value: UInt32(2)) // reader
         try shm.poke(segment, offset: entry + 16, value: UInt64(1))
         try shm.poke(segment, offset: entry + 24, value: UInt32.max)
         try shm.poke(segment, offset: entry, value: Self.impossiblePid)
@@ -188,8 +196,9 @@ struct HostileInputTests {
         #expect(Date().timeIntervalSince(started) < 2)
     }
 
-    @Test("finding 5: a slot sequence set far ahead of its cursor ends a client with 65 within its timeout, in both protocols",
-          arguments: ["fast", "classic"])
+    @Test(
+        "finding 5: a slot sequence set far ahead of its cursor ends a client with 65 within its timeout, in both protocols",
+        arguments: ["fast", "classic"])
     func sequenceAheadOfCursor(proto: String) throws {
         let shm = try PrivateShm()
         let prefix = TestNames.prefix("seq")
@@ -218,12 +227,13 @@ struct HostileInputTests {
     func impossibleStateAndCursor() throws {
         let shm = try PrivateShm()
         let prefix = TestNames.prefix("state")
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "demo"
-            slots = 1
-            slot-size = 64
-            """, daemonExtra: "sweep-interval = 600", prefix: prefix, launcher: shm.launcher())
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "demo"
+                slots = 1
+                slot-size = 64
+                """, daemonExtra: "sweep-interval = 600", prefix: prefix, launcher: shm.launcher())
         #expect(try daemon.client("shm-writer", ["demo", "--message", "fills the ring"]).status == 0)
         let blocked = try daemon.startClient("shm-writer", ["demo", "--message", "waits", "--timeout", "20"])
         #expect(waitUntil(seconds: 10) { Self.attachedClients(shm, "\(prefix).demo") == 1 })

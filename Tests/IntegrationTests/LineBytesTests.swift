@@ -48,22 +48,24 @@ struct LineBytesTests {
         #expect(difference == nil, "seed \(seed): first difference at byte \(difference ?? -1)")
     }
 
-    @Test("random binary lines (invalid UTF-8, \\r, NUL) through a ring channel, the last one without a newline",
-          arguments: ["fast", "classic"])
+    @Test(
+        "random binary lines (invalid UTF-8, \\r, NUL) through a ring channel, the last one without a newline",
+        arguments: ["fast", "classic"])
     func binaryThroughRing(proto: String) throws {
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "bytes"
-            slots = 8
-            slot-size = 300
-            protocol = "\(proto)"
-            """)
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "bytes"
+                slots = 8
+                slot-size = 300
+                protocol = "\(proto)"
+                """)
         let seed = UInt64.random(in: 1...UInt64.max)
         var random = Bytes(state: seed)
         // Lengths from 0 (an empty line is an empty message) to the slot size, longer than the
         // writer's 64 KiB reads in total so that lines straddle them.
         var lines = (0..<1500).map { _ in random.line(Int(random.next() % 301)) }
-        lines[0] = [0xFF, 0xFE, 0x00, 0x0D, 0xC3, 0x28, 0xE2, 0x82]   // invalid UTF-8, NUL, \r
+        lines[0] = [0xFF, 0xFE, 0x00, 0x0D, 0xC3, 0x28, 0xE2, 0x82] // invalid UTF-8, NUL, \r
         lines[1] = []
         lines.append(Array("no newline after me".utf8))
         let input = Data(lines.map { Data($0) }.joined(separator: Data([0x0A])))
@@ -74,14 +76,15 @@ struct LineBytesTests {
 
     @Test("random lines without NUL through a seed channel (a C string holds no NUL)")
     func binaryThroughSeed() throws {
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "seed"
-            layout = "seed"
-            segment = "/@P_lb_shm"
-            sem-empty = "/@P_lb_empty"
-            sem-full = "/@P_lb_full"
-            """)
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "seed"
+                layout = "seed"
+                segment = "/@P_lb_shm"
+                sem-empty = "/@P_lb_empty"
+                sem-full = "/@P_lb_full"
+                """)
         let seed = UInt64.random(in: 1...UInt64.max)
         var random = Bytes(state: seed)
         // 0 to 1023 bytes: the seed's 1024-byte buffer holds them and their NUL.

@@ -23,17 +23,21 @@ struct ManyClientsTests {
         return hash
     }
 
-    @Test("4 writers × 4 readers × 1,000,000 messages: no loss, no duplicate, each writer's order kept",
-          arguments: ["fast", "classic"])
+    @Test(
+        "4 writers × 4 readers × 1,000,000 messages: no loss, no duplicate, each writer's order kept",
+        arguments: ["fast", "classic"])
     func fourByFour(proto: String) throws {
-        let writers = 4, readers = 4, perWriter = 1_000_000 * Self.scale
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "many"
-            slots = 256
-            slot-size = 64
-            protocol = "\(proto)"
-            """)
+        let writers = 4
+        let readers = 4
+        let perWriter = 1_000_000 * Self.scale
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "many"
+                slots = 256
+                slot-size = 64
+                protocol = "\(proto)"
+                """)
         let readerProcesses = try (0..<readers).map { _ in try daemon.startClient("shm-reader", ["many"]) }
         let writerProcesses = try (0..<writers).map { _ in try daemon.startClient("shm-writer", ["many"], stdin: true) }
         // Feed the writers from threads of their own: each pipe blocks while its writer is busy.
@@ -63,7 +67,8 @@ struct ManyClientsTests {
             for line in reader.stdoutLines {
                 let fields = line.split(separator: " ")
                 guard fields.count == 3, let writer = Int(fields[0].dropFirst()), writer < writers,
-                      let sequence = Int(fields[1]), UInt32(fields[2]) == Self.checksum(writer, sequence) else {
+                    let sequence = Int(fields[1]), UInt32(fields[2]) == Self.checksum(writer, sequence)
+                else {
                     Issue.record("damaged message: \(line)")
                     continue
                 }
@@ -76,8 +81,9 @@ struct ManyClientsTests {
         for (writer, sequences) in seen.enumerated() {
             let sorted = sequences.sorted()
             let distinct = Set(sorted).count
-            #expect(sorted.count == perWriter && distinct == perWriter && sorted.first == 0 && sorted.last == perWriter - 1,
-                    "writer \(writer): \(sorted.count) received, \(distinct) distinct, of \(perWriter)")
+            #expect(
+                sorted.count == perWriter && distinct == perWriter && sorted.first == 0 && sorted.last == perWriter - 1,
+                "writer \(writer): \(sorted.count) received, \(distinct) distinct, of \(perWriter)")
         }
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)
     }

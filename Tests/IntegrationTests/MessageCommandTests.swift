@@ -142,8 +142,9 @@ struct MessageCommandTests {
         guard FileManager.default.isExecutableFile(atPath: path) else { throw TestFailure("\(executable) is not built at \(path)") }
         let dump = try run(path, ["--experimental-dump-help"], seconds: 20)
         if dump.status == 0,
-           let json = try? JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any],
-           let command = json["command"] as? [String: Any] {
+            let json = try? JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any],
+            let command = json["command"] as? [String: Any]
+        {
             return longNames(command)
         }
         let help = try run(path, ["--help"], seconds: 20)
@@ -193,7 +194,9 @@ struct MessageCommandTests {
                 for command in Self.commands(line, in: message) {
                     for option in Self.longOptions(command.words.joined(separator: " ")) {
                         checked += 1
-                        let known = command.program.contains(SwiftStringLiteral.interpolation) ? anyOfOurs
+                        let known =
+                            command.program.contains(SwiftStringLiteral.interpolation)
+                            ? anyOfOurs
                             : try accepted[command.program] ?? Self.helpOptions(of: command.program)
                         if !known.contains(option) {
                             problems.append("\(message): `\(command.text)`: \(command.program) has no option \(option)")
@@ -229,7 +232,10 @@ struct MessageCommandTests {
         #expect(found.map(\.text) == ["run `rm \(mark)` now", "/x", "    one     two\n\n    ", "raw \\(no) \"quote\" \(mark)", "A\"\\"])
         #expect(found.map(\.line) == [3, 3, 4, 8, 10])
         #expect(Self.longOptions("(--prefix)? --timeout=5, a--b, --, --Bad -x") == ["--prefix", "--timeout"])
-        #expect(Self.commands("chgrp g f && chmod 0640 f", in: Message(file: "", literal: SwiftStringLiteral(line: 1, text: ""))).map(\.program) == ["chgrp", "chmod"])
+        #expect(
+            Self.commands("chgrp g f && chmod 0640 f", in: Message(file: "", literal: SwiftStringLiteral(line: 1, text: ""))).map(\.program) == [
+                "chgrp", "chmod",
+            ])
         #expect(Self.quoted("a `b c` d `e`") == ["b c", "e"])
     }
 }

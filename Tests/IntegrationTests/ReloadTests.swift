@@ -23,20 +23,23 @@ struct ReloadTests {
 
     @Test("RELOADING=1 then READY=1; added and removed channels; unchanged ones keep their messages; a broken file changes nothing")
     func reloadCycle() throws {
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "keep"
-            slots = 4
-            slot-size = 64
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "keep"
+                slots = 4
+                slot-size = 64
 
-            [[channel]]
-            name = "gone"
-            """, daemonExtra: "sweep-interval = 0.1")
+                [[channel]]
+                name = "gone"
+                """, daemonExtra: "sweep-interval = 0.1")
         #expect(try daemon.client("shm-writer", ["keep", "--message", "queued before the reload"]).status == 0)
         let blocked = try daemon.startClient("shm-reader", ["gone"])
         #expect(waitUntil(seconds: 10) { (try? ChannelSnapshot(channel: "gone", prefix: daemon.prefix))?.clients.count == 1 })
 
-        try rewrite(daemon, """
+        try rewrite(
+            daemon,
+            """
             [[channel]]
             name = "keep"
             slots = 4
@@ -53,10 +56,12 @@ struct ReloadTests {
         #expect(messages.contains { $0.contains("RELOADING=1\nMONOTONIC_USEC=") })
         #expect(blocked.waitForExit(seconds: 5) == 0)
         #expect(blocked.stderr.contains("channel 'gone' was closed by shmd"))
-        #expect(TestNames.leftovers(daemon.prefix) == [
-            "\(daemon.prefix).added", "\(daemon.prefix).keep", "sem.\(daemon.prefix).added.empty", "sem.\(daemon.prefix).added.full",
-            "sem.\(daemon.prefix).keep.empty", "sem.\(daemon.prefix).keep.full",
-        ].sorted())
+        #expect(
+            TestNames.leftovers(daemon.prefix)
+                == [
+                    "\(daemon.prefix).added", "\(daemon.prefix).keep", "sem.\(daemon.prefix).added.empty", "sem.\(daemon.prefix).added.full",
+                    "sem.\(daemon.prefix).keep.empty", "sem.\(daemon.prefix).keep.full",
+                ].sorted())
 
         try rewrite(daemon, "[[channel]]\nname = \"keep\"\nslots = 99\n")
         #expect(reload(daemon, expecting: "<4>reload refused a change: channel 'keep' is live as a ring of 4 slots × 64 bytes"))
@@ -74,9 +79,10 @@ struct ReloadTests {
         let daemon = try TestDaemon(channels: "[[channel]]\nname = \"demo\"\n", daemonExtra: "sweep-interval = 0.05")
         let reader = try daemon.startClient("shm-reader", ["demo"])
         // Killed once asleep (its spin over), so that it is counted among the waiters.
-        #expect(waitUntil(seconds: 10) {
-            (try? ChannelSnapshot(channel: "demo", prefix: daemon.prefix)).map { $0.clients.count == 1 && $0.sleepingReaders == 1 } ?? false
-        })
+        #expect(
+            waitUntil(seconds: 10) {
+                (try? ChannelSnapshot(channel: "demo", prefix: daemon.prefix)).map { $0.clients.count == 1 && $0.sleepingReaders == 1 } ?? false
+            })
         reader.signal(SIGKILL)
         _ = reader.waitForExit(seconds: 5)
         // It was blocked waiting for a message: asleep, counted among the waiters, now taken back.

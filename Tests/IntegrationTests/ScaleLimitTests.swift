@@ -22,7 +22,9 @@ struct ScaleLimitTests {
         let result = try run("/usr/bin/prlimit", ["--nofile=200:200", Executables.path("shmd"), "--check-config", "--config", path], seconds: 20)
         #expect(result.status == 78, "\(result.stderr)")
         #expect(result.stderr.contains("\(path):"), "\(result.stderr)")
-        #expect(result.stderr.contains(": channel[136]: the 300 channels need 364 open files and shmd may open only 200 (RLIMIT_NOFILE, soft and hard limit 200)"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains(": channel[136]: the 300 channels need 364 open files and shmd may open only 200 (RLIMIT_NOFILE, soft and hard limit 200)"),
+            "\(result.stderr)")
         #expect(result.stderr.contains("LimitNOFILE=364 in shmd.service"), "\(result.stderr)")
         #expect(TestNames.leftovers(prefix).isEmpty)
     }
@@ -46,9 +48,13 @@ struct ScaleLimitTests {
         // prlimit, unshare and sh each exec the next: the child's pid is shmd's. Its /dev/shm is
         // a tmpfs of its own mount namespace, gone with it.
         let script = "mount -t tmpfs tmpfs /dev/shm && exec \"$0\" --config \"$1\"\nexit 99"
-        let child = try ChildProcess("/usr/bin/prlimit", ["--nofile=1024:4096", "/usr/bin/unshare", "--mount", "--propagation", "private",
-                                                          "/bin/sh", "-c", script, Executables.path("shmd"), path],
-                                     environment: ["NOTIFY_SOCKET": notify.path])
+        let child = try ChildProcess(
+            "/usr/bin/prlimit",
+            [
+                "--nofile=1024:4096", "/usr/bin/unshare", "--mount", "--propagation", "private",
+                "/bin/sh", "-c", script, Executables.path("shmd"), path,
+            ],
+            environment: ["NOTIFY_SOCKET": notify.path])
         defer { child.terminate() }
         // Ready, or exited (EMFILE without the raised limit): no point waiting out the deadline.
         _ = waitUntil(seconds: 30) { notify.waitFor("READY=1", seconds: 0) || !child.process.isRunning }

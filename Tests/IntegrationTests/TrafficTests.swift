@@ -9,13 +9,14 @@ struct TrafficTests {
     /// Sends `count` numbered lines through a ring of `slots` slots with the real clients and
     /// checks that the reader printed exactly them, in order.
     func stream(count: Int, slots: Int, protocol proto: String) throws {
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "stream"
-            slots = \(slots)
-            slot-size = 64
-            protocol = "\(proto)"
-            """)
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "stream"
+                slots = \(slots)
+                slot-size = 64
+                protocol = "\(proto)"
+                """)
         let lines = (0..<count).map { String(format: "message %07d of the stream, padded to 42", $0) }
         let reader = try daemon.startClient("shm-reader", ["stream", "--count", "\(count)"])
         let writer = try daemon.startClient("shm-writer", ["stream"], stdin: true)
@@ -46,14 +47,15 @@ struct TrafficTests {
     @Test("the seed's C writer and reader interoperate with shm-reader and shm-writer on a seed channel")
     func seedInterop() throws {
         let binaries = try SeedPrograms.build()
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "seed"
-            layout = "seed"
-            segment = "/@P_my_shm"
-            sem-empty = "/@P_sem_empty"
-            sem-full = "/@P_sem_full"
-            """)
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "seed"
+                layout = "seed"
+                segment = "/@P_my_shm"
+                sem-empty = "/@P_sem_empty"
+                sem-full = "/@P_sem_full"
+                """)
         let p = daemon.prefix
         let objects = ["/\(p)_my_shm", "/\(p)_sem_empty", "/\(p)_sem_full"]
 

@@ -34,20 +34,22 @@ struct WorldAccessTests {
 
     @Test("shmd creates the objects with the world-readable mode and warns at start, naming channels and modes")
     func startWarns() throws {
-        let daemon = try TestDaemon(channels: """
-            [[channel]]
-            name = "pub"
-            [[channel]]
-            name = "private"
-            mode = "0660"
-            """, daemonExtra: "allow-world = true\nmode = \"0664\"")
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "pub"
+                [[channel]]
+                name = "private"
+                mode = "0660"
+                """, daemonExtra: "allow-world = true\nmode = \"0664\"")
         var info = stat()
         #expect(stat("/dev/shm/\(daemon.prefix).pub", &info) == 0)
         #expect(info.st_mode & 0o777 == 0o664)
         #expect(stat("/dev/shm/sem.\(daemon.prefix).pub.empty", &info) == 0)
         #expect(info.st_mode & 0o777 == 0o664)
-        #expect(daemon.logs("<4>channel open to every local user (allow-world = true): pub (mode 0664): any user on this host can read its messages"),
-                "\(daemon.child.stderr)")
+        #expect(
+            daemon.logs("<4>channel open to every local user (allow-world = true): pub (mode 0664): any user on this host can read its messages"),
+            "\(daemon.child.stderr)")
         #expect(!daemon.child.stderr.contains("private (mode"))
         #expect(daemon.stop() == 0)
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import TestSupport
 import Testing
+
 @testable import ShmDaemon
 
 /// A config path that is not a readable regular file of UTF-8 text is refused with the precise
@@ -38,8 +39,9 @@ struct ConfigFileReadingTests {
     func directory() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        #expect(refusal(scratch.path)?.description
-            == "\(scratch.path): cannot read the file: is a directory, not a regular file: give the path of the TOML file itself")
+        #expect(
+            refusal(scratch.path)?.description
+                == "\(scratch.path): cannot read the file: is a directory, not a regular file: give the path of the TOML file itself")
     }
 
     @Test("a FIFO is refused at once, without waiting for a writer")
@@ -63,8 +65,9 @@ struct ConfigFileReadingTests {
             _ = done.wait(timeout: .now() + 10)
             return
         }
-        #expect(result.value?.description
-            == "\(path): cannot read the file: is a FIFO, not a regular file: give the path of the TOML file itself")
+        #expect(
+            result.value?.description
+                == "\(path): cannot read the file: is a FIFO, not a regular file: give the path of the TOML file itself")
     }
 
     @Test("a symlink loop")
@@ -83,8 +86,9 @@ struct ConfigFileReadingTests {
         let scratch = try Scratch()
         defer { scratch.remove() }
         #expect(symlink(scratch.file("gone.toml"), scratch.file("shmd.toml")) == 0)
-        #expect(refusal(scratch.file("shmd.toml"))?.reason
-            == "cannot read the file: no such file (it is a symbolic link to '\(scratch.file("gone.toml"))', which does not exist)")
+        #expect(
+            refusal(scratch.file("shmd.toml"))?.reason
+                == "cannot read the file: no such file (it is a symbolic link to '\(scratch.file("gone.toml"))', which does not exist)")
     }
 
     @Test("a symlink to a regular file is followed")
@@ -113,8 +117,9 @@ struct ConfigFileReadingTests {
         let path = scratch.file("shmd.toml")
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         #expect(truncate(path, off_t(ConfigFileReader.sizeLimit + 1)) == 0)
-        #expect(refusal(path)?.reason
-            == "cannot read the file: it is 1048577 bytes, more than the 1 MiB (1048576 bytes) a config may be: is it the right file?")
+        #expect(
+            refusal(path)?.reason
+                == "cannot read the file: it is 1048577 bytes, more than the 1 MiB (1048576 bytes) a config may be: is it the right file?")
     }
 
     @Test("a file just under the limit is read whole, across many reads")
@@ -123,7 +128,8 @@ struct ConfigFileReadingTests {
         defer { scratch.remove() }
         let path = scratch.file("shmd.toml")
         let comment = "# " + String(repeating: "x", count: 97) + "\n"
-        let body = "[[channel]]\nname = \"first\"\n"
+        let body =
+            "[[channel]]\nname = \"first\"\n"
             + String(repeating: comment, count: (ConfigFileReader.sizeLimit - 200) / comment.utf8.count)
             + "[[channel]]\nname = \"last\"\n"
         #expect(body.utf8.count <= ConfigFileReader.sizeLimit)

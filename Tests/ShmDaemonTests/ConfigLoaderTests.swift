@@ -2,6 +2,7 @@ import Foundation
 import ShmHost
 import ShmKit
 import Testing
+
 @testable import ShmDaemon
 
 @Suite("shmd.toml: loading and every kind of bad input")
@@ -15,12 +16,15 @@ struct ConfigLoaderTests {
         let config = try ConfigLoader.load(path: Self.shipped)
         #expect(config.prefix == "shmd")
         #expect(config.sweepInterval == 1)
-        #expect(config.channels == [
-            ChannelSpec(name: "demo", layout: .ring(slots: 64, slotSize: 1024, protocol: .fast),
-                        permissions: ObjectPermissions(mode: 0o660)),
-            ChannelSpec(name: "seed", layout: .seed(segment: "/my_shm", semaphoreEmpty: "/sem_empty", semaphoreFull: "/sem_full"),
-                        permissions: ObjectPermissions(mode: 0o660)),
-        ])
+        #expect(
+            config.channels == [
+                ChannelSpec(
+                    name: "demo", layout: .ring(slots: 64, slotSize: 1024, protocol: .fast),
+                    permissions: ObjectPermissions(mode: 0o660)),
+                ChannelSpec(
+                    name: "seed", layout: .seed(segment: "/my_shm", semaphoreEmpty: "/sem_empty", semaphoreFull: "/sem_full"),
+                    permissions: ObjectPermissions(mode: 0o660)),
+            ])
     }
 
     @Test("defaults: ring layout, 64 slots of 1024 bytes, mode 0660, prefix shmd")
@@ -32,7 +36,8 @@ struct ConfigLoaderTests {
 
     @Test("protocol and spin are per channel")
     func protocolAndSpin() throws {
-        let config = try ConfigLoader.parse("""
+        let config = try ConfigLoader.parse(
+            """
             [[channel]]
             name = "a"
             protocol = "classic"
@@ -47,7 +52,8 @@ struct ConfigLoaderTests {
 
     @Test("per-channel mode overrides the daemon's")
     func channelMode() throws {
-        let config = try ConfigLoader.parse("""
+        let config = try ConfigLoader.parse(
+            """
             [daemon]
             mode = "0660"
             [[channel]]
@@ -73,28 +79,56 @@ struct ConfigLoaderTests {
         Bad(what: "wrong type", toml: "[[channel]]\nname = \"a\"\nslots = \"many\"\n", line: 3, key: "channel[0].slots", reason: "expected an integer"),
         Bad(what: "zero slots", toml: "[[channel]]\nname = \"a\"\nslots = 0\n", line: 3, key: "channel[0].slots", reason: "between 1 and 65536"),
         Bad(what: "zero slot size", toml: "[[channel]]\nname = \"a\"\nslot-size = 0\n", line: 3, key: "channel[0].slot-size", reason: "between 1 and"),
-        Bad(what: "absurd slot size", toml: "[[channel]]\nname = \"a\"\nslot-size = 100000000000\n", line: 3, key: "channel[0].slot-size", reason: "between 1 and"),
-        Bad(what: "absurd total", toml: "[[channel]]\nname = \"a\"\nslots = 65536\nslot-size = 67108864\n", line: 4, key: "channel[0].slot-size", reason: "more than the limit"),
-        Bad(what: "duplicate names", toml: "[[channel]]\nname = \"a\"\n[[channel]]\nname = \"a\"\n", line: 4, key: "channel[1].name", reason: "duplicate channel name 'a'"),
+        Bad(
+            what: "absurd slot size", toml: "[[channel]]\nname = \"a\"\nslot-size = 100000000000\n", line: 3, key: "channel[0].slot-size",
+            reason: "between 1 and"),
+        Bad(
+            what: "absurd total", toml: "[[channel]]\nname = \"a\"\nslots = 65536\nslot-size = 67108864\n", line: 4, key: "channel[0].slot-size",
+            reason: "more than the limit"),
+        Bad(
+            what: "duplicate names", toml: "[[channel]]\nname = \"a\"\n[[channel]]\nname = \"a\"\n", line: 4, key: "channel[1].name",
+            reason: "duplicate channel name 'a'"),
         Bad(what: "name with /", toml: "[[channel]]\nname = \"a/b\"\n", line: 2, key: "channel[0].name", reason: "contains '/'"),
-        Bad(what: "name over NAME_MAX", toml: "[[channel]]\nname = \"\(String(repeating: "n", count: 250))\"\n", line: 2, key: "channel[0].name", reason: "NAME_MAX"),
+        Bad(
+            what: "name over NAME_MAX", toml: "[[channel]]\nname = \"\(String(repeating: "n", count: 250))\"\n", line: 2, key: "channel[0].name",
+            reason: "NAME_MAX"),
         Bad(what: "empty name", toml: "[[channel]]\nname = \"\"\n", line: 2, key: "channel[0].name", reason: "empty"),
         Bad(what: "missing name", toml: "[[channel]]\nslots = 2\n", line: 1, key: "channel[0]", reason: "missing key 'name'"),
         Bad(what: "no channels", toml: "[daemon]\nprefix = \"p\"\n", line: nil, key: "channel", reason: "no [[channel]]"),
         Bad(what: "world-writable mode", toml: "[daemon]\nmode = \"0666\"\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.mode", reason: "every user"),
         Bad(what: "mode not octal", toml: "[daemon]\nmode = \"rw\"\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.mode", reason: "not an octal mode"),
-        Bad(what: "unknown group", toml: "[daemon]\ngroup = \"no-such-group-xyz\"\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.group", reason: "no group named"),
+        Bad(
+            what: "unknown group", toml: "[daemon]\ngroup = \"no-such-group-xyz\"\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.group",
+            reason: "no group named"),
         Bad(what: "bad prefix", toml: "[daemon]\nprefix = \"a b\"\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.prefix", reason: "contains ' '"),
         Bad(what: "unknown layout", toml: "[[channel]]\nname = \"a\"\nlayout = \"tree\"\n", line: 3, key: "channel[0].layout", reason: "unknown layout 'tree'"),
-        Bad(what: "unknown protocol", toml: "[[channel]]\nname = \"a\"\nprotocol = \"telepathy\"\n", line: 3, key: "channel[0].protocol", reason: "unknown protocol"),
-        Bad(what: "seed without its names", toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nsegment = \"/x\"\n", line: 1, key: "channel[0]", reason: "missing key 'sem-empty'"),
-        Bad(what: "seed name without /", toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nsegment = \"x\"\nsem-empty = \"/e\"\nsem-full = \"/f\"\n", line: 4, key: "channel[0].segment", reason: "must start with '/'"),
-        Bad(what: "seed with slots", toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nslots = 4\n", line: 4, key: "channel[0].slots", reason: "one buffer of 1024 bytes"),
-        Bad(what: "ring with seed names", toml: "[[channel]]\nname = \"r\"\nsegment = \"/x\"\n", line: 3, key: "channel[0].segment", reason: "only a channel with layout = \"seed\""),
-        Bad(what: "two channels on one object", toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nsegment = \"/x\"\nsem-empty = \"/e\"\nsem-full = \"/f\"\n[[channel]]\nname = \"t\"\nlayout = \"seed\"\nsegment = \"/x\"\nsem-empty = \"/e2\"\nsem-full = \"/f2\"\n", line: 7, key: "channel[1]", reason: "object /x is used by channel 's' too"),
+        Bad(
+            what: "unknown protocol", toml: "[[channel]]\nname = \"a\"\nprotocol = \"telepathy\"\n", line: 3, key: "channel[0].protocol",
+            reason: "unknown protocol"),
+        Bad(
+            what: "seed without its names", toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nsegment = \"/x\"\n", line: 1, key: "channel[0]",
+            reason: "missing key 'sem-empty'"),
+        Bad(
+            what: "seed name without /", toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nsegment = \"x\"\nsem-empty = \"/e\"\nsem-full = \"/f\"\n",
+            line: 4, key: "channel[0].segment", reason: "must start with '/'"),
+        Bad(
+            what: "seed with slots", toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nslots = 4\n", line: 4, key: "channel[0].slots",
+            reason: "one buffer of 1024 bytes"),
+        Bad(
+            what: "ring with seed names", toml: "[[channel]]\nname = \"r\"\nsegment = \"/x\"\n", line: 3, key: "channel[0].segment",
+            reason: "only a channel with layout = \"seed\""),
+        Bad(
+            what: "two channels on one object",
+            toml:
+                "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nsegment = \"/x\"\nsem-empty = \"/e\"\nsem-full = \"/f\"\n[[channel]]\nname = \"t\"\nlayout = \"seed\"\nsegment = \"/x\"\nsem-empty = \"/e2\"\nsem-full = \"/f2\"\n",
+            line: 7, key: "channel[1]", reason: "object /x is used by channel 's' too"),
         Bad(what: "spin out of range", toml: "[[channel]]\nname = \"a\"\nspin-us = 20000\n", line: 3, key: "channel[0].spin-us", reason: "between 0 and 10000"),
-        Bad(what: "spin with classic", toml: "[[channel]]\nname = \"a\"\nprotocol = \"classic\"\nspin-us = 5\n", line: 4, key: "channel[0].spin-us", reason: "only the fast protocol spins"),
-        Bad(what: "sweep interval out of range", toml: "[daemon]\nsweep-interval = 0.0\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.sweep-interval", reason: "between 0.01 and 3600"),
+        Bad(
+            what: "spin with classic", toml: "[[channel]]\nname = \"a\"\nprotocol = \"classic\"\nspin-us = 5\n", line: 4, key: "channel[0].spin-us",
+            reason: "only the fast protocol spins"),
+        Bad(
+            what: "sweep interval out of range", toml: "[daemon]\nsweep-interval = 0.0\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.sweep-interval",
+            reason: "between 0.01 and 3600"),
     ]
 
     @Test("each bad input names file, line, key and reason", arguments: bad)

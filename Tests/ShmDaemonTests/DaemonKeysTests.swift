@@ -1,5 +1,6 @@
 import ShmKit
 import Testing
+
 @testable import ShmDaemon
 
 @Suite("shmd.toml: max-clients and require-all-channels")
@@ -7,7 +8,8 @@ struct DaemonKeysTests {
     @Test("max-clients: 64 by default, set in [daemon] for every channel, overridden per channel")
     func maxClients() throws {
         #expect(try ConfigLoader.parse("[[channel]]\nname = \"a\"\n", file: "x.toml").channels[0].clientCapacity == 64)
-        let config = try ConfigLoader.parse("""
+        let config = try ConfigLoader.parse(
+            """
             [daemon]
             max-clients = 8
             [[channel]]

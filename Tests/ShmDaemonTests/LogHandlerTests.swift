@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Testing
+
 @testable import ShmDaemon
 
 @Suite("journald log handler")

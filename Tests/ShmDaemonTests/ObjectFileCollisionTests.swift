@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ShmDaemon
 
 /// Two objects of one config must never be the same file in /dev/shm: creating a channel
@@ -17,17 +18,20 @@ struct ObjectFileCollisionTests {
         }
     }
 
-    @Test("a ring channel whose segment is another channel's semaphore file is refused, in either order",
-          arguments: [["a", "sem.a.empty"], ["sem.a.empty", "a"]])
+    @Test(
+        "a ring channel whose segment is another channel's semaphore file is refused, in either order",
+        arguments: [["a", "sem.a.empty"], ["sem.a.empty", "a"]])
     func segmentIsSemaphoreFile(_ names: [String]) throws {
-        let error = try #require(refusal("""
-            [daemon]
-            prefix = "sem"
-            [[channel]]
-            name = "\(names[0])"
-            [[channel]]
-            name = "\(names[1])"
-            """))
+        let error = try #require(
+            refusal(
+                """
+                [daemon]
+                prefix = "sem"
+                [[channel]]
+                name = "\(names[0])"
+                [[channel]]
+                name = "\(names[1])"
+                """))
         #expect(error.line == 5, "\(error)")
         #expect(error.key == "channel[1]", "\(error)")
         #expect(error.reason.contains("are the same file, /dev/shm/sem.sem.a.empty"), "\(error)")
@@ -39,18 +43,20 @@ struct ObjectFileCollisionTests {
 
     @Test("a seed segment named like a ring channel's semaphore file is refused, naming the seed key")
     func seedSegmentIsSemaphoreFile() throws {
-        let error = try #require(refusal("""
-            [daemon]
-            prefix = "tp"
-            [[channel]]
-            name = "demo"
-            [[channel]]
-            name = "s"
-            layout = "seed"
-            segment = "/sem.tp.demo.empty"
-            sem-empty = "/e"
-            sem-full = "/f"
-            """))
+        let error = try #require(
+            refusal(
+                """
+                [daemon]
+                prefix = "tp"
+                [[channel]]
+                name = "demo"
+                [[channel]]
+                name = "s"
+                layout = "seed"
+                segment = "/sem.tp.demo.empty"
+                sem-empty = "/e"
+                sem-full = "/f"
+                """))
         #expect(error.line == 5, "\(error)")
         #expect(error.key == "channel[1]", "\(error)")
         #expect(error.reason.contains("the buffer segment /sem.tp.demo.empty of channel 's' (from channel[1].segment)"), "\(error)")
@@ -61,20 +67,22 @@ struct ObjectFileCollisionTests {
 
     @Test("a seed semaphore whose file is another seed channel's segment is refused")
     func seedSemaphoreIsSegmentFile() throws {
-        let error = try #require(refusal("""
-            [[channel]]
-            name = "s"
-            layout = "seed"
-            segment = "/sem.x"
-            sem-empty = "/e"
-            sem-full = "/f"
-            [[channel]]
-            name = "t"
-            layout = "seed"
-            segment = "/y"
-            sem-empty = "/x"
-            sem-full = "/f2"
-            """))
+        let error = try #require(
+            refusal(
+                """
+                [[channel]]
+                name = "s"
+                layout = "seed"
+                segment = "/sem.x"
+                sem-empty = "/e"
+                sem-full = "/f"
+                [[channel]]
+                name = "t"
+                layout = "seed"
+                segment = "/y"
+                sem-empty = "/x"
+                sem-full = "/f2"
+                """))
         #expect(error.key == "channel[1]", "\(error)")
         #expect(error.reason.contains("the semaphore 'empty' /x of channel 't' (from channel[1].sem-empty)"), "\(error)")
         #expect(error.reason.contains("the buffer segment /sem.x of channel 's' (from channel[0].segment)"), "\(error)")
@@ -83,21 +91,27 @@ struct ObjectFileCollisionTests {
 
     @Test("one seed channel whose own segment and semaphore are one file is refused")
     func withinOneChannel() throws {
-        let error = try #require(refusal("""
-            [[channel]]
-            name = "s"
-            layout = "seed"
-            segment = "/sem.e"
-            sem-empty = "/e"
-            sem-full = "/f"
-            """))
+        let error = try #require(
+            refusal(
+                """
+                [[channel]]
+                name = "s"
+                layout = "seed"
+                segment = "/sem.e"
+                sem-empty = "/e"
+                sem-full = "/f"
+                """))
         #expect(error.key == "channel[0]", "\(error)")
-        #expect(error.reason.contains("the semaphore 'empty' /e of channel 's' (from channel[0].sem-empty) and the buffer segment /sem.e of channel 's' (from channel[0].segment) are the same file, /dev/shm/sem.e"), "\(error)")
+        #expect(
+            error.reason.contains(
+                "the semaphore 'empty' /e of channel 's' (from channel[0].sem-empty) and the buffer segment /sem.e of channel 's' (from channel[0].segment) are the same file, /dev/shm/sem.e"
+            ), "\(error)")
     }
 
     @Test("names that only look alike are accepted: a segment /x and a semaphore /x are different files")
     func distinctFiles() throws {
-        let config = try ConfigLoader.parse("""
+        let config = try ConfigLoader.parse(
+            """
             [daemon]
             prefix = "sem"
             [[channel]]

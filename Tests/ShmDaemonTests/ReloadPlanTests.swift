@@ -2,19 +2,22 @@ import Foundation
 import ShmHost
 import ShmKit
 import Testing
+
 @testable import ShmDaemon
 
 @Suite("reload: what changes, what stays, what is refused")
 struct ReloadPlanTests {
     static func ring(_ name: String, slots: Int = 64, slotSize: Int = 1024, mode: mode_t = 0o660) -> ChannelSpec {
-        ChannelSpec(name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: .classic),
-                    permissions: ObjectPermissions(mode: mode))
+        ChannelSpec(
+            name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: .classic),
+            permissions: ObjectPermissions(mode: mode))
     }
 
     @Test("added, removed and unchanged channels, by name")
     func addRemoveKeep() {
-        let plan = ReloadPlan.make(running: [Self.ring("a"), Self.ring("b")], prefix: "shmd",
-                                   new: DaemonConfig(channels: [Self.ring("b"), Self.ring("c")]))
+        let plan = ReloadPlan.make(
+            running: [Self.ring("a"), Self.ring("b")], prefix: "shmd",
+            new: DaemonConfig(channels: [Self.ring("b"), Self.ring("c")]))
         #expect(plan.added == [Self.ring("c")])
         #expect(plan.removed == ["a"])
         #expect(plan.unchanged == ["b"])
@@ -25,8 +28,9 @@ struct ReloadPlanTests {
 
     @Test("a new geometry of a live channel is refused with the way out; the rest still applies")
     func geometryRefused() {
-        let plan = ReloadPlan.make(running: [Self.ring("a"), Self.ring("b")], prefix: "shmd",
-                                   new: DaemonConfig(channels: [Self.ring("a", slots: 8), Self.ring("c")]))
+        let plan = ReloadPlan.make(
+            running: [Self.ring("a"), Self.ring("b")], prefix: "shmd",
+            new: DaemonConfig(channels: [Self.ring("a", slots: 8), Self.ring("c")]))
         #expect(plan.refused.map(\.channel) == ["a"])
         #expect(plan.refused[0].reason.contains("channel 'a' is live as a ring of 64 slots × 1024 bytes"))
         #expect(plan.refused[0].reason.contains("asks for a ring of 8 slots × 1024 bytes"))
@@ -46,24 +50,27 @@ struct ReloadPlanTests {
 
     @Test("a mode-only change keeps the channel and changes its permissions")
     func permissionsApplied() {
-        let plan = ReloadPlan.make(running: [Self.ring("a")], prefix: "shmd",
-                                   new: DaemonConfig(channels: [Self.ring("a", mode: 0o640)]))
+        let plan = ReloadPlan.make(
+            running: [Self.ring("a")], prefix: "shmd",
+            new: DaemonConfig(channels: [Self.ring("a", mode: 0o640)]))
         #expect(plan.permissionChanges == [Self.ring("a", mode: 0o640)])
         #expect(plan.refused.isEmpty && plan.added.isEmpty && plan.removed.isEmpty && plan.unchanged.isEmpty)
     }
 
     @Test("a mode change together with a new geometry is refused, not half applied")
     func mixedChangeRefused() {
-        let plan = ReloadPlan.make(running: [Self.ring("a")], prefix: "shmd",
-                                   new: DaemonConfig(channels: [Self.ring("a", slots: 8, mode: 0o640)]))
+        let plan = ReloadPlan.make(
+            running: [Self.ring("a")], prefix: "shmd",
+            new: DaemonConfig(channels: [Self.ring("a", slots: 8, mode: 0o640)]))
         #expect(plan.refused.map(\.channel) == ["a"])
         #expect(plan.permissionChanges.isEmpty)
     }
 
     @Test("a new prefix is refused as a whole: nothing is planned")
     func prefixRefused() {
-        let plan = ReloadPlan.make(running: [Self.ring("a")], prefix: "shmd",
-                                   new: DaemonConfig(prefix: "other", channels: [Self.ring("b")]))
+        let plan = ReloadPlan.make(
+            running: [Self.ring("a")], prefix: "shmd",
+            new: DaemonConfig(prefix: "other", channels: [Self.ring("b")]))
         #expect(plan.refused.count == 1)
         #expect(plan.refused[0].reason.contains("prefix changed from 'shmd' to 'other'"))
         #expect(plan.added.isEmpty && plan.removed.isEmpty)

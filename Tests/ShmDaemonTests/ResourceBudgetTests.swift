@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import ShmKit
 import Testing
+
 @testable import ShmDaemon
 
 /// A config must fit under the open-file limit and vm.max_map_count before anything is created.
@@ -9,8 +10,9 @@ import Testing
 struct ResourceBudgetTests {
     static func rings(_ count: Int, seed: Bool = false) -> String {
         (0..<count).map { index in
-            seed ? "[[channel]]\nname = \"s\(index)\"\nlayout = \"seed\"\nsegment = \"/b\(index)\"\nsem-empty = \"/e\(index)\"\nsem-full = \"/f\(index)\"\n"
-                 : "[[channel]]\nname = \"c\(index)\"\nslots = 1\nslot-size = 1\n"
+            seed
+                ? "[[channel]]\nname = \"s\(index)\"\nlayout = \"seed\"\nsegment = \"/b\(index)\"\nsem-empty = \"/e\(index)\"\nsem-full = \"/f\(index)\"\n"
+                : "[[channel]]\nname = \"c\(index)\"\nslots = 1\nslot-size = 1\n"
         }.joined()
     }
 
@@ -29,7 +31,9 @@ struct ResourceBudgetTests {
             return error.key == "channel[136]" && error.line == 1 + 136 * 4
                 && error.reason.hasPrefix("the 200 channels need 264 open files and shmd may open only 200 (RLIMIT_NOFILE, soft and hard limit 200): ")
                 && error.reason.contains("channel 'c136' is the first that does not fit")
-                && error.reason.hasSuffix("Configure fewer channels, or raise the hard limit: LimitNOFILE=264 in shmd.service (`systemctl edit shmd`), or `ulimit -Hn 264` as root in the shell that starts shmd")
+                && error.reason.hasSuffix(
+                    "Configure fewer channels, or raise the hard limit: LimitNOFILE=264 in shmd.service (`systemctl edit shmd`), or `ulimit -Hn 264` as root in the shell that starts shmd"
+                )
         }
     }
 
@@ -53,7 +57,8 @@ struct ResourceBudgetTests {
         #expect {
             _ = try ConfigLoader.parse(Self.rings(100), file: "x.toml", limits: Self.limits(soft: 100, hard: 4096))
         } throws: { error in
-            (error as? ConfigError)?.reason.contains("shmd may open only 100 (RLIMIT_NOFILE soft limit 100, which could not be raised to the hard limit 4096)") == true
+            (error as? ConfigError)?.reason.contains("shmd may open only 100 (RLIMIT_NOFILE soft limit 100, which could not be raised to the hard limit 4096)")
+                == true
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import ShmHost
 @testable import ShmKit
 
@@ -11,8 +12,9 @@ import Testing
 struct AttachmentRegistryTests {
     typealias Status = AttachmentRegistry.Status
 
-    @Test("an operation marks its attachment busy until it ends, on the owner's thread and on another",
-          arguments: [ChannelProtocol.fast, .classic])
+    @Test(
+        "an operation marks its attachment busy until it ends, on the owner's thread and on another",
+        arguments: [ChannelProtocol.fast, .classic])
     func busyWhileOperating(proto: ChannelProtocol) throws {
         let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: proto))
         let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix)
@@ -32,12 +34,16 @@ struct AttachmentRegistryTests {
 
         // Another thread's operation: busy by compare-and-swap, idle again after.
         let other = Locked<[Int]>([])
-        #expect(runOnThreads([{
-            tracked.beginOperation()
-            other.value.append(tracked.status.load(ordering: .relaxed))
-            tracked.endOperation()
-            other.value.append(tracked.status.load(ordering: .relaxed))
-        }], seconds: 10))
+        #expect(
+            runOnThreads(
+                [
+                    {
+                        tracked.beginOperation()
+                        other.value.append(tracked.status.load(ordering: .relaxed))
+                        tracked.endOperation()
+                        other.value.append(tracked.status.load(ordering: .relaxed))
+                    }
+                ], seconds: 10))
         #expect(other.value == [Status.busy.rawValue, Status.idle.rawValue])
     }
 

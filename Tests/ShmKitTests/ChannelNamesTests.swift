@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ShmKit
 
 @Suite("object names")
@@ -12,10 +13,12 @@ struct ChannelNamesTests {
         #expect(NamedSemaphore.filePath(names.semaphoreEmpty) == "/dev/shm/sem.shmd.demo.empty")
     }
 
-    @Test("bad names are refused with the reason", arguments: [
-        ("", "empty"), ("a/b", "contains '/'"), ("..", "'.' or '..'"), ("sp ace", "contains ' '"),
-        ("é", "contains 'é'"), (String(repeating: "x", count: 250), "NAME_MAX"),
-    ])
+    @Test(
+        "bad names are refused with the reason",
+        arguments: [
+            ("", "empty"), ("a/b", "contains '/'"), ("..", "'.' or '..'"), ("sp ace", "contains ' '"),
+            ("é", "contains 'é'"), (String(repeating: "x", count: 250), "NAME_MAX"),
+        ])
     func badNames(_ name: String, _ reason: String) {
         #expect {
             _ = try ChannelNames(prefix: "shmd", channel: name)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+
 @testable import ShmHost
 @testable import ShmKit
 
@@ -15,8 +16,9 @@ struct ClientRepairTests {
         return ProcessIdentity(pid: process.processIdentifier, startTime: 1)
     }
 
-    @Test("a writer that died between taking a slot and publishing it: the slot is abandoned, readers go past it",
-          arguments: ChannelProtocol.allCases)
+    @Test(
+        "a writer that died between taking a slot and publishing it: the slot is abandoned, readers go past it",
+        arguments: ChannelProtocol.allCases)
     func deadWriter(proto: ChannelProtocol) throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: proto))
         let header = scratch.hosted.header
@@ -33,14 +35,15 @@ struct ClientRepairTests {
         let repairs = scratch.hosted.repairDeadClients()
         #expect(repairs.map(\.abandoned) == [1])
         #expect(repairs.first?.record.process.pid == dead.pid)
-        #expect(scratch.hosted.clients.map(\.role) == [.writer])   // the live one only
+        #expect(scratch.hosted.clients.map(\.role) == [.writer]) // the live one only
         let reader = try ChannelReader(channel: "c", prefix: scratch.prefix)
         #expect(try reader.receive(timeout: .seconds(5)).map { String(decoding: $0, as: UTF8.self) } == "after")
         #expect(header.counter(.abandoned) == 1)
     }
 
-    @Test("a reader that died holding a message: the message is put back and another reader gets it",
-          arguments: ChannelProtocol.allCases)
+    @Test(
+        "a reader that died holding a message: the message is put back and another reader gets it",
+        arguments: ChannelProtocol.allCases)
     func deadReader(proto: ChannelProtocol) throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: proto))
         let header = scratch.hosted.header
@@ -151,10 +154,14 @@ struct ClientRepairTests {
     @Test("a seed channel's dead client has its entry freed (a full table would refuse the next client)")
     func deadSeedClientFreed() throws {
         let prefix = "u\(getpid())s\(UInt32.random(in: 0...UInt32.max))"
-        let spec = ChannelSpec(name: "s", layout: .seed(segment: "/\(prefix)_buf", semaphoreEmpty: "/\(prefix)_e", semaphoreFull: "/\(prefix)_f"),
-                               clientCapacity: 1)
+        let spec = ChannelSpec(
+            name: "s", layout: .seed(segment: "/\(prefix)_buf", semaphoreEmpty: "/\(prefix)_e", semaphoreFull: "/\(prefix)_f"),
+            clientCapacity: 1)
         let hosted = try HostedChannel.create(spec: spec, prefix: prefix, daemon: .current, generation: 1).0
-        defer { hosted.close(); hosted.unlink() }
+        defer {
+            hosted.close()
+            hosted.unlink()
+        }
         #expect(hosted.clientTable.register(try Self.deadProcess(), role: .reader) != nil)
         #expect(throws: ChannelError.tooManyClients(channel: "s", limit: 1)) { try ChannelReader(channel: "s", prefix: prefix) }
         #expect(hosted.repairDeadClients().map(\.record.role) == [.reader])

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import TestSupport
 import Testing
+
 @testable import ShmHost
 @testable import ShmKit
 
@@ -14,8 +15,10 @@ final class ScratchChannel: @unchecked Sendable {
     let hosted: HostedChannel
 
     init(_ layout: ChannelSpec.Layout, name: String = "c", spinNanoseconds: UInt64 = Layout.defaultSpinNanoseconds) throws {
-        hosted = try HostedChannel.create(spec: ChannelSpec(name: name, layout: layout, spinNanoseconds: spinNanoseconds),
-                                          prefix: prefix, daemon: .current, generation: 1).0
+        hosted = try HostedChannel.create(
+            spec: ChannelSpec(name: name, layout: layout, spinNanoseconds: spinNanoseconds),
+            prefix: prefix, daemon: .current, generation: 1
+        ).0
     }
 
     deinit {
@@ -26,11 +29,14 @@ final class ScratchChannel: @unchecked Sendable {
 
 @Suite("one channel, several threads, one process")
 struct InProcessChannelTests {
-    @Test("4 writers × 4 readers: every message once, each writer's messages in order",
-          arguments: [1, 8, 64], ChannelProtocol.allCases)
+    @Test(
+        "4 writers × 4 readers: every message once, each writer's messages in order",
+        arguments: [1, 8, 64], ChannelProtocol.allCases)
     func multipleWritersAndReaders(slots: Int, proto: ChannelProtocol) throws {
         let scratch = try ScratchChannel(.ring(slots: slots, slotSize: 16, protocol: proto))
-        let writers = 4, readers = 4, perWriter = 5_000
+        let writers = 4
+        let readers = 4
+        let perWriter = 5_000
         let received = Locked<[[UInt32]]>(Array(repeating: [], count: writers))
         let failures = Locked<[String]>([])
         var bodies: [@Sendable () -> Void] = []
@@ -77,18 +83,21 @@ struct InProcessChannelTests {
         #expect(failures.value.isEmpty, "\(failures.value)")
         for writer in 0..<writers {
             let sorted = received.value[writer].sorted()
-            #expect(sorted.count == perWriter && sorted.first == 0 && sorted.last == UInt32(perWriter - 1) && Set(sorted).count == perWriter,
-                    "writer \(writer): \(sorted.count) messages received, \(Set(sorted).count) distinct, of \(perWriter)")
+            #expect(
+                sorted.count == perWriter && sorted.first == 0 && sorted.last == UInt32(perWriter - 1) && Set(sorted).count == perWriter,
+                "writer \(writer): \(sorted.count) messages received, \(Set(sorted).count) distinct, of \(perWriter)")
         }
         #expect(scratch.hosted.header.counter(.written) == UInt64(writers * perWriter))
         #expect(scratch.hosted.header.counter(.read) == UInt64(writers * perWriter))
     }
 
-    @Test("a header field changed under a client is named in the refusal", arguments: [
-        (Layout.Offset.version, "layout version"), (Layout.Offset.wordSize, "word size"),
-        (Layout.Offset.slotStride, "slot stride"), (Layout.Offset.totalSize, "total size"),
-        (Layout.Offset.protocol, "protocol"), (Layout.Offset.slotCount, "slot count"),
-    ])
+    @Test(
+        "a header field changed under a client is named in the refusal",
+        arguments: [
+            (Layout.Offset.version, "layout version"), (Layout.Offset.wordSize, "word size"),
+            (Layout.Offset.slotStride, "slot stride"), (Layout.Offset.totalSize, "total size"),
+            (Layout.Offset.protocol, "protocol"), (Layout.Offset.slotCount, "slot count"),
+        ])
     func headerFieldMismatch(offset: Int, field: String) throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 32, protocol: .classic))
         scratch.hosted.header.base.storeBytes(of: 0xFFFF_FFF0, toByteOffset: offset, as: UInt32.self)

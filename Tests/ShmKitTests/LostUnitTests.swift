@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ShmHost
 @testable import ShmKit
 
@@ -86,7 +87,7 @@ struct LostUnitTests {
     func slowWriterIsNotALostUnit() throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: .classic))
         let header = scratch.hosted.header
-        try Self.reportDeadClient(scratch)   // a death elsewhere: the allowance is there
+        try Self.reportDeadClient(scratch) // a death elsewhere: the allowance is there
         // Writer A takes ticket 0 and is still filling it.
         #expect(scratch.hosted.empty.tryWait())
         #expect(header.writeCursor.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ShmHost
 @testable import ShmKit
 
@@ -25,7 +26,8 @@ struct SecondsArgumentTests {
             try body()
         } catch let error as ChannelError {
             guard case let .invalidArgument(named, given, seen) = error, named == channel, given == argument,
-                  seen.bitPattern == value.bitPattern || (seen.isNaN && value.isNaN) else { return nil }
+                seen.bitPattern == value.bitPattern || (seen.isNaN && value.isNaN)
+            else { return nil }
             return error
         } catch {
             return nil
@@ -44,8 +46,9 @@ struct SecondsArgumentTests {
         #expect(error.description == "invalid wait -1.0 for channel 'demo': give a number of seconds, 0 or more (+infinity or nil for no limit)")
     }
 
-    @Test("send and receive refuse a nan or negative timeout before they take a slot; +inf means no limit",
-          arguments: [ChannelProtocol.fast, .classic])
+    @Test(
+        "send and receive refuse a nan or negative timeout before they take a slot; +inf means no limit",
+        arguments: [ChannelProtocol.fast, .classic])
     func timeoutRefused(proto: ChannelProtocol) throws {
         let scratch = try ScratchChannel(.ring(slots: 2, slotSize: 16, protocol: proto))
         let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix, waitSeconds: .infinity)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import TestSupport
 import Testing
+
 @testable import ShmHost
 @testable import ShmKit
 
@@ -29,8 +30,9 @@ struct WakeUpStressTests {
 
     /// With no spin every message is a sleep and a wake-up (about 30 µs each here), so that case
     /// runs fewer messages: it is the one that exercises the hand-off most.
-    @Test("millions of messages, one writer, one reader, random pauses: spin 0 µs × 300k, 2 µs × 2M, 50 µs × 2M",
-          arguments: [(UInt64(0), 2, UInt64(300_000)), (2_000, 4, 2_000_000), (50_000, 8, 2_000_000)])
+    @Test(
+        "millions of messages, one writer, one reader, random pauses: spin 0 µs × 300k, 2 µs × 2M, 50 µs × 2M",
+        arguments: [(UInt64(0), 2, UInt64(300_000)), (2_000, 4, 2_000_000), (50_000, 8, 2_000_000)])
     func singleWriterSingleReader(spin: UInt64, slots: Int, messages: UInt64) throws {
         let scratch = try ScratchChannel(.ring(slots: slots, slotSize: 8, protocol: .fast), spinNanoseconds: spin)
         let count = messages * Self.scale
@@ -62,10 +64,11 @@ struct WakeUpStressTests {
                 while next < count {
                     let batch = min(Int.random(in: 1...4), Int(count - next))
                     let base = next
-                    next += UInt64(try writer.writeBatch(maximum: batch) { index, slot in
-                        slot.storeBytes(of: base + UInt64(index), as: UInt64.self)
-                        return 8
-                    })
+                    next += UInt64(
+                        try writer.writeBatch(maximum: batch) { index, slot in
+                            slot.storeBytes(of: base + UInt64(index), as: UInt64.self)
+                            return 8
+                        })
                     pauses.maybePause()
                 }
             } catch {
@@ -80,7 +83,9 @@ struct WakeUpStressTests {
     @Test("3 writers × 3 readers × 400,000 messages with random pauses")
     func severalWritersAndReaders() throws {
         let scratch = try ScratchChannel(.ring(slots: 4, slotSize: 16, protocol: .fast), spinNanoseconds: 1_000)
-        let writers = 3, readers = 3, perWriter: UInt64 = 400_000 * Self.scale
+        let writers = 3
+        let readers = 3
+        let perWriter: UInt64 = 400_000 * Self.scale
         let total = UInt64(writers) * perWriter
         let taken = UnsafeAtomicCounter()
         let seen = Locked<[[UInt64]]>(Array(repeating: [], count: writers))
@@ -94,9 +99,13 @@ struct WakeUpStressTests {
                     var mine: [[UInt64]] = Array(repeating: [], count: writers)
                     while true {
                         // Stop once every message is claimed; a closing channel wakes the rest.
-                        guard let _ = try reader.receive(timeout: nil, { message in
-                            mine[Int(message.load(as: UInt64.self))].append(message.load(fromByteOffset: 8, as: UInt64.self))
-                        }) else { break }
+                        guard
+                            (try reader.receive(
+                                timeout: nil,
+                                { message in
+                                    mine[Int(message.load(as: UInt64.self))].append(message.load(fromByteOffset: 8, as: UInt64.self))
+                                })) != nil
+                        else { break }
                         if taken.increment() == total { scratch.hosted.close() }
                         pauses.maybePause()
                     }
@@ -129,7 +138,10 @@ struct WakeUpStressTests {
         }
         let finished = runOnThreads(bodies, seconds: 120)
         let header = scratch.hosted.header
-        #expect(finished, "a client hung: a wake-up was lost; write \(header.writeCursor.load(ordering: .relaxed)) read \(header.readCursor.load(ordering: .relaxed)) writersWaiting \(header.writersWaiting.load(ordering: .relaxed)) readersWaiting \(header.readersWaiting.load(ordering: .relaxed)) empty \(scratch.hosted.empty.value) full \(scratch.hosted.full.value) taken \(taken.increment() - 1)")
+        #expect(
+            finished,
+            "a client hung: a wake-up was lost; write \(header.writeCursor.load(ordering: .relaxed)) read \(header.readCursor.load(ordering: .relaxed)) writersWaiting \(header.writersWaiting.load(ordering: .relaxed)) readersWaiting \(header.readersWaiting.load(ordering: .relaxed)) empty \(scratch.hosted.empty.value) full \(scratch.hosted.full.value) taken \(taken.increment() - 1)"
+        )
         #expect(failure.value == nil, "\(failure.value ?? "")")
         for values in seen.value {
             #expect(values.count == Int(perWriter) && Set(values).count == Int(perWriter))
@@ -143,5 +155,10 @@ struct WakeUpStressTests {
 final class UnsafeAtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value: UInt64 = 0
-    func increment() -> UInt64 { lock.withLock { value += 1; return value } }
+    func increment() -> UInt64 {
+        lock.withLock {
+            value += 1
+            return value
+        }
+    }
 }

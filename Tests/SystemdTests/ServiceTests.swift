@@ -73,8 +73,10 @@ struct ServiceTests {
         #expect(try sandbox.exec(["useradd", "--no-create-home", "mallory"]).status == 0)
         let reader = try sandbox.start(["runuser", "-u", "alice", "--", "/usr/local/bin/shm-reader", "demo", "--count", "2", "--timeout", "30"])
         #expect(waitForClients(sandbox, 1), "the reader never attached: \(reader.stderr)")
-        let writer = try sandbox.exec(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups",
-                                       "/usr/local/bin/shm-writer", "demo", "--message", "one", "--message", "two"])
+        let writer = try sandbox.exec([
+            "setpriv", "--reuid=alice", "--regid=alice", "--init-groups",
+            "/usr/local/bin/shm-writer", "demo", "--message", "one", "--message", "two",
+        ])
         #expect(writer.status == 0, "\(writer)")
         #expect(reader.waitForExit(seconds: 30) == 0, "reader: \(reader.stderr)")
         #expect(reader.stdout == "one\ntwo\n")
@@ -207,7 +209,9 @@ struct ServiceTests {
         let sandbox = try sandbox()
         defer { sandbox.stop() }
         // Short watchdog and timeouts, and no start limit, so that three restarts take seconds.
-        try sandbox.dropIn("test", """
+        try sandbox.dropIn(
+            "test",
+            """
             [Unit]
             StartLimitIntervalSec=0
             [Service]
@@ -269,8 +273,9 @@ struct ServiceTests {
         }
 
         let security = try sandbox.exec(["systemd-analyze", "security", "--offline=true", "--no-pager", unit])
-        let line = try #require(security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level for shmd.service:") },
-                                "\(security)")
+        let line = try #require(
+            security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level for shmd.service:") },
+            "\(security)")
         // "→ Overall exposure level for shmd.service: 0.8 SAFE :-}"
         let after = try #require(line.range(of: "shmd.service: ")).upperBound
         let figure = String(line[after...].prefix { $0.isNumber || $0 == "." })
@@ -283,7 +288,9 @@ struct ServiceTests {
         let uninstall = try sandbox.exec(["make", "-s", "-C", Sandbox.stage, "uninstall"])
         #expect(uninstall.status == 0, "\(uninstall)")
         #expect(uninstall.stdout.contains("kept /etc/shmd/shmd.toml: it was edited"))
-        let left = try sandbox.exec(["sh", "-c", "ls /usr/local/bin/shmd /usr/local/lib/systemd/system/shmd.service /usr/local/lib/sysusers.d/shmd.conf /etc/shmd/shmd.toml 2>/dev/null"])
+        let left = try sandbox.exec([
+            "sh", "-c", "ls /usr/local/bin/shmd /usr/local/lib/systemd/system/shmd.service /usr/local/lib/sysusers.d/shmd.conf /etc/shmd/shmd.toml 2>/dev/null",
+        ])
         #expect(left.stdout == "/etc/shmd/shmd.toml\n")
     }
 }

@@ -34,8 +34,10 @@ public final class ChildProcess: @unchecked Sendable {
     /// - Parameter serviceEnvironment: whether the systemd variables are removed first.
     /// - Parameter stdin: a pipe the test writes with `write` and `feed`; otherwise /dev/null.
     /// - Parameter stdout: where the child's stdout goes instead of being collected.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                serviceEnvironment: ServiceEnvironment = .removed, stdin: Bool = false, stdout: FileHandle? = nil) throws {
+    public init(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        serviceEnvironment: ServiceEnvironment = .removed, stdin: Bool = false, stdout: FileHandle? = nil
+    ) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -44,7 +46,8 @@ public final class ChildProcess: @unchecked Sendable {
         }
         for (key, value) in environment { env[key] = value }
         process.environment = env
-        let outPipe = Pipe(), errPipe = Pipe()
+        let outPipe = Pipe()
+        let errPipe = Pipe()
         process.standardOutput = stdout ?? outPipe
         process.standardError = errPipe
         process.standardInput = stdin ? stdinPipe : FileHandle.nullDevice

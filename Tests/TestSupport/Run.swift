@@ -17,8 +17,10 @@ public struct Finished: CustomStringConvertible, Sendable {
 
 /// Runs a command to completion (at most `seconds`, then it is killed and this throws), with
 /// `input` on its stdin (else /dev/null).
-public func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
-                seconds: Double = 60) throws -> Finished {
+public func run(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
+    seconds: Double = 60
+) throws -> Finished {
     let child = try ChildProcess(executable, arguments, environment: environment, stdin: input != nil)
     if let input { child.feed(input) }
     guard let status = child.waitForExit(seconds: seconds) else {

@@ -29,7 +29,8 @@ enum ClientTableFuzz {
             T(littleEndian: raw.loadUnaligned(fromByteOffset: index * ClientTable.entrySize + offset, as: T.self))
         }
         let expected = (0..<capacity).compactMap { index -> Entry? in
-            let pid = field(index, 0, Int32.self), start = field(index, 8, UInt64.self)
+            let pid = field(index, 0, Int32.self)
+            let start = field(index, 8, UInt64.self)
             guard pid > 0, start != 0, let role = ClientRole(rawValue: field(index, 4, UInt32.self)) else { return nil }
             return Entry(slot: index, pid: pid, startTime: start, role: role)
         }
@@ -43,7 +44,8 @@ enum ClientTableFuzz {
         try require(found == expected, "records \(found), the layout says \(expected)")
 
         for index in 0..<capacity {
-            let first = field(index, 16, UInt64.self), count = field(index, 24, UInt32.self)
+            let first = field(index, 16, UInt64.self)
+            let count = field(index, 24, UInt32.self)
             let held = table.entry(index).held
             guard first != 0 else {
                 try require(held == nil, "entry \(index) holds nothing (held first 0) but held is \(String(describing: held))")
@@ -53,8 +55,9 @@ enum ClientTableFuzz {
             try require(held.lowerBound == first - 1, "entry \(index): held starts at \(held.lowerBound), recorded \(first - 1)")
             let (end, overflow) = (first - 1).addingReportingOverflow(UInt64(count))
             // Past the last ticket there is nothing to hold: a range cut at the end is right.
-            try require(overflow ? held.upperBound <= UInt64.max : held.upperBound == end,
-                        "entry \(index): held ends at \(held.upperBound), recorded \(count) from \(first - 1)")
+            try require(
+                overflow ? held.upperBound <= UInt64.max : held.upperBound == end,
+                "entry \(index): held ends at \(held.upperBound), recorded \(count) from \(first - 1)")
         }
     }
 
@@ -63,34 +66,47 @@ enum ClientTableFuzz {
     static func seeds() -> [Seed] {
         [
             Seed("empty", []),
-            Seed("one-writer-holding-ticket-0", table { table, _ in
-                let writer = table.register(ProcessIdentity(pid: 100, startTime: 5), role: .writer)!
-                table.entry(writer).hold(0, count: 1)
-            }),
-            Seed("writer-and-waiting-reader", table { table, _ in
-                _ = table.register(ProcessIdentity(pid: 100, startTime: 5), role: .writer)
-                let reader = table.register(ProcessIdentity(pid: 101, startTime: 6), role: .reader)!
-                table.entry(reader).hold(3, count: 2)
-                table.entry(reader).waiting.store(1, ordering: .relaxed)
-            }),
-            Seed("full-table", table { table, _ in
-                for index in 0..<capacity {
-                    let entry = table.register(ProcessIdentity(pid: Int32(200 + index), startTime: UInt64(index + 1)),
-                                               role: index % 2 == 0 ? .writer : .reader)!
-                    table.entry(entry).hold(UInt64(index) * 7, count: index % 4)
-                }
-            }),
-            Seed("registering-entry", table { table, _ in
-                _ = table.register(ProcessIdentity(pid: 102, startTime: 0), role: .reader)
-            }),
-            Seed("unknown-role", table { table, start in
-                let entry = table.register(ProcessIdentity(pid: 103, startTime: 9), role: .writer)!
-                start.storeBytes(of: UInt32(7), toByteOffset: entry * ClientTable.entrySize + 4, as: UInt32.self)
-            }),
-            Seed("negative-pid-holding-the-last-ticket", table { table, _ in
-                let entry = table.register(ProcessIdentity(pid: -5, startTime: 9), role: .reader)!
-                table.entry(entry).hold(UInt64.max - 1, count: 1)
-            }),
+            Seed(
+                "one-writer-holding-ticket-0",
+                table { table, _ in
+                    let writer = table.register(ProcessIdentity(pid: 100, startTime: 5), role: .writer)!
+                    table.entry(writer).hold(0, count: 1)
+                }),
+            Seed(
+                "writer-and-waiting-reader",
+                table { table, _ in
+                    _ = table.register(ProcessIdentity(pid: 100, startTime: 5), role: .writer)
+                    let reader = table.register(ProcessIdentity(pid: 101, startTime: 6), role: .reader)!
+                    table.entry(reader).hold(3, count: 2)
+                    table.entry(reader).waiting.store(1, ordering: .relaxed)
+                }),
+            Seed(
+                "full-table",
+                table { table, _ in
+                    for index in 0..<capacity {
+                        let entry = table.register(
+                            ProcessIdentity(pid: Int32(200 + index), startTime: UInt64(index + 1)),
+                            role: index % 2 == 0 ? .writer : .reader)!
+                        table.entry(entry).hold(UInt64(index) * 7, count: index % 4)
+                    }
+                }),
+            Seed(
+                "registering-entry",
+                table { table, _ in
+                    _ = table.register(ProcessIdentity(pid: 102, startTime: 0), role: .reader)
+                }),
+            Seed(
+                "unknown-role",
+                table { table, start in
+                    let entry = table.register(ProcessIdentity(pid: 103, startTime: 9), role: .writer)!
+                    start.storeBytes(of: UInt32(7), toByteOffset: entry * ClientTable.entrySize + 4, as: UInt32.self)
+                }),
+            Seed(
+                "negative-pid-holding-the-last-ticket",
+                table { table, _ in
+                    let entry = table.register(ProcessIdentity(pid: -5, startTime: 9), role: .reader)!
+                    table.entry(entry).hold(UInt64.max - 1, count: 1)
+                }),
         ]
     }
 
@@ -101,7 +117,7 @@ enum ClientTableFuzz {
         fill(ChannelHeader(base: buffer.base).clientTable(capacity: capacity), buffer.base + Layout.Offset.clients)
         let bytes = Array(buffer.bytes[Layout.Offset.clients...])
         var used = capacity
-        while used > 0, !bytes[(used - 1) * ClientTable.entrySize ..< used * ClientTable.entrySize].contains(where: { $0 != 0 }) {
+        while used > 0, !bytes[(used - 1) * ClientTable.entrySize..<used * ClientTable.entrySize].contains(where: { $0 != 0 }) {
             used -= 1
         }
         return Array(bytes[..<(used * ClientTable.entrySize)])

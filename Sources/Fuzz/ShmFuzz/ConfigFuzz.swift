@@ -36,8 +36,9 @@ enum ConfigFuzz {
         } catch {
             throw FuzzFailure("accepted prefix '\(config.prefix)': \(error)")
         }
-        try require(Set(config.channels.map(\.name)).count == config.channels.count,
-                    "accepted duplicate channel names \(config.channels.map(\.name))")
+        try require(
+            Set(config.channels.map(\.name)).count == config.channels.count,
+            "accepted duplicate channel names \(config.channels.map(\.name))")
         var total = 0
         for spec in config.channels {
             do {
@@ -46,8 +47,9 @@ enum ConfigFuzz {
                 throw FuzzFailure("accepted channel name '\(spec.name)': \(error)")
             }
             let mode = spec.permissions.mode
-            try require(mode <= 0o777 && mode & 0o002 == 0 && mode & 0o600 == 0o600,
-                        "channel '\(spec.name)' accepted mode \(String(mode, radix: 8))")
+            try require(
+                mode <= 0o777 && mode & 0o002 == 0 && mode & 0o600 == 0o600,
+                "channel '\(spec.name)' accepted mode \(String(mode, radix: 8))")
             switch spec.layout {
             case let .ring(slots, slotSize, _):
                 try require(Layout.slotCountRange.contains(slots), "channel '\(spec.name)' accepted \(slots) slots")
@@ -140,7 +142,10 @@ enum SwiftStringLiterals {
         var value = ""
         var characters = Substring(raw)
         while let character = characters.popFirst() {
-            guard character == "\\" else { value.append(character); continue }
+            guard character == "\\" else {
+                value.append(character)
+                continue
+            }
             switch characters.popFirst() {
             case "n": value.append("\n")
             case "t": value.append("\t")
@@ -151,7 +156,8 @@ enum SwiftStringLiterals {
             case "\\": value.append("\\")
             case "u":
                 guard characters.popFirst() == "{", let end = characters.firstIndex(of: "}"),
-                      let code = UInt32(characters[..<end], radix: 16), let scalar = Unicode.Scalar(code) else { return nil }
+                    let code = UInt32(characters[..<end], radix: 16), let scalar = Unicode.Scalar(code)
+                else { return nil }
                 value.unicodeScalars.append(scalar)
                 characters = characters[characters.index(after: end)...]
             default: return nil

@@ -1,7 +1,8 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 
 /// What the four fuzz executables run: under libFuzzer, one input per call; in a normal build,
 /// a replay of input files or the writing of the seed corpus.

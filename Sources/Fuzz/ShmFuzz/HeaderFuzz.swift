@@ -31,8 +31,9 @@ enum HeaderFuzz {
             // Each name is its field's bytes up to the first NUL, or the whole field.
             let names = header.seedNames
             for (index, name) in [names.segment, names.semaphoreEmpty, names.semaphoreFull].enumerated() {
-                let field = UnsafeRawBufferPointer(start: header.base + Layout.Offset.seedNames + index * Layout.Offset.seedNameLength,
-                                                   count: Layout.Offset.seedNameLength)
+                let field = UnsafeRawBufferPointer(
+                    start: header.base + Layout.Offset.seedNames + index * Layout.Offset.seedNameLength,
+                    count: Layout.Offset.seedNameLength)
                 let expected = String(decoding: field.prefix { $0 != 0 }, as: UTF8.self)
                 try require(name == expected, "seed name \(index) reads \(name.debugDescription), its field holds \(expected.debugDescription)")
             }
@@ -46,15 +47,19 @@ enum HeaderFuzz {
         try require(slots >= 1, "accepted a ring of \(slots) slots")
         try require(ring.stride >= ring.slotSize, "slot stride \(ring.stride) is less than slot size \(ring.slotSize)")
         let descriptorBytes = slots * Layout.slotDescriptorSize
-        try require(UnsafeRawPointer(ring.descriptors) >= UnsafeRawPointer(header.base + Layout.Offset.clients + Int(header.clientCapacity) * ClientTable.entrySize),
-                    "descriptors start inside the header page or the client table")
-        try require(segment.contains(ring.descriptors, count: descriptorBytes),
-                    "\(slots) descriptors at offset \(segment.base.distance(to: ring.descriptors)) pass the end of a \(segment.size)-byte segment")
-        try require(UnsafeRawPointer(ring.payloads) >= UnsafeRawPointer(ring.descriptors + descriptorBytes),
-                    "payloads overlap the descriptors")
+        try require(
+            UnsafeRawPointer(ring.descriptors) >= UnsafeRawPointer(header.base + Layout.Offset.clients + Int(header.clientCapacity) * ClientTable.entrySize),
+            "descriptors start inside the header page or the client table")
+        try require(
+            segment.contains(ring.descriptors, count: descriptorBytes),
+            "\(slots) descriptors at offset \(segment.base.distance(to: ring.descriptors)) pass the end of a \(segment.size)-byte segment")
+        try require(
+            UnsafeRawPointer(ring.payloads) >= UnsafeRawPointer(ring.descriptors + descriptorBytes),
+            "payloads overlap the descriptors")
         let lastPayload = ring.payloads + (slots - 1) * ring.stride
-        try require(segment.contains(lastPayload, count: ring.slotSize),
-                    "the last payload (\(ring.slotSize) bytes at offset \(segment.base.distance(to: lastPayload))) passes the end of a \(segment.size)-byte segment")
+        try require(
+            segment.contains(lastPayload, count: ring.slotSize),
+            "the last payload (\(ring.slotSize) bytes at offset \(segment.base.distance(to: lastPayload))) passes the end of a \(segment.size)-byte segment")
         var sum: UInt64 = 0
         for ticket in 0..<UInt64(slots) {
             sum &+= UInt64(bitPattern: ring.phase(ticket))
@@ -99,8 +104,9 @@ enum HeaderFuzz {
         let size = Layout.ringSize(slotCount: slots, slotSize: slotSize, clientCapacity: clients)
         let segment = FuzzBuffer(size: size)
         let header = ChannelHeader(base: segment.base)
-        header.initialize(magic: Layout.ringMagic, kind: .ring, slotCount: slots, slotSize: slotSize, protocol: proto,
-                          totalSize: size, clientCapacity: clients, daemon: seedDaemon, generation: 1, createdAt: seedTime)
+        header.initialize(
+            magic: Layout.ringMagic, kind: .ring, slotCount: slots, slotSize: slotSize, protocol: proto,
+            totalSize: size, clientCapacity: clients, daemon: seedDaemon, generation: 1, createdAt: seedTime)
         clearBootID(header)
         Ring(header: header).initializeSequences()
         header.setState(.open)
@@ -112,9 +118,10 @@ enum HeaderFuzz {
         let size = Layout.seedDescriptorSize(clientCapacity: clients)
         let segment = FuzzBuffer(size: size)
         let header = ChannelHeader(base: segment.base)
-        header.initialize(magic: Layout.seedMagic, kind: .seed, slotCount: 1, slotSize: Layout.seedBufferSize - 1,
-                          protocol: .classic, totalSize: size, clientCapacity: clients, daemon: seedDaemon, generation: 1,
-                          createdAt: seedTime)
+        header.initialize(
+            magic: Layout.seedMagic, kind: .seed, slotCount: 1, slotSize: Layout.seedBufferSize - 1,
+            protocol: .classic, totalSize: size, clientCapacity: clients, daemon: seedDaemon, generation: 1,
+            createdAt: seedTime)
         clearBootID(header)
         header.storeSeedNames(segment: "/my_shm", semaphoreEmpty: "/sem_empty", semaphoreFull: "/sem_full")
         header.setState(.open)

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import ShmHost
 import ShmKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The repair over an arbitrary header and client table: real ring channels, made once per
 /// process, whose shared state (counters, cursors, waiter counts, client table, slot
@@ -60,8 +61,9 @@ enum RepairFuzz {
     nonisolated(unsafe) static let channels: [HostedChannel] = {
         let prefix = "shmfuzz-\(getpid())"
         return configurations.enumerated().map { index, configuration in
-            let spec = ChannelSpec(name: "repair\(index)",
-                                   layout: .ring(slots: configuration.slots, slotSize: slotSize, protocol: configuration.proto))
+            let spec = ChannelSpec(
+                name: "repair\(index)",
+                layout: .ring(slots: configuration.slots, slotSize: slotSize, protocol: configuration.proto))
             do {
                 let (channel, _) = try HostedChannel.create(spec: spec, prefix: prefix, daemon: .current, generation: 1)
                 for failure in channel.unlink() {
@@ -131,10 +133,11 @@ enum RepairFuzz {
         let living = before.filter { $0.process.isAlive }
         let dead = before.filter { !living.contains($0) }
         // Read raw rather than through `held`, which is under test itself.
-        let heldCounts = Dictionary(uniqueKeysWithValues: dead.map { record in
-            let entry = table.entry(record.slot)
-            return (record.slot, entry.heldFirst.load(ordering: .relaxed) == 0 ? 0 : Int(entry.heldCount.load(ordering: .relaxed)))
-        })
+        let heldCounts = Dictionary(
+            uniqueKeysWithValues: dead.map { record in
+                let entry = table.entry(record.slot)
+                return (record.slot, entry.heldFirst.load(ordering: .relaxed) == 0 ? 0 : Int(entry.heldCount.load(ordering: .relaxed)))
+            })
 
         let started = monotonicSeconds()
         let repairs = channel.repairDeadClients()
@@ -148,10 +151,12 @@ enum RepairFuzz {
         try require(repairs.map(\.record) == dead, "repaired \(repairs.map(\.record)), the dead clients were \(dead)")
         for repair in repairs {
             let held = heldCounts[repair.record.slot] ?? 0
-            try require(repair.abandoned + repair.redelivered <= held,
-                        "\(repair.record) held \(held) tickets, repair counted \(repair.abandoned) abandoned and \(repair.redelivered) redelivered")
-            try require(repair.record.role == .writer ? repair.redelivered == 0 : repair.abandoned == 0,
-                        "a \(repair.record.role)'s repair counted \(repair.abandoned) abandoned and \(repair.redelivered) redelivered")
+            try require(
+                repair.abandoned + repair.redelivered <= held,
+                "\(repair.record) held \(held) tickets, repair counted \(repair.abandoned) abandoned and \(repair.redelivered) redelivered")
+            try require(
+                repair.record.role == .writer ? repair.redelivered == 0 : repair.abandoned == 0,
+                "a \(repair.record.role)'s repair counted \(repair.abandoned) abandoned and \(repair.redelivered) redelivered")
         }
         let after = table.records
         try require(after == living, "after the repair the table lists \(after), the living clients were \(living)")
@@ -170,19 +175,25 @@ enum RepairFuzz {
     static func seeds() -> [Seed] {
         [
             seed("fast-dead-writer-took-ticket-0", channel: 0) { header, _ in
-                header.clientTable(capacity: Layout.defaultClientCapacity).entry(header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .writer)!).hold(0, count: 1)
+                header.clientTable(capacity: Layout.defaultClientCapacity).entry(
+                    header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .writer)!
+                ).hold(0, count: 1)
                 header.writeCursor.store(1, ordering: .relaxed)
             },
             // Classic `empty` starts at 4 for 4 slots; the dead writer had taken one unit.
             seed("classic-dead-writer-took-ticket-0", channel: 1, empty: 3) { header, _ in
-                header.clientTable(capacity: Layout.defaultClientCapacity).entry(header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .writer)!).hold(0, count: 1)
+                header.clientTable(capacity: Layout.defaultClientCapacity).entry(
+                    header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .writer)!
+                ).hold(0, count: 1)
                 header.writeCursor.store(1, ordering: .relaxed)
             },
             seed("fast-dead-reader-held-a-message", channel: 0, sweeps: 2) { header, ring in
                 publish("hello", ticket: 0, ring)
                 publish("world", ticket: 1, ring)
                 header.writeCursor.store(2, ordering: .relaxed)
-                header.clientTable(capacity: Layout.defaultClientCapacity).entry(header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .reader)!).hold(0, count: 1)
+                header.clientTable(capacity: Layout.defaultClientCapacity).entry(
+                    header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .reader)!
+                ).hold(0, count: 1)
                 header.readCursor.store(1, ordering: .relaxed)
             },
             // A classic reader takes a ticket as soon as it has a unit, possibly before its
@@ -190,7 +201,9 @@ enum RepairFuzz {
             seed("classic-dead-reader-took-ahead", channel: 1, full: 0, sweeps: 3) { header, ring in
                 publish("first", ticket: 0, ring)
                 header.writeCursor.store(1, ordering: .relaxed)
-                header.clientTable(capacity: Layout.defaultClientCapacity).entry(header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .reader)!).hold(1, count: 1)
+                header.clientTable(capacity: Layout.defaultClientCapacity).entry(
+                    header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .reader)!
+                ).hold(1, count: 1)
                 header.readCursor.store(2, ordering: .relaxed)
             },
             seed("fast-dead-waiting-reader", channel: 0) { header, _ in
@@ -199,12 +212,18 @@ enum RepairFuzz {
                 header.readersWaiting.store(1, ordering: .relaxed)
             },
             seed("living-and-dead-writer-on-one-ticket", channel: 0) { header, _ in
-                header.clientTable(capacity: Layout.defaultClientCapacity).entry(header.clientTable(capacity: Layout.defaultClientCapacity).register(livingClient, role: .writer)!).hold(0, count: 1)
-                header.clientTable(capacity: Layout.defaultClientCapacity).entry(header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .writer)!).hold(0, count: 1)
+                header.clientTable(capacity: Layout.defaultClientCapacity).entry(
+                    header.clientTable(capacity: Layout.defaultClientCapacity).register(livingClient, role: .writer)!
+                ).hold(0, count: 1)
+                header.clientTable(capacity: Layout.defaultClientCapacity).entry(
+                    header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .writer)!
+                ).hold(0, count: 1)
                 header.writeCursor.store(1, ordering: .relaxed)
             },
             seed("three-slots-dead-writer-held-all", channel: 2) { header, _ in
-                header.clientTable(capacity: Layout.defaultClientCapacity).entry(header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .writer)!).hold(0, count: 3)
+                header.clientTable(capacity: Layout.defaultClientCapacity).entry(
+                    header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .writer)!
+                ).hold(0, count: 3)
                 header.writeCursor.store(3, ordering: .relaxed)
             },
             seed("registering-dead-reader", channel: 3) { header, _ in
@@ -222,8 +241,10 @@ enum RepairFuzz {
 
     /// An input whose shared state is what `build` made of a fresh channel's header, in the
     /// layout `run` reads.
-    private static func seed(_ name: String, channel: Int, empty: UInt8 = 0, full: UInt8 = 0, sweeps: Int = 1,
-                             _ build: (ChannelHeader, Ring) -> Void) -> Seed {
+    private static func seed(
+        _ name: String, channel: Int, empty: UInt8 = 0, full: UInt8 = 0, sweeps: Int = 1,
+        _ build: (ChannelHeader, Ring) -> Void
+    ) -> Seed {
         let configuration = configurations[channel]
         let image = HeaderFuzz.ring(slots: configuration.slots, slotSize: slotSize, proto: configuration.proto)
         let buffer = FuzzBuffer(size: image.count)

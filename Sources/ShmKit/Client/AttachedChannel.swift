@@ -44,7 +44,7 @@ final class AttachedChannel {
         self.waitSlice = waitSlice
         let deadline = Deadline.after(seconds: wait ?? 0)!
         var segment: SharedMemorySegment
-        var zeroBytes = false   // the last look found the segment with 0 bytes
+        var zeroBytes = false // the last look found the segment with 0 bytes
         while true {
             do {
                 segment = try SharedMemorySegment.open(name: names.segment)
@@ -52,7 +52,8 @@ final class AttachedChannel {
                 // A header the daemon has not finished (its state still `initializing`, set `open`
                 // last) is treated as not there yet; its geometry is read only after that. A
                 // header that is not ours at all is left to validation to describe.
-                let ours = header.magic == 0
+                let ours =
+                    header.magic == 0
                     || ((header.magic == Layout.ringMagic || header.magic == Layout.seedMagic) && header.version == Layout.version)
                 if !ours || header.state != .initializing { break }
             } catch let error as SystemCallError where error.errno == .noSuchFileOrDirectory {
@@ -104,7 +105,7 @@ final class AttachedChannel {
     }
 
     deinit {
-        tracked?.remove()   // first: a signal handler then never frees the entry this frees
+        tracked?.remove() // first: a signal handler then never frees the entry this frees
         clientTable.unregister(registration, process: process)
     }
 
@@ -114,11 +115,14 @@ final class AttachedChannel {
     ///
     /// - Throws: `ChannelError.invalidArgument` for a nan or negative `wait`, `.invalidName`,
     ///   and what `init(names:role:waitSeconds:waitSlice:)` throws.
-    static func attach(channel: String, prefix: String, role: ClientRole, waitSeconds wait: Double?,
-                       waitSlice: UInt64) throws -> (AttachedChannel, Discipline) {
+    static func attach(
+        channel: String, prefix: String, role: ClientRole, waitSeconds wait: Double?,
+        waitSlice: UInt64
+    ) throws -> (AttachedChannel, Discipline) {
         try SecondsArgument.check(wait, argument: "wait", channel: channel)
-        let attached = try AttachedChannel(names: ChannelNames(prefix: prefix, channel: channel), role: role,
-                                           waitSeconds: wait, waitSlice: waitSlice)
+        let attached = try AttachedChannel(
+            names: ChannelNames(prefix: prefix, channel: channel), role: role,
+            waitSeconds: wait, waitSlice: waitSlice)
         return (attached, attached.discipline)
     }
 

@@ -1,8 +1,9 @@
+import Atomics
+import CShim
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Atomics
-import CShim
 
 /// This process's attachments as a signal handler may see them (see `ClientSignals`): a fixed
 /// array, allocated once and never freed, read and written with atomics only (no lock, no
@@ -30,7 +31,8 @@ enum AttachmentRegistry {
     static let lineSize = 64
 
     enum Status: Int {
-        case free = 0, registering, idle, busy, detaching
+        case free = 0
+        case registering, idle, busy, detaching
     }
 
     /// Allocated by the first attachment or by `ClientSignals.detachOnTermination`, whichever
@@ -68,8 +70,12 @@ enum AttachmentRegistry {
         let thread = currentThread
         for candidate in 0..<capacity {
             let slot = slot(candidate)
-            guard slot.status.compareExchange(expected: Status.free.rawValue, desired: Status.registering.rawValue,
-                                              ordering: .acquiring).exchanged else { continue }
+            guard
+                slot.status.compareExchange(
+                    expected: Status.free.rawValue, desired: Status.registering.rawValue,
+                    ordering: .acquiring
+                ).exchanged
+            else { continue }
             slot.word(8).store(thread, ordering: .relaxed)
             slot.word(16).store(UInt(bitPattern: table.base), ordering: .relaxed)
             slot.word(24).store(UInt(index), ordering: .relaxed)
@@ -163,18 +169,24 @@ enum AttachmentRegistry {
         /// shmd, which repairs what it held once the process is gone. Async-signal-safe: atomics
         /// only. The slot is not given back: the process is ending.
         func detachIfIdle() {
-            guard status.compareExchange(expected: Status.idle.rawValue, desired: Status.detaching.rawValue,
-                                         ordering: .acquiringAndReleasing).exchanged else { return }
+            guard
+                status.compareExchange(
+                    expected: Status.idle.rawValue, desired: Status.detaching.rawValue,
+                    ordering: .acquiringAndReleasing
+                ).exchanged
+            else { return }
             guard let tableBase = UnsafeMutableRawPointer(bitPattern: word(16).load(ordering: .relaxed)) else { return }
             let index = Int(word(24).load(ordering: .relaxed))
             // The table's size does not matter here: only the entry at `index`, which was inside
             // it when the attachment registered, is touched.
             let table = ClientTable(base: tableBase, capacity: index + 1)
-            let process = ProcessIdentity(pid: Int32(truncatingIfNeeded: Int(bitPattern: word(32).load(ordering: .relaxed))),
-                                          startTime: UInt64(word(40).load(ordering: .relaxed)))
+            let process = ProcessIdentity(
+                pid: Int32(truncatingIfNeeded: Int(bitPattern: word(32).load(ordering: .relaxed))),
+                startTime: UInt64(word(40).load(ordering: .relaxed)))
             let entry = table.entry(index)
             guard entry.pid.load(ordering: .acquiring) == process.pid, entry.startTime.load(ordering: .acquiring) == process.startTime,
-                  entry.held == nil, entry.waiting.load(ordering: .acquiring) == 0 else { return }
+                entry.held == nil, entry.waiting.load(ordering: .acquiring) == 0
+            else { return }
             table.unregister(index, process: process)
         }
 

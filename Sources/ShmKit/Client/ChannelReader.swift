@@ -115,11 +115,17 @@ public final class ChannelReader {
                 switch discipline {
                 case let .fast(fast):
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
-                    defer { attached.entry.release(); if case .tickets = outcome { attached.header.wake { try fast.freed() } } }
+                    defer {
+                        attached.entry.release()
+                        if case .tickets = outcome { attached.header.wake { try fast.freed() } }
+                    }
                     delivered = try deliver(outcome, ring: fast.ring, timeout: timeout, body)
                 case let .classic(classic):
                     let outcome = try classic.claimRead(until: deadline)
-                    defer { attached.entry.release(); if case .tickets = outcome { attached.header.wake { try classic.freed(1) } } }
+                    defer {
+                        attached.entry.release()
+                        if case .tickets = outcome { attached.header.wake { try classic.freed(1) } }
+                    }
                     delivered = try deliver(outcome, ring: classic.ring, timeout: timeout, body)
                 case let .seed(seed):
                     return try seed.receive(until: deadline, timeout: timeout, body)
@@ -128,13 +134,15 @@ public final class ChannelReader {
                 if delivered != 0 { return delivered }
             }
         } catch let error as SystemCallError {
-            attached.entry.release()   // a claim that failed holds nothing
+            attached.entry.release() // a claim that failed holds nothing
             throw attached.failure(error)
         }
     }
 
-    private func deliver(_ outcome: TicketOutcome, ring: Ring, timeout: Double?,
-                         _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+    private func deliver(
+        _ outcome: TicketOutcome, ring: Ring, timeout: Double?,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int? {
         let (first, count): (UInt64, Int)
         switch outcome {
         case let .tickets(start, claimed): (first, count) = (start, claimed)

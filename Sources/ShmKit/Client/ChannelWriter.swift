@@ -79,8 +79,10 @@ public final class ChannelWriter {
     /// - Returns: how many slots were written, between 1 and `maximum`.
     /// - Throws: as `write(timeout:_:)`. A slot whose `fill` threw is published as abandoned,
     ///   and so are the slots claimed after it.
-    public func writeBatch(maximum: Int, timeout: Duration? = nil,
-                           _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
+    public func writeBatch(
+        maximum: Int, timeout: Duration? = nil,
+        _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int
+    ) throws -> Int {
         try writeBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), fill)
     }
 
@@ -88,8 +90,10 @@ public final class ChannelWriter {
     /// API take it: `nil` or +inf waits as long as the channel is open.
     ///
     /// - Throws: as `writeBatch(maximum:timeout:_:)`; `.invalidArgument` for nan too.
-    package func writeBatch(maximum: Int, timeoutSeconds timeout: Double?,
-                            _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
+    package func writeBatch(
+        maximum: Int, timeoutSeconds timeout: Double?,
+        _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int
+    ) throws -> Int {
         try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
         attached.tracked?.beginOperation()
@@ -103,18 +107,24 @@ public final class ChannelWriter {
             switch discipline {
             case let .fast(fast):
                 let outcome = try fast.claimWrite(maximum: max(1, maximum), until: deadline)
-                defer { attached.entry.release(); if case .tickets = outcome { attached.header.wake { try fast.published() } } }
+                defer {
+                    attached.entry.release()
+                    if case .tickets = outcome { attached.header.wake { try fast.published() } }
+                }
                 return try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
             case let .classic(classic):
                 let outcome = try classic.claimWrite(until: deadline)
-                defer { attached.entry.release(); if case let .tickets(_, count) = outcome { attached.header.wake { try classic.published(count) } } }
+                defer {
+                    attached.entry.release()
+                    if case let .tickets(_, count) = outcome { attached.header.wake { try classic.published(count) } }
+                }
                 return try fillAndPublish(outcome, ring: classic.ring, timeout: timeout, fill)
             case let .seed(seed):
                 try seed.write(until: deadline, timeout: timeout) { try fill(0, $0) }
                 return 1
             }
         } catch let error as SystemCallError {
-            attached.entry.release()   // a claim that failed holds nothing
+            attached.entry.release() // a claim that failed holds nothing
             throw attached.failure(error)
         }
     }
@@ -160,8 +170,10 @@ public final class ChannelWriter {
         try bytes.withUnsafeBytes { try send($0, timeoutSeconds: timeout) }
     }
 
-    private func fillAndPublish(_ outcome: TicketOutcome, ring: Ring, timeout: Double?,
-                                _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
+    private func fillAndPublish(
+        _ outcome: TicketOutcome, ring: Ring, timeout: Double?,
+        _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int
+    ) throws -> Int {
         let (first, count): (UInt64, Int)
         switch outcome {
         case let .tickets(start, claimed): (first, count) = (start, claimed)

@@ -84,9 +84,10 @@ public enum ClientSignals {
         // Async-signal-safe from here on: atomics, and calls POSIX lists as safe.
         let thread = AttachmentRegistry.currentThread
         if AttachmentRegistry.pendingSignal.load(ordering: .relaxed) == 0, signal != SIGPIPE,
-           AttachmentRegistry.anyBusy(ownedBy: thread) {
+            AttachmentRegistry.anyBusy(ownedBy: thread)
+        {
             AttachmentRegistry.pendingSignal.store(signal, ordering: .relaxed)
-            return   // nothing touched that the interrupted code may see, errno included
+            return // nothing touched that the interrupted code may see, errno included
         }
         end(by: signal)
     }
@@ -105,6 +106,6 @@ public enum ClientSignals {
         sigaddset(&only, signal)
         raise(signal)
         pthread_sigmask(SIG_UNBLOCK, &only, nil)
-        _exit(128 + signal)   // not reached: the default action of each of them ends the process
+        _exit(128 + signal) // not reached: the default action of each of them ends the process
     }
 }

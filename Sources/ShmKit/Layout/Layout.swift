@@ -52,8 +52,8 @@
 ///
 /// A slot's flags are `SlotFlags`: a slot published as abandoned holds no message; readers skip it.
 package enum Layout {
-    package static let ringMagic: UInt64 = 0x474E_4952_444D_4853   // "SHMDRING" little-endian
-    package static let seedMagic: UInt64 = 0x4445_4553_444D_4853   // "SHMDSEED" little-endian
+    package static let ringMagic: UInt64 = 0x474E_4952_444D_4853 // "SHMDRING" little-endian
+    package static let seedMagic: UInt64 = 0x4445_4553_444D_4853 // "SHMDSEED" little-endian
     /// Bumped on any change a reader of an older layout would misread. 4: the client table
     /// left the header page for a region of its own, sized by `max-clients`.
     package static let version: UInt32 = 4

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Atomics
 import CShim
 import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A POSIX named semaphore (`sem_open`), the blocking primitive of every channel.
 ///

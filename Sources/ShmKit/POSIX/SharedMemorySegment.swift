@@ -1,7 +1,8 @@
+import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemPackage
 
 /// One POSIX shared-memory object (`shm_open`), mapped read-write and shared into this process.
 ///

@@ -1,7 +1,8 @@
+import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemPackage
 
 /// The one place where ShmKit (and shmd, shm-bench and the commands, through `package` access)
 /// turns a libc return value into a thrown `SystemCallError`, retries `EINTR`, and writes a
@@ -91,9 +92,11 @@ package enum Syscall {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            guard let count = try? chunk.withUnsafeMutableBytes({ buffer in
-                try value(call: "read", object: path) { read(fd, buffer.baseAddress, buffer.count) }
-            }) else { return nil }
+            guard
+                let count = try? chunk.withUnsafeMutableBytes({ buffer in
+                    try value(call: "read", object: path) { read(fd, buffer.baseAddress, buffer.count) }
+                })
+            else { return nil }
             if count == 0 { break }
             bytes += chunk[..<count]
         }

@@ -11,8 +11,10 @@ struct ClassicRing {
     func claimWrite(until deadline: Deadline?) throws -> TicketOutcome {
         if attached.header.isClosing { return .closed }
         var watch = LostUnitWatch(.writer, ring: ring, attached: attached)
-        switch try SlicedWait.acquire(attached.empty, until: deadline, isClosing: { attached.header.isClosing },
-                                      isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() }) {
+        switch try SlicedWait.acquire(
+            attached.empty, until: deadline, isClosing: { attached.header.isClosing },
+            isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() })
+        {
         case .timedOut: return .timedOut
         case let .corrupt(detail): return .corrupt(detail)
         case .closed:
@@ -26,8 +28,10 @@ struct ClassicRing {
         }
         let ticket = claim(attached.header.writeCursor)
         // The unit of `empty` says some slot is free; ours may still be in a slower reader's hands.
-        switch SlicedWait.until({ ring.isFree(ticket) }, deadline: nil, isClosed: { attached.isClosed },
-                                isCorrupt: { ahead(ticket, .writer) }) {
+        switch SlicedWait.until(
+            { ring.isFree(ticket) }, deadline: nil, isClosed: { attached.isClosed },
+            isCorrupt: { ahead(ticket, .writer) })
+        {
         case .acquired: break
         case let .corrupt(detail): return .corrupt(detail)
         case .closed, .timedOut: return .closed
@@ -53,21 +57,27 @@ struct ClassicRing {
     /// posted to wake everyone.
     func claimRead(until deadline: Deadline?) throws -> TicketOutcome {
         var watch = LostUnitWatch(.reader, ring: ring, attached: attached)
-        switch try SlicedWait.acquire(attached.full, until: deadline, isClosing: { attached.header.isClosing },
-                                      isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() }) {
+        switch try SlicedWait.acquire(
+            attached.full, until: deadline, isClosing: { attached.header.isClosing },
+            isClosed: { attached.isClosed }, afterSlice: { try watch.afterSlice() })
+        {
         case .timedOut: return .timedOut
         case let .corrupt(detail): return .corrupt(detail)
         case .acquired where !attached.header.isClosing:
             let ticket = claim(attached.header.readCursor)
-            switch SlicedWait.until({ ring.isPublished(ticket) }, deadline: nil, isClosed: { attached.isClosed },
-                                    isCorrupt: { ahead(ticket, .reader) }) {
+            switch SlicedWait.until(
+                { ring.isPublished(ticket) }, deadline: nil, isClosed: { attached.isClosed },
+                isCorrupt: { ahead(ticket, .reader) })
+            {
             case .acquired: return .tickets(first: ticket, count: 1)
             case let .corrupt(detail): return .corrupt(detail)
             case .closed, .timedOut: break
             }
             // Closed while this ticket's writer was still copying: it is ours, give it the same
             // second a draining reader gives any ticket before moving on.
-            if SlicedWait.until({ ring.isPublished(ticket) }, deadline: Deadline.after(seconds: GracePeriod.closingWriterSeconds), isClosed: { false }) == .acquired {
+            if SlicedWait.until({ ring.isPublished(ticket) }, deadline: Deadline.after(seconds: GracePeriod.closingWriterSeconds), isClosed: { false })
+                == .acquired
+            {
                 return .tickets(first: ticket, count: 1)
             }
             return drainClosed()

@@ -1,8 +1,9 @@
+import Atomics
+import CShim
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Atomics
-import CShim
 
 /// The fast protocol: the cursors carry the messages and the semaphores are only for sleeping.
 ///
@@ -112,7 +113,7 @@ struct FastRing {
             // Not ready: a writer's slot still holds last lap's message; a reader's is empty,
             // or its writer is still copying.
             if difference < 0 { return nil }
-            if difference > 0 {   // another client of the same role took it: catch up
+            if difference > 0 { // another client of the same role took it: catch up
                 let reloaded = cursor.load(ordering: .relaxed)
                 if let corrupt = ring.aheadOfCursor(position, reloaded: reloaded, stale: &stale, role: role) { return corrupt }
                 position = reloaded
@@ -125,11 +126,14 @@ struct FastRing {
             attached.entry.hold(position, count: count)
             let desired = position &+ UInt64(count)
             // Orderings must be constants (swift-atomics), hence two calls.
-            let (exchanged, actual) = role == .writer
-                ? cursor.weakCompareExchange(expected: position, desired: desired,
-                                             successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
-                : cursor.weakCompareExchange(expected: position, desired: desired,
-                                             successOrdering: .relaxed, failureOrdering: .relaxed)
+            let (exchanged, actual) =
+                role == .writer
+                ? cursor.weakCompareExchange(
+                    expected: position, desired: desired,
+                    successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+                : cursor.weakCompareExchange(
+                    expected: position, desired: desired,
+                    successOrdering: .relaxed, failureOrdering: .relaxed)
             if exchanged { return .tickets(first: position, count: count) }
             position = actual
         }

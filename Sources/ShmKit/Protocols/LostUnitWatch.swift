@@ -57,7 +57,7 @@ struct LostUnitWatch {
         let mark = ticket &+ 1
         let last = marker.load(ordering: .relaxed)
         guard last < mark, marker.compareExchange(expected: last, desired: mark, ordering: .sequentiallyConsistent).exchanged else {
-            header.decrement(.restoredUnits)   // another waiter restored this one
+            header.decrement(.restoredUnits) // another waiter restored this one
             return
         }
         try semaphore.post()

@@ -1,7 +1,8 @@
+import Atomics
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Atomics
 
 /// The slots of a ring segment and the ticket discipline that lets several writers and several
 /// readers share them (a bounded multi-producer/multi-consumer queue after D. Vyukov).
@@ -49,8 +50,11 @@ package struct Ring: @unchecked Sendable {
     /// The ring of a header that `HeaderValidation` accepted a moment ago (tests, and clients at
     /// attach time, before anyone else could have changed it under them).
     package init(header: ChannelHeader) {
-        self.init(header: header, geometry: RingGeometry(slotCount: Int(header.slotCount), slotSize: Int(header.slotSize),
-                                                         clientCapacity: Int(header.clientCapacity)))
+        self.init(
+            header: header,
+            geometry: RingGeometry(
+                slotCount: Int(header.slotCount), slotSize: Int(header.slotSize),
+                clientCapacity: Int(header.clientCapacity)))
     }
 
     /// Marks every slot free for the first lap.

@@ -27,7 +27,7 @@ struct SeedBuffer {
                 throw ChannelError.messageTooLarge(channel: attached.channel, size: length, limit: Self.capacity)
             }
         } catch {
-            attached.header.wake { try attached.empty.post() }   // give the buffer back untouched
+            attached.header.wake { try attached.empty.post() } // give the buffer back untouched
             throw error
         }
         buffer.base.storeBytes(of: 0, toByteOffset: length, as: UInt8.self)

@@ -8,7 +8,10 @@ enum SlicedWait {
     /// Longest single sleep: the bound on how late a client notices a dead channel.
     static let slice: UInt64 = 200_000_000
 
-    enum Outcome: Equatable { case acquired, closed, timedOut, corrupt(String) }
+    enum Outcome: Equatable {
+        case acquired, closed, timedOut
+        case corrupt(String)
+    }
 
     /// Takes one unit of `semaphore`, waiting until `deadline` at most.
     ///
@@ -16,9 +19,11 @@ enum SlicedWait {
     ///   - isClosing: a cheap check (a load from the header), made before the first sleep.
     ///   - isClosed: the full check, which may cost a system call, made after each slice.
     ///   - afterSlice: called each time a slice passes without a unit (see `LostUnitWatch`).
-    static func acquire(_ semaphore: NamedSemaphore, until deadline: Deadline?,
-                        isClosing: () -> Bool = { false }, isClosed: () -> Bool,
-                        afterSlice: () throws -> Void = {}) throws -> Outcome {
+    static func acquire(
+        _ semaphore: NamedSemaphore, until deadline: Deadline?,
+        isClosing: () -> Bool = { false }, isClosed: () -> Bool,
+        afterSlice: () throws -> Void = {}
+    ) throws -> Outcome {
         if semaphore.tryWait() { return .acquired }
         if isClosing() { return .closed }
         while true {
@@ -35,8 +40,10 @@ enum SlicedWait {
     /// Spins, then yields, until `condition` holds, `isClosed` says the channel is gone,
     /// `isCorrupt` says the wait can never end (what the ring holds is impossible), or `deadline`
     /// passes. For the short windows in which another client is mid-copy.
-    static func until(_ condition: () -> Bool, deadline: Deadline?, isClosed: () -> Bool,
-                      isCorrupt: () -> String? = { nil }) -> Outcome {
+    static func until(
+        _ condition: () -> Bool, deadline: Deadline?, isClosed: () -> Bool,
+        isCorrupt: () -> String? = { nil }
+    ) -> Outcome {
         var spins = 0
         while !condition() {
             spins += 1

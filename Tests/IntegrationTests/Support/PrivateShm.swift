@@ -10,8 +10,12 @@ final class PrivateShm: Sendable {
     private let holder: ChildProcess
 
     init(size: String = "256m") throws {
-        holder = try ChildProcess("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c",
-                                                       "mount -t tmpfs -o mode=1777,size=\(size) hostile /dev/shm && echo ready && exec sleep 3600"])
+        holder = try ChildProcess(
+            "/usr/bin/unshare",
+            [
+                "--mount", "--propagation", "private", "/bin/sh", "-c",
+                "mount -t tmpfs -o mode=1777,size=\(size) hostile /dev/shm && echo ready && exec sleep 3600",
+            ])
         guard waitUntil(seconds: 10, { holder.stdout.contains("ready") }) else {
             holder.terminate()
             throw TestFailure("no private /dev/shm: \(holder.stderr)")
@@ -67,8 +71,12 @@ struct TestUser: Sendable {
     /// The user `name`, created with a group of its own if it does not exist yet.
     static func ensure(_ name: String) throws -> TestUser {
         if getpwnam(name) == nil {
-            let result = try run("/usr/sbin/useradd", ["--system", "--user-group", "--no-create-home",
-                                                       "--shell", "/usr/sbin/nologin", name])
+            let result = try run(
+                "/usr/sbin/useradd",
+                [
+                    "--system", "--user-group", "--no-create-home",
+                    "--shell", "/usr/sbin/nologin", name,
+                ])
             // Another test creating the same user at the same moment is fine too.
             guard result.status == 0 || getpwnam(name) != nil else { throw TestFailure("useradd \(name): \(result.stderr)") }
         }

@@ -58,14 +58,15 @@ struct SwiftStringLiteral: Equatable, CustomStringConvertible {
                     var hashes = 0
                     while byte(hashes) == UInt8(ascii: "#") { hashes += 1 }
                     guard byte(hashes) == UInt8(ascii: "\"") else {
-                        advance(max(hashes, 1))  // `#if`, `#filePath`, …
+                        advance(max(hashes, 1)) // `#if`, `#filePath`, …
                         continue
                     }
-                    let start = index, startLine = line
+                    let start = index
+                    let startLine = line
                     advance(hashes)
                     let multiline = starts(with: "\"\"\"")
                     advance(multiline ? 3 : 1)
-                    if multiline && byte() == UInt8(ascii: "\n") { advance() }  // not part of the text
+                    if multiline && byte() == UInt8(ascii: "\n") { advance() } // not part of the text
                     let text = literal(hashes: hashes, multiline: multiline)
                     found.append((start, startLine, text))
                 } else if untilClosingParenthesis && current == UInt8(ascii: "(") {
@@ -103,7 +104,7 @@ struct SwiftStringLiteral: Equatable, CustomStringConvertible {
             let closing = (multiline ? "\"\"\"" : "\"") + String(repeating: "#", count: hashes)
             let escape = "\\" + String(repeating: "#", count: hashes)
             var text = ""
-            var pending: [UInt8] = []  // bytes of the text not decoded yet
+            var pending: [UInt8] = [] // bytes of the text not decoded yet
             func flush() {
                 text += String(decoding: pending, as: UTF8.self)
                 pending.removeAll()
@@ -113,7 +114,7 @@ struct SwiftStringLiteral: Equatable, CustomStringConvertible {
                     advance(closing.utf8.count)
                     break
                 }
-                if !multiline && current == UInt8(ascii: "\n") { break }  // not closed: not Swift
+                if !multiline && current == UInt8(ascii: "\n") { break } // not closed: not Swift
                 guard starts(with: escape) else {
                     pending.append(current)
                     advance()
@@ -127,10 +128,18 @@ struct SwiftStringLiteral: Equatable, CustomStringConvertible {
                     advance()
                     code(untilClosingParenthesis: true)
                     text.append(SwiftStringLiteral.interpolation)
-                case UInt8(ascii: "n"): text += "\n"; advance()
-                case UInt8(ascii: "t"): text += "\t"; advance()
-                case UInt8(ascii: "r"): text += "\r"; advance()
-                case UInt8(ascii: "0"): text += "\0"; advance()
+                case UInt8(ascii: "n"):
+                    text += "\n"
+                    advance()
+                case UInt8(ascii: "t"):
+                    text += "\t"
+                    advance()
+                case UInt8(ascii: "r"):
+                    text += "\r"
+                    advance()
+                case UInt8(ascii: "0"):
+                    text += "\0"
+                    advance()
                 case UInt8(ascii: "u"):
                     // \u{XXXX}
                     advance()

@@ -39,8 +39,10 @@ final class TestDaemon: Sendable {
     /// - Parameter onNotify: runs on the notify thread at the moment each datagram arrives.
     /// - Parameter launcher: a command line the daemon and its clients are started through,
     ///   such as `nsenter` into a private /dev/shm and `setpriv` to another user.
-    init(channels: String, daemonExtra: String = "", prefix: String = TestNames.prefix(),
-         launcher: [String] = [], daemonLauncher: [String]? = nil, onNotify: ((String) -> Void)? = nil) throws {
+    init(
+        channels: String, daemonExtra: String = "", prefix: String = TestNames.prefix(),
+        launcher: [String] = [], daemonLauncher: [String]? = nil, onNotify: ((String) -> Void)? = nil
+    ) throws {
         self.prefix = prefix
         self.launcher = launcher
         configPath = NSTemporaryDirectory() + "\(prefix).toml"

@@ -31,8 +31,10 @@ final class Sandbox {
 
     /// A process on the host, with this process's environment as it is: sandbox.sh boots and
     /// talks to a systemd of its own, whatever systemd variables the test run has.
-    private static func host(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                             stdin: Bool = false) throws -> ChildProcess {
+    private static func host(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        stdin: Bool = false
+    ) throws -> ChildProcess {
         try ChildProcess(executable, arguments, environment: environment, serviceEnvironment: .inherited, stdin: stdin)
     }
 
@@ -46,10 +48,14 @@ final class Sandbox {
     /// - Throws: `TestFailure` with the reason when it cannot boot (in CI this fails the test).
     init() throws {
         if let reason = Self.unavailableReason {
-            throw TestFailure("cannot boot a real systemd for the systemd tests: \(reason). "
-                              + "They need root, util-linux's unshare/nsenter and systemd installed (Debian: systemd, util-linux).")
+            throw TestFailure(
+                "cannot boot a real systemd for the systemd tests: \(reason). "
+                    + "They need root, util-linux's unshare/nsenter and systemd installed (Debian: systemd, util-linux).")
         }
-        let number = Self.next.withLock { next -> Int in next += 1; return next }
+        let number = Self.next.withLock { next -> Int in
+            next += 1
+            return next
+        }
         directory = "/tmp/shmd-sdns-\(getpid())-\(number)"
         let start = try Self.host("/bin/bash", [Self.script, "start"], environment: ["SDNS_DIR": directory])
         guard start.waitForExit(seconds: 60) == 0 else {
@@ -118,8 +124,12 @@ final class Sandbox {
     /// (systemd mounts a fresh tmpfs on /tmp, and a clone in /tmp is hidden under it).
     func installShmd(config: String) throws {
         let stage = Self.stage
-        let archive = try Self.host("/bin/tar", ["-C", PackageRoot.path, "-cf", "-", "Makefile", "systemd", "config", "README.md",
-                                                 "-C", Executables.directory, "shmd", "shm-writer", "shm-reader"])
+        let archive = try Self.host(
+            "/bin/tar",
+            [
+                "-C", PackageRoot.path, "-cf", "-", "Makefile", "systemd", "config", "README.md",
+                "-C", Executables.directory, "shmd", "shm-writer", "shm-reader",
+            ])
         guard archive.waitForExit(seconds: 60) == 0 else { throw TestFailure("tar of the install files failed: \(archive.stderr)") }
         let unpacked = try exec(["sh", "-c", "mkdir -p \"$1\" && tar -C \"$1\" -xf -", "sh", stage], input: archive.stdoutData, seconds: 120)
         guard unpacked.status == 0 else { throw TestFailure("cannot copy the install files into the sandbox: \(unpacked)") }
