@@ -5,7 +5,11 @@ import Atomics
 /// whenever the other side sleeps, which is most of the time on an idle-ish machine.
 struct ClassicRing {
     let ring: Ring
-    let attached: AttachedChannel
+    /// `unowned(unsafe)`: the writer or reader that holds this discipline also holds the
+    /// attachment, strongly, for as long as it holds the discipline, so the reference cannot
+    /// dangle; and copying the discipline out of its enum on every operation then costs no
+    /// reference counting (an atomic increment and decrement per call, measurable at 1 KiB).
+    unowned(unsafe) let attached: AttachedChannel
 
     /// Waits for a free slot and takes its ticket.
     func claimWrite(until deadline: Deadline?) throws -> TicketOutcome {

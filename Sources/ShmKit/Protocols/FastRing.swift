@@ -33,7 +33,11 @@ import Glibc
 /// channel's state, so a channel that closes, or a daemon that dies, never strands them.
 struct FastRing {
     let ring: Ring
-    let attached: AttachedChannel
+    /// `unowned(unsafe)`: the writer or reader that holds this discipline also holds the
+    /// attachment, strongly, for as long as it holds the discipline, so the reference cannot
+    /// dangle; and copying the discipline out of its enum on every operation then costs no
+    /// reference counting (an atomic increment and decrement per call, measurable at 1 KiB).
+    unowned(unsafe) let attached: AttachedChannel
     let spinNanoseconds: UInt64
 
     init(ring: Ring, attached: AttachedChannel) {
