@@ -9,6 +9,11 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DOCDIR     ?= $(PREFIX)/share/doc/shmd
 CONFDIR    ?= /etc/shmd
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# libshmkit's version: the soname carries the major (libshmkit.so.1), shmkit.h the same numbers.
+SHMKIT_VERSION := 1.0.0
 RELEASE    := .build/release
 DEBUG      := .build/debug
 # Where install-files takes the executables from: `make install` builds them in release mode.
@@ -164,7 +169,15 @@ install-files:
 	if [ -e $(DESTDIR)$(CONFDIR)/shmd.toml ]; then \
 	  echo "kept the existing $(DESTDIR)$(CONFDIR)/shmd.toml; the shipped one is $(DESTDIR)$(DOCDIR)/shmd.toml"; \
 	else install -m 0644 config/shmd.toml $(DESTDIR)$(CONFDIR)/shmd.toml; fi; \
-	echo "installed $(PROGRAMS) in $(DESTDIR)$(BINDIR), shmd.service in $(DESTDIR)$(UNITDIR)"; \
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR); \
+	install -m 0755 $(BUILT)/libshmkit.so $(DESTDIR)$(LIBDIR)/libshmkit.so.$(SHMKIT_VERSION); \
+	ln -sf libshmkit.so.$(SHMKIT_VERSION) $(DESTDIR)$(LIBDIR)/libshmkit.so.1; \
+	ln -sf libshmkit.so.1 $(DESTDIR)$(LIBDIR)/libshmkit.so; \
+	install -m 0644 Sources/ShmKitC/include/shmkit.h $(DESTDIR)$(INCLUDEDIR)/shmkit.h; \
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' 'Name: shmkit' \
+	  "Description: shmd's client library: shared-memory message channels" 'Version: $(SHMKIT_VERSION)' \
+	  'Libs: -L$${libdir} -lshmkit' 'Libs.private: -lm' 'Cflags: -I$${includedir}' > $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
+	echo "installed $(PROGRAMS) in $(DESTDIR)$(BINDIR), shmd.service in $(DESTDIR)$(UNITDIR), libshmkit in $(DESTDIR)$(LIBDIR)"; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 	  systemd-sysusers $(SYSUSERSDIR)/shmd.conf; systemctl daemon-reload; \
 	  echo "next: systemctl enable --now shmd; usermod -aG shmd USER for each client user"; \
@@ -176,6 +189,8 @@ uninstall:
 	@set -e; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl disable --now shmd.service 2>/dev/null || true; fi; \
 	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done; \
+	rm -f $(DESTDIR)$(LIBDIR)/libshmkit.so $(DESTDIR)$(LIBDIR)/libshmkit.so.1 $(DESTDIR)$(LIBDIR)/libshmkit.so.$(SHMKIT_VERSION); \
+	rm -f $(DESTDIR)$(INCLUDEDIR)/shmkit.h $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
 	rm -f $(DESTDIR)$(UNITDIR)/shmd.service $(DESTDIR)$(SYSUSERSDIR)/shmd.conf; \
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/shmd.toml; rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true; \
 	if cmp -s config/shmd.toml $(DESTDIR)$(CONFDIR)/shmd.toml; then rm -f $(DESTDIR)$(CONFDIR)/shmd.toml; \

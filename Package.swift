@@ -15,6 +15,10 @@ let package = Package(
         .executable(name: "shm-writer", targets: ["shm-writer"]),
         .executable(name: "shm-reader", targets: ["shm-reader"]),
         .executable(name: "shm-bench", targets: ["shm-bench"]),
+        // libshmkit for C, C++ and Python (Sources/ShmKitC/include/shmkit.h): ShmKit exported
+        // with @c, the Swift runtime linked in, so that `ldd` shows only libc, libm, libstdc++
+        // and libgcc. `make install` puts libshmkit.so.1, the header and shmkit.pc in PREFIX.
+        .library(name: "shmkit", type: .dynamic, targets: ["ShmKitC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -66,6 +70,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]
+        ),
+        // The C API: `@c` exports over ShmKit's client API (one implementation of the protocol),
+        // the header in include/ (installed, not compiled here). -static-stdlib reaches a dynamic
+        // library product only as a linker setting of its target; the soname is versioned.
+        .target(
+            name: "ShmKitC",
+            dependencies: ["ShmKit", "CShim"],
+            exclude: ["include"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-soname=libshmkit.so.1"])]
         ),
         .target(
             name: "ShmDaemon",

@@ -29,6 +29,7 @@ struct ErrorAdviceTests {
             .closed(channel: "demo"),
             .invalidName(name: "a/b", reason: "the channel name contains '/'"),
             .invalidArgument(channel: "demo", argument: "timeout", value: -1),
+            .invalidUse(channel: "demo", reason: "no message is borrowed: borrow one first"),
             .tooManyClients(channel: "demo", limit: 32),
             .ownedByRunningDaemon(channel: "demo", pid: 42),
             .foreignObject(channel: "demo", path: "/dev/shm/shmd.demo", reason: "it is owned by mallory (uid 1001), group mallory (gid 1001), mode 0666"),
@@ -56,6 +57,7 @@ struct ErrorAdviceTests {
         case .corrupt: 13
         case .truncated: 14
         case .system: 15
+        case .invalidUse: 16
         }
     }
 
@@ -87,7 +89,7 @@ struct ErrorAdviceTests {
 
     @Test("the samples cover every case")
     func everyCase() {
-        #expect(Set(Self.channelErrors.map(Self.index)).count == 16)
+        #expect(Set(Self.channelErrors.map(Self.index)).count == 17)
         #expect(Set(Self.daemonErrors.map(Self.index)).count == 4)
     }
 

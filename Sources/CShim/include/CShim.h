@@ -67,3 +67,9 @@ static inline void cshim_signal_fence(void) {
 static inline const void *cshim_thread_pointer(void) {
     return __builtin_thread_pointer();
 }
+
+/// Records the calling thread's last error of the C API (libshmkit): `kind` is an
+/// `enum shmkit_error_kind` of shmkit.h, `text` the message, copied (cut at 1023 bytes).
+/// `shmkit_last_error()` and `shmkit_last_error_kind()` return them; thread-local storage,
+/// which Swift cannot declare itself.
+void cshim_set_last_error(int kind, const char *text);

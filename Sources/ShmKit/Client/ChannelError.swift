@@ -25,6 +25,9 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A number of seconds given for `argument` (`timeout`, `wait`) that is not one: nan or
     /// negative. (+inf is valid and means no limit.)
     case invalidArgument(channel: String, argument: String, value: Double)
+    /// A call the API does not allow in the state it was made in: a release without a borrow, a
+    /// second claim before a commit, a call on a closed handle, a NULL argument (the C API).
+    case invalidUse(channel: String, reason: String)
     /// The channel's client table has no free entry: every client needs one, since a client shmd
     /// has no record of could not be repaired after it dies.
     case tooManyClients(channel: String, limit: Int)
@@ -75,6 +78,8 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .invalidArgument(channel, argument, value):
             return "invalid \(argument) \(value) for channel '\(channel)': give a number of seconds, 0 or more "
                 + "(+infinity or nil for no limit)"
+        case let .invalidUse(channel, reason):
+            return "invalid use of channel '\(channel)': \(reason)"
         case let .tooManyClients(channel, limit):
             return "channel '\(channel)' already has \(limit) attached clients, as many as its client table records: "
                 + "detach one, or raise max-clients for the channel in shmd.toml and restart shmd (`systemctl restart shmd`)"
@@ -104,7 +109,7 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
         case .foreignObject: return .cannotCreate
         case .permissionDenied: return .permissionDenied
         case .timedOut, .ownedByRunningDaemon: return .temporaryFailure
-        case .invalidName, .invalidArgument: return .usage
+        case .invalidName, .invalidArgument, .invalidUse: return .usage
         case .system: return .osError
         }
     }

@@ -10,8 +10,11 @@
 /// a message leaves it to shmd, which finds the entry within one sweep and writes the message
 /// back into the ring for another reader (redelivered, at the back of the queue).
 public final class ChannelReader {
-    private let attached: AttachedChannel
-    private let discipline: Discipline
+    let attached: AttachedChannel
+    let discipline: Discipline
+    /// The ticket of the message `borrow(timeoutSeconds:)` lent and `releaseBorrowed()` has not
+    /// yet freed (0 on a seed channel).
+    var pendingBorrow: UInt64?
 
     /// Attaches to channel `channel` under `prefix` as a reader.
     ///

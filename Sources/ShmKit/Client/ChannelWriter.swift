@@ -12,8 +12,11 @@
 /// A process that is killed instead leaves it to shmd, which finds the entry within one sweep
 /// and publishes whatever slot the writer held as abandoned (readers skip it).
 public final class ChannelWriter {
-    private let attached: AttachedChannel
-    private let discipline: Discipline
+    let attached: AttachedChannel
+    let discipline: Discipline
+    /// The ticket of the slot `claim(timeoutSeconds:)` took and `commit(length:)` has not yet
+    /// published (0 on a seed channel).
+    var pendingClaim: UInt64?
 
     /// Attaches to channel `channel` under `prefix` as a writer.
     ///

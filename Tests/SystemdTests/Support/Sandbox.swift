@@ -128,7 +128,8 @@ final class Sandbox {
             "/bin/tar",
             [
                 "-C", PackageRoot.path, "-cf", "-", "Makefile", "systemd", "config", "README.md",
-                "-C", Executables.directory, "shmd", "shm-writer", "shm-reader",
+                "Sources/ShmKitC/include/shmkit.h",
+                "-C", Executables.directory, "shmd", "shm-writer", "shm-reader", "libshmkit.so",
             ])
         guard archive.waitForExit(seconds: 60) == 0 else { throw TestFailure("tar of the install files failed: \(archive.stderr)") }
         let unpacked = try exec(["sh", "-c", "mkdir -p \"$1\" && tar -C \"$1\" -xf -", "sh", stage], input: archive.stdoutData, seconds: 120)

@@ -1,0 +1,116 @@
+import ShmKit
+
+// The reader half of shmkit.h, exported with `@c`. Each function is documented in the header.
+
+@c(shmkit_reader_open)
+public func shmkitReaderOpen(
+    _ channel: UnsafePointer<CChar>?, _ prefix: UnsafePointer<CChar>?, _ waitSeconds: Double,
+    _ reader: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    CStatus.run {
+        let name = try CStatus.string(channel, argument: "channel")
+        guard let reader else { throw ChannelError.invalidUse(channel: name, reason: "the reader pointer is NULL") }
+        let prefix = try prefix.map { try CStatus.string($0, argument: "prefix", channel: name) } ?? "shmd"
+        let opened = try ChannelReader(channel: name, prefix: prefix, waitSeconds: waitSeconds)
+        reader.pointee = OpaquePointer(Unmanaged.passRetained(ReaderHandle(channel: name, reader: opened)).toOpaque())
+    }
+}
+
+@c(shmkit_reader_max_message_size)
+public func shmkitReaderMaxMessageSize(_ reader: OpaquePointer?) -> Int {
+    (try? ReaderHandle.open(reader).maximumMessageSize) ?? 0
+}
+
+/// The end of the stream as the C API reports it: status 69, kind SHMKIT_E_CLOSED, and the
+/// message the commands print.
+private func endOfStream(_ channel: ChannelReader) -> ChannelError {
+    .closed(channel: channel.channel)
+}
+
+@c(shmkit_receive)
+public func shmkitReceive(
+    _ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int, _ length: UnsafeMutablePointer<Int>?,
+    _ timeoutSeconds: Double
+) -> Int32 {
+    CStatus.run {
+        let channel = try ReaderHandle.open(reader)
+        guard let buffer, let length else { throw ChannelError.invalidUse(channel: channel.channel, reason: "buffer or length is NULL") }
+        guard capacity >= channel.maximumMessageSize else {
+            throw ChannelError.invalidUse(
+                channel: channel.channel,
+                reason: "the buffer of \(capacity) bytes is smaller than the channel's largest message "
+                    + "(\(channel.maximumMessageSize) bytes, shmkit_reader_max_message_size)")
+        }
+        let got: Int? = try channel.receive(timeoutSeconds: timeoutSeconds) { message in
+            if message.count > 0 { buffer.copyMemory(from: message.baseAddress!, byteCount: message.count) }
+            return message.count
+        }
+        guard let got else { throw endOfStream(channel) }
+        length.pointee = got
+    }
+}
+
+@c(shmkit_receive_batch)
+public func shmkitReceiveBatch(
+    _ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int, _ lengths: UnsafeMutablePointer<Int>?,
+    _ maxCount: Int, _ count: UnsafeMutablePointer<Int>?, _ timeoutSeconds: Double
+) -> Int32 {
+    count?.pointee = 0
+    return CStatus.run {
+        let channel = try ReaderHandle.open(reader)
+        guard let buffer, let lengths, let count else {
+            throw ChannelError.invalidUse(channel: channel.channel, reason: "buffer, lengths or count is NULL")
+        }
+        let fitting = min(maxCount, capacity / max(1, channel.maximumMessageSize))
+        guard fitting >= 1 else {
+            throw ChannelError.invalidUse(
+                channel: channel.channel,
+                reason: "room for no message: max_count \(maxCount), a buffer of \(capacity) bytes, messages of up to "
+                    + "\(channel.maximumMessageSize) bytes")
+        }
+        var offset = 0
+        var taken = 0
+        let got = try channel.receiveBatch(maximum: fitting, timeoutSeconds: timeoutSeconds) { message in
+            if message.count > 0 { (buffer + offset).copyMemory(from: message.baseAddress!, byteCount: message.count) }
+            lengths[taken] = message.count
+            offset += message.count
+            taken += 1
+        }
+        guard got != nil else { throw endOfStream(channel) }
+        count.pointee = taken
+    }
+}
+
+@c(shmkit_borrow)
+public func shmkitBorrow(
+    _ reader: OpaquePointer?, _ data: UnsafeMutablePointer<UnsafeRawPointer?>?, _ length: UnsafeMutablePointer<Int>?,
+    _ timeoutSeconds: Double
+) -> Int32 {
+    CStatus.run {
+        let channel = try ReaderHandle.open(reader)
+        guard let data, let length else { throw ChannelError.invalidUse(channel: channel.channel, reason: "data or length is NULL") }
+        guard let message = try channel.borrow(timeoutSeconds: timeoutSeconds) else { throw endOfStream(channel) }
+        data.pointee = message.baseAddress ?? UnsafeRawPointer(bitPattern: 1)
+        length.pointee = message.count
+    }
+}
+
+@c(shmkit_release)
+public func shmkitRelease(_ reader: OpaquePointer?) -> Int32 {
+    CStatus.run { try ReaderHandle.open(reader).releaseBorrowed() }
+}
+
+@c(shmkit_reader_close)
+public func shmkitReaderClose(_ reader: OpaquePointer?) -> Int32 {
+    guard let reader else { return 0 }
+    Unmanaged<ReaderHandle>.fromOpaque(UnsafeRawPointer(reader)).takeUnretainedValue().close()
+    return 0
+}
+
+@c(shmkit_reader_free)
+public func shmkitReaderFree(_ reader: OpaquePointer?) {
+    guard let reader else { return }
+    let handle = Unmanaged<ReaderHandle>.fromOpaque(UnsafeRawPointer(reader))
+    handle.takeUnretainedValue().close()
+    handle.release()
+}

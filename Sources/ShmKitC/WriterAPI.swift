@@ -1,0 +1,112 @@
+import ShmKit
+
+// The writer half of shmkit.h, exported with `@c`. Each function is documented in the header;
+// the comments here say how it maps onto ChannelWriter.
+
+@c(shmkit_writer_open)
+public func shmkitWriterOpen(
+    _ channel: UnsafePointer<CChar>?, _ prefix: UnsafePointer<CChar>?, _ waitSeconds: Double,
+    _ writer: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    CStatus.run {
+        let name = try CStatus.string(channel, argument: "channel")
+        guard let writer else { throw ChannelError.invalidUse(channel: name, reason: "the writer pointer is NULL") }
+        let prefix = try prefix.map { try CStatus.string($0, argument: "prefix", channel: name) } ?? "shmd"
+        let opened = try ChannelWriter(channel: name, prefix: prefix, waitSeconds: waitSeconds)
+        writer.pointee = OpaquePointer(Unmanaged.passRetained(WriterHandle(channel: name, writer: opened)).toOpaque())
+    }
+}
+
+@c(shmkit_writer_max_message_size)
+public func shmkitWriterMaxMessageSize(_ writer: OpaquePointer?) -> Int {
+    (try? WriterHandle.open(writer).maximumMessageSize) ?? 0
+}
+
+@c(shmkit_send)
+public func shmkitSend(_ writer: OpaquePointer?, _ data: UnsafeRawPointer?, _ length: Int, _ timeoutSeconds: Double) -> Int32 {
+    CStatus.run {
+        let channel = try WriterHandle.open(writer)
+        guard data != nil || length == 0 else {
+            throw ChannelError.invalidUse(channel: channel.channel, reason: "data is NULL for a message of \(length) bytes")
+        }
+        try channel.send(UnsafeRawBufferPointer(start: data, count: length), timeoutSeconds: timeoutSeconds)
+    }
+}
+
+@c(shmkit_send_batch)
+public func shmkitSendBatch(
+    _ writer: OpaquePointer?, _ messages: UnsafePointer<UnsafeRawPointer?>?, _ lengths: UnsafePointer<Int>?, _ count: Int,
+    _ timeoutSeconds: Double, _ sent: UnsafeMutablePointer<Int>?
+) -> Int32 {
+    sent?.pointee = 0
+    return CStatus.run {
+        let channel = try WriterHandle.open(writer)
+        guard count == 0 || (messages != nil && lengths != nil) else {
+            throw ChannelError.invalidUse(channel: channel.channel, reason: "messages or lengths is NULL for \(count) messages")
+        }
+        var done = 0
+        // Every message is checked before any is sent, so that a failure never leaves part of
+        // a batch behind for a reason the caller could have seen first.
+        for index in 0..<count where lengths![index] > channel.maximumMessageSize {
+            throw ChannelError.messageTooLarge(channel: channel.channel, size: lengths![index], limit: channel.maximumMessageSize)
+        }
+        defer { sent?.pointee = done }
+        while done < count {
+            let start = done
+            // Later claims in the batch do not wait: the timeout is for the first free slot.
+            done += try channel.writeBatch(maximum: count - done, timeoutSeconds: done == 0 ? timeoutSeconds : timeoutSeconds) {
+                index, slot in
+                let length = lengths![start + index]
+                if length > 0, let source = messages![start + index] {
+                    slot.baseAddress!.copyMemory(from: source, byteCount: length)
+                }
+                return length
+            }
+        }
+    }
+}
+
+@c(shmkit_claim)
+public func shmkitClaim(
+    _ writer: OpaquePointer?, _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ capacity: UnsafeMutablePointer<Int>?,
+    _ timeoutSeconds: Double
+) -> Int32 {
+    CStatus.run {
+        let channel = try WriterHandle.open(writer)
+        guard let slot, let capacity else {
+            throw ChannelError.invalidUse(channel: channel.channel, reason: "slot or capacity is NULL")
+        }
+        let area = try channel.claim(timeoutSeconds: timeoutSeconds)
+        slot.pointee = area.baseAddress
+        capacity.pointee = area.count
+    }
+}
+
+@c(shmkit_commit)
+public func shmkitCommit(_ writer: OpaquePointer?, _ length: Int) -> Int32 {
+    CStatus.run { try WriterHandle.open(writer).commit(length: length) }
+}
+
+@c(shmkit_abandon)
+public func shmkitAbandon(_ writer: OpaquePointer?) -> Int32 {
+    CStatus.run {
+        let channel = try WriterHandle.open(writer)
+        guard channel.hasClaim else { throw ChannelError.invalidUse(channel: channel.channel, reason: "no slot is claimed") }
+        channel.abandonClaim()
+    }
+}
+
+@c(shmkit_writer_close)
+public func shmkitWriterClose(_ writer: OpaquePointer?) -> Int32 {
+    guard let writer else { return 0 }
+    Unmanaged<WriterHandle>.fromOpaque(UnsafeRawPointer(writer)).takeUnretainedValue().close()
+    return 0
+}
+
+@c(shmkit_writer_free)
+public func shmkitWriterFree(_ writer: OpaquePointer?) {
+    guard let writer else { return }
+    let handle = Unmanaged<WriterHandle>.fromOpaque(UnsafeRawPointer(writer))
+    handle.takeUnretainedValue().close()
+    handle.release()
+}
