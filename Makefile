@@ -21,7 +21,7 @@ BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader
 APT_NEEDS  := libsystemd-dev pkg-config gcc util-linux
 
-.PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage clean install install-files uninstall
+.PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static clean install install-files uninstall
 
 all: build
 
@@ -152,8 +152,15 @@ demo: release
 # the README, and /etc/shmd/shmd.toml unless one exists (an edited config is never replaced).
 # On a running systemd (and without DESTDIR) it then creates the user and group shmd and reloads
 # systemd; `systemctl enable --now shmd` is left to you.
-install: release
+install: release static
 	$(MAKE) install-files BUILT=$(RELEASE)
+
+# libshmkit.a: the objects of libshmkit.so and the part of the static Swift runtime they use,
+# in one object whose only global symbols are shmkit_* (Sources/ShmKitC/static-archive.py).
+# A C program links it with `cc app.c libshmkit.a -lstdc++ -lm -lpthread -ldl`, or
+# `pkg-config --static --libs shmkit`.
+static: release
+	python3 Sources/ShmKitC/static-archive.py .build release $(RELEASE)/libshmkit.a
 
 # `install` without building: takes the executables from $(BUILT). The systemd tests use it
 # inside their sandbox with the debug build.
@@ -173,10 +180,11 @@ install-files:
 	install -m 0755 $(BUILT)/libshmkit.so $(DESTDIR)$(LIBDIR)/libshmkit.so.$(SHMKIT_VERSION); \
 	ln -sf libshmkit.so.$(SHMKIT_VERSION) $(DESTDIR)$(LIBDIR)/libshmkit.so.1; \
 	ln -sf libshmkit.so.1 $(DESTDIR)$(LIBDIR)/libshmkit.so; \
+	if [ -f $(BUILT)/libshmkit.a ]; then install -m 0644 $(BUILT)/libshmkit.a $(DESTDIR)$(LIBDIR)/libshmkit.a; fi; \
 	install -m 0644 Sources/ShmKitC/include/shmkit.h $(DESTDIR)$(INCLUDEDIR)/shmkit.h; \
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' 'Name: shmkit' \
 	  "Description: shmd's client library: shared-memory message channels" 'Version: $(SHMKIT_VERSION)' \
-	  'Libs: -L$${libdir} -lshmkit' 'Libs.private: -lm' 'Cflags: -I$${includedir}' > $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
+	  'Libs: -L$${libdir} -lshmkit' 'Libs.private: -lstdc++ -lm -lpthread -ldl' 'Cflags: -I$${includedir}' > $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
 	echo "installed $(PROGRAMS) in $(DESTDIR)$(BINDIR), shmd.service in $(DESTDIR)$(UNITDIR), libshmkit in $(DESTDIR)$(LIBDIR)"; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 	  systemd-sysusers $(SYSUSERSDIR)/shmd.conf; systemctl daemon-reload; \
@@ -190,7 +198,7 @@ uninstall:
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl disable --now shmd.service 2>/dev/null || true; fi; \
 	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done; \
 	rm -f $(DESTDIR)$(LIBDIR)/libshmkit.so $(DESTDIR)$(LIBDIR)/libshmkit.so.1 $(DESTDIR)$(LIBDIR)/libshmkit.so.$(SHMKIT_VERSION); \
-	rm -f $(DESTDIR)$(INCLUDEDIR)/shmkit.h $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
+	rm -f $(DESTDIR)$(LIBDIR)/libshmkit.a $(DESTDIR)$(INCLUDEDIR)/shmkit.h $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
 	rm -f $(DESTDIR)$(UNITDIR)/shmd.service $(DESTDIR)$(SYSUSERSDIR)/shmd.conf; \
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/shmd.toml; rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true; \
 	if cmp -s config/shmd.toml $(DESTDIR)$(CONFDIR)/shmd.toml; then rm -f $(DESTDIR)$(CONFDIR)/shmd.toml; \

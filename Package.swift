@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "ShmKitC",
             dependencies: ["ShmKit", "CShim"],
-            exclude: ["include"],
+            exclude: ["include", "static-archive.py"],
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-soname=libshmkit.so.1"])]
         ),
         .target(
