@@ -44,6 +44,8 @@ package struct ExitCodeTable: Sendable {
     package static let usage = Row(.usage, "usage")
     package static let invalidName = Row(.invalidName(name: "", reason: ""), "invalid channel name")
     package static let messageTooLarge = Row(.messageTooLarge(channel: "", size: 0, limit: 0), "message too large")
+    /// Standard input of `shm-writer --binary` ended inside a frame.
+    package static let truncatedFrame = Row(.dataError, "truncated frame (--binary)")
     package static let unrepresentable = Row(.unrepresentable(channel: "", reason: ""), "message the layout cannot carry")
     package static let headerMismatch = Row(.headerMismatch(channel: "", field: "", expected: "", found: ""), "header mismatch")
     package static let damaged = Row(.corrupt(channel: "", detail: ""), "damaged channel")
@@ -56,8 +58,8 @@ package struct ExitCodeTable: Sendable {
 
     /// The failures of `shm-writer`.
     package static let writer = ExitCodeTable([
-        usage, invalidName, messageTooLarge, unrepresentable, headerMismatch, damaged, notFound, closed, tooManyClients,
-        system, timedOut, permissionDenied,
+        usage, invalidName, messageTooLarge, unrepresentable, headerMismatch, damaged, truncatedFrame, notFound, closed,
+        tooManyClients, system, timedOut, permissionDenied,
     ])
 
     /// The failures of `shm-reader` (a channel that closes ends it with 0, not 69).

@@ -10,9 +10,10 @@ import Glibc
 struct ShmReader: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shm-reader",
-        abstract: "Print messages from a shmd channel, one per line.",
+        abstract: "Print messages from a shmd channel, one per line (or frame, with --binary).",
         discussion: """
-            Prints each message on its own line as it arrives. Exits 0 after --count messages, or \
+            Prints each message on its own line as it arrives (with --binary, as a frame: a 4-byte \
+            little-endian length, then the message's bytes). Exits 0 after --count messages, or \
             when shmd closes the channel and every message in it was printed.
             \(ExitCodeTable.reader.helpLine)
             """)
@@ -21,6 +22,9 @@ struct ShmReader: ParsableCommand {
 
     @Option(help: "Stop after this many messages.")
     var count: Int?
+
+    @Flag(help: "Write frames instead of lines: a 4-byte little-endian length, then the message's bytes.")
+    var binary = false
 
     func validate() throws {
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
@@ -31,15 +35,18 @@ struct ShmReader: ParsableCommand {
         let name = channel.name
         do {
             let reader = try ChannelReader(channel: name, prefix: channel.prefix, waitSeconds: channel.wait)
-            var line = [UInt8](repeating: 0, count: reader.maximumMessageSize + 1)
+            // A line is the message and "\n"; a frame its length (4 bytes, little-endian), then it.
+            let (head, tail) = binary ? (4, 0) : (0, 1)
+            var output = [UInt8](repeating: UInt8(ascii: "\n"), count: head + reader.maximumMessageSize + tail)
             var received = 0
             while count.map({ received < $0 }) ?? true {
                 // One write per message, so every message is on stdout the moment it arrives.
                 let delivered = try reader.receive(timeoutSeconds: channel.timeout) { message -> Bool in
-                    let printed = line.withUnsafeMutableBytes { buffer in
-                        buffer.copyMemory(from: message)
-                        buffer[message.count] = UInt8(ascii: "\n")
-                        return ClientCommand.writeAll(STDOUT_FILENO, UnsafeRawBufferPointer(rebasing: buffer[...message.count]))
+                    let printed = output.withUnsafeMutableBytes { buffer in
+                        if head > 0 { buffer.storeBytes(of: UInt32(message.count).littleEndian, as: UInt32.self) }
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[head...]).copyMemory(from: message)
+                        if tail > 0 { buffer[head + message.count] = UInt8(ascii: "\n") }
+                        return ClientCommand.writeAll(STDOUT_FILENO, UnsafeRawBufferPointer(rebasing: buffer[..<(head + message.count + tail)]))
                     }
                     // Interrupted by a termination signal while holding the message: end now, so
                     // that shmd puts the message back for another reader instead of it being lost.
