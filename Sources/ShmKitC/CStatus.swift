@@ -53,6 +53,18 @@ enum CStatus {
         }
     }
 
+    /// A `size_t` message length from C as an `Int`, checked against the channel's slot first:
+    /// a length beyond `Int.max` (a failed `read`'s -1 passed on, say) is a message too large,
+    /// never a negative count.
+    ///
+    /// - Throws: `ChannelError.messageTooLarge`.
+    static func messageLength(_ length: UInt, for channel: ChannelWriter) throws -> Int {
+        guard length <= UInt(channel.maximumMessageSize) else {
+            throw ChannelError.messageTooLarge(channel: channel.channel, size: Int(clamping: length), limit: channel.maximumMessageSize)
+        }
+        return Int(length)
+    }
+
     /// A `const char *` argument as a String, or the error naming the argument when it is NULL.
     static func string(_ pointer: UnsafePointer<CChar>?, argument: String, channel: String = "?") throws -> String {
         guard let pointer else { throw ChannelError.invalidUse(channel: channel, reason: "\(argument) is NULL") }

@@ -29,10 +29,11 @@ private func endOfStream(_ channel: ChannelReader) -> ChannelError {
 
 @c(shmkit_receive)
 public func shmkitReceive(
-    _ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int, _ length: UnsafeMutablePointer<Int>?,
+    _ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: UInt, _ length: UnsafeMutablePointer<Int>?,
     _ timeoutSeconds: Double
 ) -> Int32 {
     CStatus.run {
+        let capacity = Int(clamping: capacity)
         let channel = try ReaderHandle.open(reader)
         guard let buffer, let length else { throw ChannelError.invalidUse(channel: channel.channel, reason: "buffer or length is NULL") }
         guard capacity >= channel.maximumMessageSize else {
@@ -52,11 +53,13 @@ public func shmkitReceive(
 
 @c(shmkit_receive_batch)
 public func shmkitReceiveBatch(
-    _ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int, _ lengths: UnsafeMutablePointer<Int>?,
-    _ maxCount: Int, _ count: UnsafeMutablePointer<Int>?, _ timeoutSeconds: Double
+    _ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: UInt, _ lengths: UnsafeMutablePointer<Int>?,
+    _ maxCount: UInt, _ count: UnsafeMutablePointer<Int>?, _ timeoutSeconds: Double
 ) -> Int32 {
     count?.pointee = 0
     return CStatus.run {
+        let capacity = Int(clamping: capacity)
+        let maxCount = Int(clamping: maxCount)
         let channel = try ReaderHandle.open(reader)
         guard let buffer, let lengths, let count else {
             throw ChannelError.invalidUse(channel: channel.channel, reason: "buffer, lengths or count is NULL")

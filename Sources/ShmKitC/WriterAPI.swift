@@ -23,40 +23,45 @@ public func shmkitWriterMaxMessageSize(_ writer: OpaquePointer?) -> Int {
 }
 
 @c(shmkit_send)
-public func shmkitSend(_ writer: OpaquePointer?, _ data: UnsafeRawPointer?, _ length: Int, _ timeoutSeconds: Double) -> Int32 {
+public func shmkitSend(_ writer: OpaquePointer?, _ data: UnsafeRawPointer?, _ length: UInt, _ timeoutSeconds: Double) -> Int32 {
     CStatus.run {
         let channel = try WriterHandle.open(writer)
-        guard data != nil || length == 0 else {
-            throw ChannelError.invalidUse(channel: channel.channel, reason: "data is NULL for a message of \(length) bytes")
+        let count = try CStatus.messageLength(length, for: channel)
+        guard data != nil || count == 0 else {
+            throw ChannelError.invalidUse(channel: channel.channel, reason: "data is NULL for a message of \(count) bytes")
         }
-        try channel.send(UnsafeRawBufferPointer(start: data, count: length), timeoutSeconds: timeoutSeconds)
+        try channel.send(UnsafeRawBufferPointer(start: data, count: count), timeoutSeconds: timeoutSeconds)
     }
 }
 
 @c(shmkit_send_batch)
 public func shmkitSendBatch(
-    _ writer: OpaquePointer?, _ messages: UnsafePointer<UnsafeRawPointer?>?, _ lengths: UnsafePointer<Int>?, _ count: Int,
-    _ timeoutSeconds: Double, _ sent: UnsafeMutablePointer<Int>?
+    _ writer: OpaquePointer?, _ messages: UnsafePointer<UnsafeRawPointer?>?, _ lengths: UnsafePointer<UInt>?, _ count: UInt,
+    _ timeoutSeconds: Double, _ sent: UnsafeMutablePointer<UInt>?
 ) -> Int32 {
     sent?.pointee = 0
     return CStatus.run {
         let channel = try WriterHandle.open(writer)
+        let count = Int(clamping: count)
         guard count == 0 || (messages != nil && lengths != nil) else {
             throw ChannelError.invalidUse(channel: channel.channel, reason: "messages or lengths is NULL for \(count) messages")
         }
-        var done = 0
         // Every message is checked before any is sent, so that a failure never leaves part of
         // a batch behind for a reason the caller could have seen first.
-        for index in 0..<count where lengths![index] > channel.maximumMessageSize {
-            throw ChannelError.messageTooLarge(channel: channel.channel, size: lengths![index], limit: channel.maximumMessageSize)
+        for index in 0..<count {
+            _ = try CStatus.messageLength(lengths![index], for: channel)
         }
-        defer { sent?.pointee = done }
+        try SecondsArgument.check(timeoutSeconds, argument: "timeout", channel: channel.channel)
+        // One deadline for the whole batch: each round waits only for what is left of it.
+        let deadline = Deadline.after(seconds: timeoutSeconds)
+        var done = 0
+        defer { sent?.pointee = UInt(done) }
         while done < count {
             let start = done
-            // Later claims in the batch do not wait: the timeout is for the first free slot.
-            done += try channel.writeBatch(maximum: count - done, timeoutSeconds: done == 0 ? timeoutSeconds : timeoutSeconds) {
+            let left = done == 0 || timeoutSeconds.isInfinite ? timeoutSeconds : deadline.map(\.secondsLeft) ?? 0
+            done += try channel.writeBatch(maximum: count - done, timeoutSeconds: left) {
                 index, slot in
-                let length = lengths![start + index]
+                let length = Int(lengths![start + index])
                 if length > 0, let source = messages![start + index] {
                     slot.baseAddress!.copyMemory(from: source, byteCount: length)
                 }
@@ -83,8 +88,11 @@ public func shmkitClaim(
 }
 
 @c(shmkit_commit)
-public func shmkitCommit(_ writer: OpaquePointer?, _ length: Int) -> Int32 {
-    CStatus.run { try WriterHandle.open(writer).commit(length: length) }
+public func shmkitCommit(_ writer: OpaquePointer?, _ length: UInt) -> Int32 {
+    CStatus.run {
+        let channel = try WriterHandle.open(writer)
+        try channel.commit(length: try CStatus.messageLength(length, for: channel))
+    }
 }
 
 @c(shmkit_abandon)

@@ -37,6 +37,12 @@ package struct Deadline: Comparable, Sendable {
         Deadline(nanoseconds: nanoseconds &+ delta)
     }
 
+    /// Seconds until the deadline, 0 once it passed.
+    package var secondsLeft: Double {
+        let now = Deadline.monotonicNanoseconds()
+        return nanoseconds > now ? Double(nanoseconds - now) / 1e9 : 0
+    }
+
     package var hasPassed: Bool { Deadline.monotonicNanoseconds() >= nanoseconds }
 
     package static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }

@@ -111,10 +111,11 @@ size_t shmkit_writer_max_message_size(const shmkit_writer *writer);
  *  channel: not sent), 64, 71. */
 int shmkit_send(shmkit_writer *writer, const void *data, size_t length, double timeout_seconds);
 
-/** Sends up to `count` messages (`messages[i]`, `lengths[i]` bytes each) with as few cursor
- *  updates and wake-ups as the free slots allow, waiting up to `timeout_seconds` for the first
- *  free slot only; `*sent` is how many were sent (all of them on success). On a failure, the
- *  first `*sent` messages were sent and the rest were not. */
+/** Sends `count` messages (`messages[i]`, `lengths[i]` bytes each) with as few cursor updates
+ *  and wake-ups as the free slots allow, waiting up to `timeout_seconds` in all (one deadline
+ *  for the whole batch); `*sent` is how many were sent (all of them on success). Every length is
+ *  checked first: one larger than a slot fails the call (65) before anything is sent. On any
+ *  other failure (a timeout: 75), the first `*sent` messages were sent and the rest were not. */
 int shmkit_send_batch(shmkit_writer *writer, const void *const *messages, const size_t *lengths, size_t count,
                       double timeout_seconds, size_t *sent);
 
