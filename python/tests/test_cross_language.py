@@ -1,0 +1,83 @@
+"""Across languages: the Python package against the Swift commands, and Python against Python
+in another process, byte-exact and in order, in both protocols.
+
+SHMKIT_CROSS_COUNT sets the messages per run (1,000,000 by default, the acceptance figure).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import shmkit
+import traffic
+from conftest import Collector, Daemon, channel_toml, executable
+
+# The one-line switch: True once shm-writer/shm-reader --binary (frames of a 4-byte
+# little-endian length and the bytes) are on main; until then the commands carry text lines
+# (messages without a newline), and Python <-> Python carries the binary traffic.
+BINARY = False
+
+COUNT = int(os.environ.get("SHMKIT_CROSS_COUNT", "1000000"))
+SLOT_SIZE = 256
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def channel(start_daemon: Callable[..., Daemon], protocol: str) -> Daemon:
+    return start_daemon(channel_toml("cross", slots=256, slot_size=SLOT_SIZE, protocol=protocol))
+
+
+def mode() -> list[str]:
+    return ["--binary"] if BINARY else []
+
+
+def test_python_writer_to_swift_reader(channel: Daemon) -> None:
+    reader = subprocess.Popen(
+        [executable("SHM_READER", "shm-reader"), "cross", "--prefix", channel.prefix, "--wait", "30", "--count", str(COUNT), *mode()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=1 << 20,
+    )
+    writing = Collector(lambda: traffic.write("cross", channel.prefix, COUNT, SLOT_SIZE, 1, text=not BINARY))
+    assert reader.stdout is not None
+    assert traffic.compare(traffic.unframe(reader.stdout, BINARY), COUNT, SLOT_SIZE, 1, text=not BINARY) == COUNT
+    writing.result(120)
+    assert reader.wait(30) == 0, reader.stderr.read() if reader.stderr else ""
+
+
+def test_swift_writer_to_python_reader(channel: Daemon) -> None:
+    with shmkit.Reader("cross", prefix=channel.prefix) as reader:
+        writer = subprocess.Popen(
+            [executable("SHM_WRITER", "shm-writer"), "cross", "--prefix", channel.prefix, *mode()],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+        def feed() -> None:
+            assert writer.stdin is not None
+            for chunk in traffic.frames(traffic.messages(COUNT, SLOT_SIZE, 2, text=not BINARY), BINARY):
+                writer.stdin.write(chunk)
+            writer.stdin.close()
+
+        feeding = Collector(feed)
+        assert traffic.compare(traffic.receive_all(reader, COUNT), COUNT, SLOT_SIZE, 2, text=not BINARY) == COUNT
+        feeding.result(120)
+        assert writer.wait(30) == 0, writer.stderr.read() if writer.stderr else ""
+
+
+def test_python_to_python_binary_in_another_process(channel: Daemon) -> None:
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    writer = subprocess.Popen(
+        [sys.executable, str(HERE / "traffic.py"), "write", "cross", channel.prefix, str(COUNT), str(SLOT_SIZE), "3", "binary"],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    with shmkit.Reader("cross", prefix=channel.prefix, wait=30) as reader:
+        assert traffic.compare(traffic.receive_all(reader, COUNT), COUNT, SLOT_SIZE, 3, text=False) == COUNT
+    assert writer.wait(60) == 0, writer.stderr.read() if writer.stderr else ""
