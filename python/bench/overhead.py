@@ -7,9 +7,13 @@ process, with each binding in turn and the bindings interleaved round by round:
 
 - "trivial call": shmkit_writer_max_message_size(writer), a call that does no work;
 - "send+receive 64 B": shmkit_send of 64 bytes, then shmkit_receive of it into a buffer and a
-  copy out as bytes (what Reader.receive returns), on the same thread, so the ring never fills.
+  copy out as bytes (what Reader.receive returns), on the same thread, so the ring never fills;
+- "batches of 64, per message" (the package only): send_batch of 64 messages of 64 B, then
+  receive_batch until all 64 are back, per message.
 
-Bindings: ctypes (the standard library), cffi in ABI mode (ffi.dlopen, no compiler), cffi in API
+Bindings: ctypes (the standard library) twice, with argtypes declared (ctypes converts each
+Python argument) and without (each argument already a ctypes object, as the package passes
+them), cffi in ABI mode (ffi.dlopen, no compiler), cffi in API
 mode (an extension module compiled here against shmkit.h, when a C compiler is there), and the
 shmkit package itself (Writer.send + Reader.receive, which is ctypes plus its checks). Prints the
 median over the rounds of nanoseconds per call (per pair for send+receive), and writes JSON with
@@ -98,6 +102,36 @@ def ctypes_binding(library: str, prefix: bytes) -> dict[str, Callable[[int], Non
     return {"trivial call": trivial, "send+receive 64 B": pair}
 
 
+def ctypes_plain_binding(library: str, prefix: bytes) -> dict[str, Callable[[int], None]]:
+    """ctypes without argtypes: every argument already a ctypes object (or bytes), as the
+    package passes them, so that ctypes converts nothing."""
+    lib = ctypes.CDLL(library)
+    vp, sz = ctypes.c_void_p, ctypes.c_size_t
+    writer, reader = vp(), vp()
+    assert lib.shmkit_writer_open(b"bench", prefix, ctypes.c_double(5.0), ctypes.byref(writer)) == 0
+    assert lib.shmkit_reader_open(b"bench", prefix, ctypes.c_double(5.0), ctypes.byref(reader)) == 0
+    lib.shmkit_writer_max_message_size.restype = sz
+    size = lib.shmkit_writer_max_message_size(writer)
+    buffer = ctypes.create_string_buffer(size)
+    view = memoryview(buffer).cast("B")
+    length = sz()
+    length_p = ctypes.pointer(length)
+    timeout, payload_length, capacity = ctypes.c_double(1.0), sz(64), sz(size)
+    max_size, send, receive = lib.shmkit_writer_max_message_size, lib.shmkit_send, lib.shmkit_receive
+
+    def trivial(n: int) -> None:
+        for _ in range(n):
+            max_size(writer)
+
+    def pair(n: int) -> None:
+        for _ in range(n):
+            if send(writer, PAYLOAD, payload_length, timeout) or receive(reader, buffer, capacity, length_p, timeout):
+                raise RuntimeError("ctypes: a call failed")
+            view[: length.value].tobytes()
+
+    return {"trivial call": trivial, "send+receive 64 B": pair}
+
+
 def cffi_binding(lib: object, ffi: object, prefix: bytes) -> dict[str, Callable[[int], None]]:
     writer_p, reader_p = ffi.new("void **"), ffi.new("void **")  # type: ignore[attr-defined]
     assert lib.shmkit_writer_open(b"bench", prefix, 5.0, writer_p) == 0  # type: ignore[attr-defined]
@@ -158,17 +192,24 @@ def package_binding(prefix: str) -> dict[str, Callable[[int], None]]:
     writer = shmkit.Writer("bench", prefix=prefix, wait=5)
     reader = shmkit.Reader("bench", prefix=prefix, wait=5)
 
-    def trivial(n: int) -> None:
-        for _ in range(n):
-            writer.max_message_size
-
     def pair(n: int) -> None:
         send, receive = writer.send, reader.receive
         for _ in range(n):
             send(PAYLOAD)
             receive()
 
-    return {"trivial call": trivial, "send+receive 64 B": pair}
+    batch = [PAYLOAD] * 64
+
+    def batched(n: int) -> None:
+        send_batch, receive_batch = writer.send_batch, reader.receive_batch
+        for _ in range(n // 64):
+            send_batch(batch)
+            left = 64
+            while left:
+                left -= len(receive_batch(left))
+
+    # No trivial call: the package answers max_message_size without calling the library.
+    return {"send+receive 64 B": pair, "batches of 64, per message": batched}
 
 
 def main() -> None:
@@ -184,7 +225,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         daemon = start_shmd(shmd, prefix, folder)
         try:
-            bindings: dict[str, dict[str, Callable[[int], None]]] = {"ctypes": ctypes_binding(library, prefix.encode())}
+            bindings: dict[str, dict[str, Callable[[int], None]]] = {
+                "ctypes (argtypes)": ctypes_binding(library, prefix.encode()),
+                "ctypes (ctypes arguments)": ctypes_plain_binding(library, prefix.encode()),
+            }
             notes: dict[str, str] = {}
             try:
                 import cffi
@@ -201,14 +245,17 @@ def main() -> None:
                 bindings["cffi API (compiled)"] = cffi_binding(api[0], api[1], prefix.encode())
             bindings["shmkit package (ctypes)"] = package_binding(prefix)
             per_round = args.count // args.rounds
-            cases = ["trivial call", "send+receive 64 B"]
+            cases = ["trivial call", "send+receive 64 B", "batches of 64, per message"]
             results: dict[str, dict[str, list[float]]] = {b: {c: [] for c in cases} for b in bindings}
             for name in bindings:  # warm-up
                 for case in cases:
-                    bindings[name][case](10_000)
+                    if case in bindings[name]:
+                        bindings[name][case](10_000)
             for _ in range(args.rounds):
                 for case in cases:
                     for name, binding in bindings.items():
+                        if case not in binding:
+                            continue
                         start = time.perf_counter_ns()
                         binding[case](per_round)
                         results[name][case].append((time.perf_counter_ns() - start) / per_round)
@@ -216,9 +263,9 @@ def main() -> None:
             daemon.terminate()
             daemon.wait(30)
     print(f"Python {platform.python_version()}, {args.count:,} calls per binding and case, {args.rounds} interleaved rounds, median ns per call")
-    print(f"{'binding':<26} " + " ".join(f"{c:>20}" for c in cases))
+    print(f"{'binding':<27} " + " ".join(f"{c:>20}" for c in cases))
     for name in bindings:
-        print(f"{name:<26} " + " ".join(f"{statistics.median(results[name][c]):>20.0f}" for c in cases))
+        print(f"{name:<27} " + " ".join(f"{statistics.median(results[name][c]):>20.0f}" if results[name][c] else f"{'-':>20}" for c in cases))
     for name, why in notes.items():
         print(f"{name:<26} not measured: {why}")
     if args.json:
