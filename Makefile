@@ -21,7 +21,7 @@ BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader
 APT_NEEDS  := libsystemd-dev pkg-config gcc util-linux
 
-.PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static clean install install-files uninstall
+.PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall
 
 all: build
 
@@ -45,6 +45,20 @@ release: deps
 test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) python-test-run
+
+# The Python package's tests (python/tests, pytest) against this build's libshmkit.so and shmd,
+# with the package from python/ on PYTHONPATH; pytest is pip-installed only when missing. Each
+# test starts its own shmd. `make test` runs them after the Swift tests.
+PYTHON ?= python3
+python-test: deps
+	$(SWIFT) build
+	$(MAKE) python-test-run
+
+python-test-run:
+	@$(PYTHON) -c 'import pytest' 2>/dev/null || $(PYTHON) -m pip install --quiet pytest
+	SHMKIT_LIBRARY=$(CURDIR)/$(DEBUG)/libshmkit.so SHMD=$(CURDIR)/$(DEBUG)/shmd PYTHONPATH=$(CURDIR)/python \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider python/tests
 
 # The toolchain's swift-format with the committed configuration (.swift-format): `make lint`
 # fails on any finding (make test runs it first); `make format` rewrites the files to match.
