@@ -217,7 +217,7 @@ class Writer(_Handle):
                 return view.tobytes(), size
         if size == 0:
             return None, 0
-        return (c_char * size).from_buffer(message), size  # type: ignore[arg-type]
+        return (c_char * size).from_buffer(message), size
 
     def send_batch(self, messages: Sequence[BytesLike], timeout: float | None = None) -> int:
         """Sends ``messages`` in order, with as few cursor updates and wake-ups as the free
@@ -242,7 +242,7 @@ class Writer(_Handle):
             raise TypeError("a message is bytes, bytearray or memoryview (C-contiguous)") from None
         if len(data) != sum(lengths):  # a memoryview of items larger than a byte: their nbytes
             lengths = array.array("L", (memoryview(m).nbytes for m in messages))
-        base = ctypes.cast(data, c_void_p).value or 0
+        base = ctypes.cast(c_char_p(data), c_void_p).value or 0
         starts = array.array("L", itertools.accumulate(lengths, initial=base))
         pointers, _ = starts.buffer_info()
         sizes, _ = lengths.buffer_info()

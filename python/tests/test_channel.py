@@ -166,3 +166,29 @@ def test_wait_for_shmd_to_create_the_channel(start_daemon, tmp_path) -> None:  #
         writer.send(b"made it")
         assert reader.receive(timeout=5) == b"made it"
     assert daemon.prefix == prefix
+
+
+INTERRUPTED = """
+import signal, sys, shmkit
+signal.signal(signal.SIGINT, signal.default_int_handler)
+reader = shmkit.Reader("demo", prefix=sys.argv[1])
+try:
+    print("waiting", flush=True)
+    reader.receive()  # no limit: slices of 0.25 s, with signal handlers run in between
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_interrupts_a_wait_without_limit(daemon: Daemon) -> None:
+    import signal
+    import subprocess
+
+    from conftest import python_child
+
+    child = python_child(INTERRUPTED, daemon.prefix, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    assert child.stdout.readline() == "waiting\n"
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=10)
+    assert out == "interrupted\n" and child.returncode == 0
