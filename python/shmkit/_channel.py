@@ -28,6 +28,10 @@ _SLICE = 0.25
 
 _TEMPFAIL = int(Status.TEMPFAIL)
 
+# receive_batch copies into a buffer of the reader's, of max_count slots, but never more than
+# this many bytes (and at least one slot): receive_batch(10**9) takes what fits.
+_BATCH_BYTES = 4 << 20
+
 # The calls on every message take ctypes objects made beforehand (see _native.raw): these are
 # the timeouts they pass most.
 _SLICE_SECONDS = c_double(_SLICE)
@@ -426,6 +430,9 @@ class Reader(_Handle):
     def receive_batch(self, max_count: int, timeout: float | None = None) -> list[bytes]:
         """Takes up to ``max_count`` messages that are already there, at least one (waiting for
         it up to ``timeout``, as receive), with one cursor update and one wake-up.
+
+        It takes no more than fit in 4 MiB of copies (and one at least): as many slots as
+        that holds. ``max_count`` 0 is InvalidArgument, as in the C API.
         """
         if not isinstance(max_count, int):
             raise TypeError(f"max_count must be an int, not {type(max_count).__name__}")
@@ -436,6 +443,8 @@ class Reader(_Handle):
                 ErrorKind.INVALID_ARGUMENT,
             )
         size = max(self._max, 1)
+        if max_count > 1:
+            max_count = max(1, min(max_count, _BATCH_BYTES // size))
         if len(self._batch_lengths) < max_count:
             self._batch_sizes.release()
             self._batch_lengths = (c_size_t * max_count)()

@@ -120,6 +120,8 @@ def test_batches(daemon: Daemon) -> None:
         while len(got) < 4:  # at least one per call, and no more than are there
             got += reader.receive_batch(100, timeout=5)
         assert got == [bytes(m) for m in mixed]
+        writer.send(b"a huge max_count takes what fits in 4 MiB")
+        assert reader.receive_batch(10**12, timeout=5) == [b"a huge max_count takes what fits in 4 MiB"]
 
 
 def test_send_batch_stops_at_a_full_channel_and_says_how_many(daemon: Daemon) -> None:
