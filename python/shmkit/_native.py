@@ -15,11 +15,13 @@ The first one that loads is kept for the life of the process.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import subprocess
 import sys
 import sysconfig
 import threading
+from collections.abc import Callable, Iterator
 from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_void_p
 
 from .errors import LibraryNotFound
@@ -48,19 +50,24 @@ def _ldconfig_dirs() -> list[str]:
     return []
 
 
-def candidates() -> list[str]:
-    """The paths tried without SHMKIT_LIBRARY, in order (the first is the bare soname)."""
+def candidates() -> Iterator[str]:
+    """The paths tried without SHMKIT_LIBRARY, in order: the bare soname first, then files in
+    the folders (ldconfig is asked only if the ones before did not load)."""
+    yield SONAME
     dirs = ["/usr/local/lib", os.path.join(sys.prefix, "lib"), "/usr/lib"]
     multiarch = sysconfig.get_config_var("MULTIARCH")
     if multiarch:
         dirs += [f"/usr/local/lib/{multiarch}", f"/usr/lib/{multiarch}"]
-    dirs += _ldconfig_dirs()
-    paths = [SONAME]
-    for folder in dirs:
+    seen = set()
+    for folder in itertools.chain(dirs, _lazy(_ldconfig_dirs)):
         path = os.path.join(folder, SONAME)
-        if path not in paths:
-            paths.append(path)
-    return paths
+        if path not in seen:
+            seen.add(path)
+            yield path
+
+
+def _lazy(produce: Callable[[], list[str]]) -> Iterator[str]:
+    yield from produce()
 
 
 def _declare(lib: ctypes.CDLL) -> None:
@@ -113,7 +120,8 @@ def load() -> ctypes.CDLL:
             try:
                 lib = ctypes.CDLL(path)
             except OSError as error:
-                failures.append(f"  {path}: {error}")
+                text = str(error)  # dlerror()'s, which names the file itself
+                failures.append(f"  {path}: {text[len(path) + 2:] if text.startswith(path + ': ') else text}")
                 continue
             try:
                 _declare(lib)
