@@ -225,7 +225,8 @@ class Writer(_Handle):
 
     def send_batch(self, messages: Sequence[BytesLike], timeout: float | None = None) -> int:
         """Sends ``messages`` in order, with as few cursor updates and wake-ups as the free
-        slots allow; ``timeout`` bounds each wait for a free slot, as in send.
+        slots allow; ``timeout`` is one deadline for the whole batch (``None``: no limit, ``0``:
+        what fits in the free slots now).
 
         Returns how many were sent: all of them. On a failure the exception's ``sent`` says
         how many of the first ones were sent; the rest were not. A message larger than a slot

@@ -20,10 +20,10 @@ import shmkit
 import traffic
 from conftest import Collector, Daemon, channel_toml, executable
 
-# The one-line switch: True once shm-writer/shm-reader --binary (frames of a 4-byte
-# little-endian length and the bytes) are on main; until then the commands carry text lines
-# (messages without a newline), and Python <-> Python carries the binary traffic.
-BINARY = False
+# The one-line switch: True, the commands carry binary traffic through --binary (frames of a
+# 4-byte little-endian length and the bytes: every byte value, empty messages and ones of
+# exactly the slot size); False, text lines (messages without a newline).
+BINARY = True
 
 COUNT = int(os.environ.get("SHMKIT_CROSS_COUNT", "1000000"))
 SLOT_SIZE = 256
