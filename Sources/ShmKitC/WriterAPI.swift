@@ -49,7 +49,10 @@ public func shmkitSendBatch(
         // Every message is checked before any is sent, so that a failure never leaves part of
         // a batch behind for a reason the caller could have seen first.
         for index in 0..<count {
-            _ = try CStatus.messageLength(lengths![index], for: channel)
+            let length = try CStatus.messageLength(lengths![index], for: channel)
+            guard length == 0 || messages![index] != nil else {
+                throw ChannelError.invalidUse(channel: channel.channel, reason: "messages[\(index)] is NULL for a message of \(length) bytes")
+            }
         }
         try SecondsArgument.check(timeoutSeconds, argument: "timeout", channel: channel.channel)
         // One deadline for the whole batch: each round waits only for what is left of it.
