@@ -106,6 +106,11 @@ public final class ChannelReader {
     ///
     /// - Throws: as `receiveBatch(maximum:timeout:_:)`; `.invalidArgument` for nan too.
     package func receiveBatch(maximum: Int, timeoutSeconds timeout: Double?, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        // The borrow's ticket is recorded in the client table; another operation would overwrite
+        // the record, and a reader killed then would leave the borrowed message unredelivered.
+        if pendingBorrow != nil {
+            throw ChannelError.invalidUse(channel: channel, reason: "a message is borrowed: release it first")
+        }
         try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
         attached.tracked?.beginOperation()

@@ -40,13 +40,18 @@ extension ChannelWriter {
     /// Publishes the claimed slot with its first `length` bytes as the message.
     ///
     /// - Throws: `ChannelError.invalidUse` without a claim; `.messageTooLarge` when `length` is
-    ///   more than the slot holds (the slot stays claimed: commit a valid length or abandon it).
+    ///   more than the slot holds, `.unrepresentable` for a NUL byte on a seed-layout channel (in
+    ///   both, the slot stays claimed: commit a valid message or abandon it).
     package func commit(length: Int) throws {
         guard let ticket = pendingClaim else {
             throw ChannelError.invalidUse(channel: channel, reason: "no slot is claimed: claim one first")
         }
         guard length >= 0 && length <= attached.slotSize else {
             throw ChannelError.messageTooLarge(channel: channel, size: length, limit: attached.slotSize)
+        }
+        if case let .seed(seed) = discipline {
+            // Refused while the buffer is still claimed, as a length too large is.
+            try seed.checkRepresentable(UnsafeRawBufferPointer(start: seed.buffer.base, count: length))
         }
         pendingClaim = nil
         defer { attached.tracked?.endOperation() }

@@ -97,6 +97,11 @@ public final class ChannelWriter {
         maximum: Int, timeoutSeconds timeout: Double?,
         _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int
     ) throws -> Int {
+        // The claim's ticket is recorded in the client table; another operation would overwrite
+        // the record, and a writer killed then would leave the claimed slot unrepaired.
+        if pendingClaim != nil {
+            throw ChannelError.invalidUse(channel: channel, reason: "a slot is claimed: commit or abandon it first")
+        }
         try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
         attached.tracked?.beginOperation()

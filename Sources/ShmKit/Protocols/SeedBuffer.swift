@@ -29,6 +29,7 @@ struct SeedBuffer {
             guard length >= 0 && length <= Self.capacity else {
                 throw ChannelError.messageTooLarge(channel: attached.channel, size: length, limit: Self.capacity)
             }
+            try checkRepresentable(UnsafeRawBufferPointer(rebasing: area[..<length]))
         } catch {
             giveBack()
             throw error
@@ -52,6 +53,17 @@ struct SeedBuffer {
         buffer.base.storeBytes(of: 0, toByteOffset: length, as: UInt8.self)
         attached.header.writeCursor.wrappingIncrement(ordering: .relaxed)
         try attached.full.post()
+    }
+
+    /// Refuses a message the seed's C string cannot hold: one with a NUL byte, which its reader
+    /// would cut there.
+    ///
+    /// - Throws: `ChannelError.unrepresentable`.
+    func checkRepresentable(_ message: UnsafeRawBufferPointer) throws {
+        if message.contains(0) {
+            throw ChannelError.unrepresentable(
+                channel: attached.channel, reason: "the seed layout holds a C string, and the message contains a NUL byte")
+        }
     }
 
     /// Gives the claimed buffer back untouched.
