@@ -58,4 +58,24 @@ struct CAPIExampleTests {
         #expect(daemon.stop() == 0)
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)
     }
+
+    @Test("the README's example in \"From C and C++\" builds with its pkg-config line and runs")
+    func readmeExample() throws {
+        let readme = try String(contentsOfFile: PackageRoot.path + "/README.md", encoding: .utf8)
+        let section = try #require(readme.range(of: "### From C and C++\n"))
+        let rest = readme[section.upperBound...]
+        let start = try #require(rest.range(of: "```c\n"))
+        let end = try #require(rest[start.upperBound...].range(of: "```\n"))
+        let daemon = try TestDaemon(channels: Self.channels)
+        // The example attaches to the real shmd's prefix ("shmd", NULL); this test's daemon has its own.
+        let source = String(rest[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "\"demo\", NULL", with: "\"demo\", \"\(daemon.prefix)\"")
+        #expect(source.components(separatedBy: daemon.prefix).count == 3, "the example no longer opens \"demo\" with prefix NULL twice")
+        let out = try LibShmKit.outputDirectory()
+        try source.write(toFile: out + "/readme-app.c", atomically: true, encoding: .utf8)
+        let app = try LibShmKit.shell("cc -Wall -Wextra -Werror -o \(out)/readme-app \(out)/readme-app.c", output: out + "/readme-app")
+        let result = try LibShmKit.runStaged(app, [])
+        #expect(result.status == 0 && result.stdout == "hello\n", "\(result)")
+        #expect(daemon.stop() == 0)
+        #expect(TestNames.leftovers(daemon.prefix).isEmpty)
+    }
 }
