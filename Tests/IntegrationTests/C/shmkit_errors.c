@@ -10,6 +10,8 @@
 //   access   opening 'small' as a writer and as a reader (run as a user outside its group)
 //   closed   a writer sends two messages to 'closing' and prints "ready"; after a line on stdin
 //            (the test stopped shmd meanwhile) it sends again, and a reader drains the channel
+//   more     a segment of garbage ('garbage'), one of 0 bytes ('zero'), a full client table
+//            ('one'), and NUL bytes on the seed layout ('seed')
 //   null-entry  a batch with a NULL message of 16 bytes, after a message of 16 bytes
 //   leak N   N rounds of failing calls and N/10 opens and frees; RSS and descriptors before/after
 #include <math.h>
@@ -265,6 +267,42 @@ static int null_entry(const char *prefix) {
     return 0;
 }
 
+// The failures of opening a channel that is not one (a segment of garbage, of 0 bytes) or whose
+// client table is full ('one', held by another client), and a NUL byte on the seed layout.
+static int more(const char *prefix) {
+    shmkit_writer *w = NULL;
+    shmkit_reader *r = NULL;
+    char buffer[1024];
+    size_t length = 0, sent = 99, capacity = 0;
+    void *slot = NULL;
+    line("writer_open_garbage", shmkit_writer_open("garbage", prefix, 0, &w));
+    line("reader_open_zero", shmkit_reader_open("zero", prefix, 0.2, &r));
+    line("reader_open_full_table", shmkit_reader_open("one", prefix, 0, &r));
+    value("handles_untouched", w == NULL && r == NULL);
+    line("writer_open_seed", shmkit_writer_open("seed", prefix, 0, &w));
+    line("reader_open_seed", shmkit_reader_open("seed", prefix, 0, &r));
+    if (w == NULL || r == NULL) return 1;
+    value("seed_max", (long long)shmkit_writer_max_message_size(w));
+    line("send_nul", shmkit_send(w, "a\0b", 3, 0));
+    const void *messages[] = {"a\0b"};
+    size_t lengths[] = {3};
+    line("send_batch_nul", shmkit_send_batch(w, messages, lengths, 1, 0, &sent));
+    value("send_batch_nul_sent", (long long)sent);
+    line("receive_after_batch_nul", shmkit_receive(r, buffer, sizeof buffer, &length, 0));
+    value("receive_after_batch_nul_length", (long long)length);
+    line("claim_seed", shmkit_claim(w, &slot, &capacity, 0));
+    value("claim_seed_capacity", (long long)capacity);
+    if (slot != NULL) memcpy(slot, "c\0d", 3);
+    line("commit_nul", shmkit_commit(w, 3));
+    length = 0;
+    line("receive_after_commit_nul", shmkit_receive(r, buffer, sizeof buffer, &length, 0));
+    value("receive_after_commit_nul_length", (long long)length);
+    line("abandon_after_commit_nul", shmkit_abandon(w));
+    shmkit_writer_free(w);
+    shmkit_reader_free(r);
+    return 0;
+}
+
 static void *other_thread(void *unused) {
     (void)unused;
     // The main thread's failure is not this thread's.
@@ -425,13 +463,14 @@ static int leak(const char *prefix, long rounds) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s errors|threads|null-entry|access|closed|leak PREFIX [N]\n", argv[0]);
+        fprintf(stderr, "usage: %s errors|threads|more|null-entry|access|closed|leak PREFIX [N]\n", argv[0]);
         return 64;
     }
     const char *mode = argv[1], *prefix = argv[2];
     if (strcmp(mode, "errors") == 0) return errors(prefix);
     if (strcmp(mode, "threads") == 0) return threads(prefix);
     if (strcmp(mode, "null-entry") == 0) return null_entry(prefix);
+    if (strcmp(mode, "more") == 0) return more(prefix);
     if (strcmp(mode, "access") == 0) return access_(prefix);
     if (strcmp(mode, "closed") == 0) return closed(prefix);
     if (strcmp(mode, "leak") == 0) return leak(prefix, argc > 3 ? atol(argv[3]) : 10000);
