@@ -116,12 +116,15 @@ int shmkit_send(shmkit_writer *writer, const void *data, size_t length, double t
  *  for the whole batch); `*sent` is how many were sent (all of them on success). Every length is
  *  checked first: one larger than a slot fails the call (65) before anything is sent. On any
  *  other failure (a timeout: 75), the first `*sent` messages were sent and the rest were not. */
+/*  `sent` may be NULL when the caller does not need the count. */
 int shmkit_send_batch(shmkit_writer *writer, const void *const *messages, const size_t *lengths, size_t count,
                       double timeout_seconds, size_t *sent);
 
 /** Claims a free slot for an in-place write, waiting up to `timeout_seconds`: `*slot` is its
  *  payload area of `*capacity` bytes (the largest message), the writer's until shmkit_commit or
- *  shmkit_abandon. Readers behind the slot wait meanwhile; a second claim first is 64. */
+ *  shmkit_abandon. Readers behind the slot wait meanwhile. Until then, every other call on the
+ *  writer that moves a message (a second claim, shmkit_send, shmkit_send_batch) is 64: the
+ *  claim's record is what lets shmd abandon the slot if the process dies. */
 int shmkit_claim(shmkit_writer *writer, void **slot, size_t *capacity, double timeout_seconds);
 
 /** Publishes the claimed slot with its first `length` bytes as the message. Fails with 64
@@ -160,7 +163,9 @@ int shmkit_receive_batch(shmkit_reader *reader, void *buffer, size_t capacity, s
                          size_t *count, double timeout_seconds);
 
 /** Borrows the next message without a copy: `*data` and `*length` are valid until
- *  shmkit_release, which frees the slot for writers. A second borrow first is 64. Returns 69
+ *  shmkit_release, which frees the slot for writers. Until then, every other call on the reader
+ *  that takes a message (a second borrow, shmkit_receive, shmkit_receive_batch) is 64: the
+ *  borrow's record is what lets shmd redeliver the message if the process dies. Returns 69
  *  with kind SHMKIT_E_CLOSED at the end of the stream. */
 int shmkit_borrow(shmkit_reader *reader, const void **data, size_t *length, double timeout_seconds);
 
