@@ -171,8 +171,8 @@ install: release static
 
 # libshmkit.a: the objects of libshmkit.so and the part of the static Swift runtime they use,
 # in one object whose only global symbols are shmkit_* (Sources/ShmKitC/static-archive.py).
-# A C program links it with `cc app.c libshmkit.a -lstdc++ -lm -lpthread -ldl`, or
-# `pkg-config --static --libs shmkit`.
+# A C program links it by its path, `cc app.c PREFIX/lib/libshmkit.a -lstdc++ -lm -lpthread -ldl`
+# (with -lshmkit the linker would take libshmkit.so from the same folder).
 static: release
 	python3 Sources/ShmKitC/static-archive.py .build release $(RELEASE)/libshmkit.a
 
