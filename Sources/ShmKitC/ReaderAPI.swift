@@ -2,6 +2,10 @@ import ShmKit
 
 // The reader half of shmkit.h, exported with `@c`. Each function is documented in the header.
 
+/// `shmkit_reader_open` of shmkit.h: attaches a reader to a channel and returns its handle.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_reader_open)
 public func shmkitReaderOpen(
     _ channel: UnsafePointer<CChar>?, _ prefix: UnsafePointer<CChar>?, _ waitSeconds: Double,
@@ -16,6 +20,9 @@ public func shmkitReaderOpen(
     }
 }
 
+/// `shmkit_reader_max_message_size` of shmkit.h: the largest message the reader's channel carries, in bytes.
+///
+/// 0 for NULL or a closed handle; it never fails.
 @c(shmkit_reader_max_message_size)
 public func shmkitReaderMaxMessageSize(_ reader: OpaquePointer?) -> Int {
     (try? ReaderHandle.open(reader).maximumMessageSize) ?? 0
@@ -27,6 +34,10 @@ private func endOfStream(_ channel: ChannelReader) -> ChannelError {
     .closed(channel: channel.channel)
 }
 
+/// `shmkit_receive` of shmkit.h: takes the next message as a copy into the caller's buffer.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_receive)
 public func shmkitReceive(
     _ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: UInt, _ length: UnsafeMutablePointer<Int>?,
@@ -51,6 +62,10 @@ public func shmkitReceive(
     }
 }
 
+/// `shmkit_receive_batch` of shmkit.h: takes the messages already there, as copies back to back in the caller's buffer.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_receive_batch)
 public func shmkitReceiveBatch(
     _ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: UInt, _ lengths: UnsafeMutablePointer<Int>?,
@@ -84,6 +99,10 @@ public func shmkitReceiveBatch(
     }
 }
 
+/// `shmkit_borrow` of shmkit.h: lends the next message in place, until it is released.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_borrow)
 public func shmkitBorrow(
     _ reader: OpaquePointer?, _ data: UnsafeMutablePointer<UnsafeRawPointer?>?, _ length: UnsafeMutablePointer<Int>?,
@@ -98,11 +117,19 @@ public func shmkitBorrow(
     }
 }
 
+/// `shmkit_release` of shmkit.h: releases the borrowed message, freeing its slot for writers.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_release)
 public func shmkitRelease(_ reader: OpaquePointer?) -> Int32 {
     CStatus.run { try ReaderHandle.open(reader).releaseBorrowed() }
 }
 
+/// `shmkit_reader_close` of shmkit.h: detaches the reader; its handle stays valid until it is freed.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_reader_close)
 public func shmkitReaderClose(_ reader: OpaquePointer?) -> Int32 {
     guard let reader else { return 0 }
@@ -110,6 +137,9 @@ public func shmkitReaderClose(_ reader: OpaquePointer?) -> Int32 {
     return 0
 }
 
+/// `shmkit_reader_free` of shmkit.h: closes the reader if it is open and frees its handle.
+///
+/// NULL is fine; using the handle afterwards is undefined.
 @c(shmkit_reader_free)
 public func shmkitReaderFree(_ reader: OpaquePointer?) {
     guard let reader else { return }

@@ -3,6 +3,10 @@ import ShmKit
 // The writer half of shmkit.h, exported with `@c`. Each function is documented in the header;
 // the comments here say how it maps onto ChannelWriter.
 
+/// `shmkit_writer_open` of shmkit.h: attaches a writer to a channel and returns its handle.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_writer_open)
 public func shmkitWriterOpen(
     _ channel: UnsafePointer<CChar>?, _ prefix: UnsafePointer<CChar>?, _ waitSeconds: Double,
@@ -17,11 +21,18 @@ public func shmkitWriterOpen(
     }
 }
 
+/// `shmkit_writer_max_message_size` of shmkit.h: the largest message the writer's channel takes, in bytes.
+///
+/// 0 for NULL or a closed handle; it never fails.
 @c(shmkit_writer_max_message_size)
 public func shmkitWriterMaxMessageSize(_ writer: OpaquePointer?) -> Int {
     (try? WriterHandle.open(writer).maximumMessageSize) ?? 0
 }
 
+/// `shmkit_send` of shmkit.h: copies one message into a free slot and publishes it.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_send)
 public func shmkitSend(_ writer: OpaquePointer?, _ data: UnsafeRawPointer?, _ length: UInt, _ timeoutSeconds: Double) -> Int32 {
     CStatus.run {
@@ -34,6 +45,10 @@ public func shmkitSend(_ writer: OpaquePointer?, _ data: UnsafeRawPointer?, _ le
     }
 }
 
+/// `shmkit_send_batch` of shmkit.h: sends several messages with as few cursor updates and wake-ups as the free slots allow.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_send_batch)
 public func shmkitSendBatch(
     _ writer: OpaquePointer?, _ messages: UnsafePointer<UnsafeRawPointer?>?, _ lengths: UnsafePointer<UInt>?, _ count: UInt,
@@ -74,6 +89,10 @@ public func shmkitSendBatch(
     }
 }
 
+/// `shmkit_claim` of shmkit.h: claims a free slot for an in-place write.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_claim)
 public func shmkitClaim(
     _ writer: OpaquePointer?, _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ capacity: UnsafeMutablePointer<Int>?,
@@ -90,6 +109,10 @@ public func shmkitClaim(
     }
 }
 
+/// `shmkit_commit` of shmkit.h: publishes the claimed slot.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_commit)
 public func shmkitCommit(_ writer: OpaquePointer?, _ length: UInt) -> Int32 {
     CStatus.run {
@@ -98,6 +121,10 @@ public func shmkitCommit(_ writer: OpaquePointer?, _ length: UInt) -> Int32 {
     }
 }
 
+/// `shmkit_abandon` of shmkit.h: gives the claimed slot up; readers skip it.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_abandon)
 public func shmkitAbandon(_ writer: OpaquePointer?) -> Int32 {
     CStatus.run {
@@ -107,6 +134,10 @@ public func shmkitAbandon(_ writer: OpaquePointer?) -> Int32 {
     }
 }
 
+/// `shmkit_writer_close` of shmkit.h: detaches the writer; its handle stays valid until it is freed.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use); the header
+/// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_writer_close)
 public func shmkitWriterClose(_ writer: OpaquePointer?) -> Int32 {
     guard let writer else { return 0 }
@@ -114,6 +145,9 @@ public func shmkitWriterClose(_ writer: OpaquePointer?) -> Int32 {
     return 0
 }
 
+/// `shmkit_writer_free` of shmkit.h: closes the writer if it is open and frees its handle.
+///
+/// NULL is fine; using the handle afterwards is undefined.
 @c(shmkit_writer_free)
 public func shmkitWriterFree(_ writer: OpaquePointer?) {
     guard let writer else { return }
