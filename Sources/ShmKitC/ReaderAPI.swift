@@ -16,7 +16,7 @@ public func shmkitReaderOpen(
         guard let reader else { throw ChannelError.invalidUse(channel: name, reason: "the reader pointer is NULL") }
         let prefix = try prefix.map { try CStatus.string($0, argument: "prefix", channel: name) } ?? "shmd"
         let opened = try ChannelReader(channel: name, prefix: prefix, waitSeconds: waitSeconds)
-        reader.pointee = OpaquePointer(Unmanaged.passRetained(ReaderHandle(channel: name, reader: opened)).toOpaque())
+        reader.pointee = ReaderHandle.make(opened, channel: name)
     }
 }
 
@@ -132,8 +132,7 @@ public func shmkitRelease(_ reader: OpaquePointer?) -> Int32 {
 /// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_reader_close)
 public func shmkitReaderClose(_ reader: OpaquePointer?) -> Int32 {
-    guard let reader else { return 0 }
-    Unmanaged<ReaderHandle>.fromOpaque(UnsafeRawPointer(reader)).takeUnretainedValue().close()
+    ReaderHandle.close(reader)
     return 0
 }
 
@@ -142,8 +141,5 @@ public func shmkitReaderClose(_ reader: OpaquePointer?) -> Int32 {
 /// NULL is fine; using the handle afterwards is undefined.
 @c(shmkit_reader_free)
 public func shmkitReaderFree(_ reader: OpaquePointer?) {
-    guard let reader else { return }
-    let handle = Unmanaged<ReaderHandle>.fromOpaque(UnsafeRawPointer(reader))
-    handle.takeUnretainedValue().close()
-    handle.release()
+    ReaderHandle.free(reader)
 }

@@ -17,7 +17,7 @@ public func shmkitWriterOpen(
         guard let writer else { throw ChannelError.invalidUse(channel: name, reason: "the writer pointer is NULL") }
         let prefix = try prefix.map { try CStatus.string($0, argument: "prefix", channel: name) } ?? "shmd"
         let opened = try ChannelWriter(channel: name, prefix: prefix, waitSeconds: waitSeconds)
-        writer.pointee = OpaquePointer(Unmanaged.passRetained(WriterHandle(channel: name, writer: opened)).toOpaque())
+        writer.pointee = WriterHandle.make(opened, channel: name)
     }
 }
 
@@ -140,8 +140,7 @@ public func shmkitAbandon(_ writer: OpaquePointer?) -> Int32 {
 /// documents its arguments, who owns which buffer, and what happens on close and timeout.
 @c(shmkit_writer_close)
 public func shmkitWriterClose(_ writer: OpaquePointer?) -> Int32 {
-    guard let writer else { return 0 }
-    Unmanaged<WriterHandle>.fromOpaque(UnsafeRawPointer(writer)).takeUnretainedValue().close()
+    WriterHandle.close(writer)
     return 0
 }
 
@@ -150,8 +149,5 @@ public func shmkitWriterClose(_ writer: OpaquePointer?) -> Int32 {
 /// NULL is fine; using the handle afterwards is undefined.
 @c(shmkit_writer_free)
 public func shmkitWriterFree(_ writer: OpaquePointer?) {
-    guard let writer else { return }
-    let handle = Unmanaged<WriterHandle>.fromOpaque(UnsafeRawPointer(writer))
-    handle.takeUnretainedValue().close()
-    handle.release()
+    WriterHandle.free(writer)
 }

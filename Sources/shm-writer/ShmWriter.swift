@@ -64,14 +64,19 @@ struct ShmWriter: ParsableCommand {
             case let .tooLong(size): throw ChannelError.messageTooLarge(channel: writer.channel, size: size, limit: writer.maximumMessageSize)
             }
         }
+        try readAll(input) { try lines.feed($0, send) }
+        try lines.finish(send)
+    }
+
+    /// Reads `input` to its end in 64 KiB chunks, handing each to `feed` as it arrives.
+    private func readAll(_ input: Int32, _ feed: (UnsafeRawBufferPointer) throws -> Void) throws {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { chunk.deallocate() }
         while true {
             let count = try StreamIO.read(input, into: chunk, name: "standard input")
-            if count == 0 { break }
-            try lines.feed(UnsafeRawBufferPointer(rebasing: chunk[..<count]), send)
+            if count == 0 { return }
+            try feed(UnsafeRawBufferPointer(rebasing: chunk[..<count]))
         }
-        try lines.finish(send)
     }
 
     /// Sends each frame of `input` as one message (see `FrameSplitter`), as the frames arrive.
@@ -88,13 +93,7 @@ struct ShmWriter: ParsableCommand {
             case let .tooLong(size): throw ChannelError.messageTooLarge(channel: writer.channel, size: size, limit: writer.maximumMessageSize)
             }
         }
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let count = try StreamIO.read(input, into: chunk, name: "standard input")
-            if count == 0 { break }
-            try frames.feed(UnsafeRawBufferPointer(rebasing: chunk[..<count]), send)
-        }
+        try readAll(input) { try frames.feed($0, send) }
         if let truncation = frames.finish() { throw TruncatedFrame(channel: writer.channel, truncation: truncation) }
     }
 }
