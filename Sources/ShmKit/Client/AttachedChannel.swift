@@ -42,7 +42,7 @@ final class AttachedChannel {
     init(names: ChannelNames, role: ClientRole, waitSeconds wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
         self.names = names
         self.waitSlice = waitSlice
-        let deadline = Deadline.after(seconds: wait ?? 0)!
+        let deadline = Deadline.after(seconds: wait ?? 0) // nil: wait forever
         var segment: SharedMemorySegment
         var zeroBytes = false // the last look found the segment with 0 bytes
         while true {
@@ -64,7 +64,7 @@ final class AttachedChannel {
             } catch let error as SystemCallError {
                 throw ChannelError.from(error, channel: names.channel)
             }
-            if deadline.hasPassed {
+            if let deadline, deadline.hasPassed {
                 if zeroBytes { throw ChannelError.emptySegment(channel: names.channel, object: names.segment) }
                 throw ChannelError.notFound(channel: names.channel, object: names.segment, waited: wait ?? 0)
             }
