@@ -226,12 +226,19 @@ uninstall:
 # otherwise), 5 interleaved rounds, then the same-core check. Writes bench/ results and a chart.
 BASELINES ?= ../shared/reference/ipc-baselines
 BENCH_OUT ?= bench
+# The C role program links this build's libshmkit.so by its soname, from a folder of its own.
+BENCH_ROLES ?= .build/bench-roles
 bench: release
 	@command -v gnuplot >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gnuplot-nox; } || true
 	@mkdir -p $(BENCH_OUT) .build/baselines
+	@$(PYTHON) -c 'import iceoryx2' 2>/dev/null || { [ "$$(id -u)" = 0 ] && $(PYTHON) -m pip install -q iceoryx2==0.10.0; } || true
+	@mkdir -p $(BENCH_ROLES) && ln -sf $(CURDIR)/$(RELEASE)/libshmkit.so $(BENCH_ROLES)/libshmkit.so.1
+	cc -O2 -std=c99 -Wall -Wextra -o $(BENCH_ROLES)/shmkit_role Sources/shm-bench/Roles/shmkit_role.c \
+	  -I Sources/ShmKitC/include -L $(RELEASE) -lshmkit -Wl,-rpath,$(CURDIR)/$(BENCH_ROLES)
 	@spsc=""; if [ -f $(BASELINES)/spsc.c ]; then \
 	  gcc -O2 -o .build/baselines/spsc $(BASELINES)/spsc.c -lpthread && spsc="--spsc .build/baselines/spsc"; fi; \
-	$(RELEASE)/shm-bench --rounds 5 $$spsc --json $(BENCH_OUT)/results.json --csv $(BENCH_OUT)/results.csv \
+	$(RELEASE)/shm-bench --rounds 5 $$spsc --c-role $(BENCH_ROLES)/shmkit_role --python-roles python/bench/roles.py \
+	  --python "$$(command -v $(PYTHON))" --json $(BENCH_OUT)/results.json --csv $(BENCH_OUT)/results.csv \
 	  --plot-data $(BENCH_OUT)/throughput.dat | tee $(BENCH_OUT)/table.txt; \
 	echo; echo "== same core"; \
 	$(RELEASE)/shm-bench --rounds 5 --same-core --sizes 64 --transports fast,classic,pipe --no-round-trip --idle-seconds 0 \

@@ -119,7 +119,9 @@ let package = Package(
                 "CShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
+            ],
+            // The C role program is built against libshmkit by `make bench`, as a user's program is.
+            exclude: ["Roles"]
         ),
         // Fuzz targets (`make fuzz`). ShmFuzz holds each target's input handling and checks, so
         // that a normal build compiles them and FuzzCorpusTests replays the committed corpus. The

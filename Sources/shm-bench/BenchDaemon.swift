@@ -23,8 +23,8 @@ final class BenchDaemon {
                         toml +=
                             "layout = \"seed\"\nsegment = \"/\(prefix)_\(channel)\"\nsem-empty = \"/\(prefix)_\(channel)_e\"\nsem-full = \"/\(prefix)_\(channel)_f\"\n"
                     } else {
-                        toml += "slots = \(Self.slots(size: size))\nslot-size = \(max(size, 16))\nprotocol = \"\(transport.rawValue)\"\n"
-                        if transport == .fast, let spinNanoseconds { toml += "spin-us = \(Double(spinNanoseconds) / 1000)\n" }
+                        toml += "slots = \(Self.slots(size: size))\nslot-size = \(max(size, 16))\nprotocol = \"\(transport.channelProtocol ?? "fast")\"\n"
+                        if transport.channelProtocol == "fast", let spinNanoseconds { toml += "spin-us = \(Double(spinNanoseconds) / 1000)\n" }
                     }
                 }
             }

@@ -46,6 +46,11 @@ struct MeasurementRunner {
     let spsc: String?
     let sameCore: Bool
 
+    /// The C role program (`--c-role`), for `.c`.
+    let cRole: String?
+    /// The interpreter and the Python role script (`--python-roles`), for the Python transports.
+    let python: [String]?
+
     /// The options each role is given, in the order of their values in `run`; a `--compare`
     /// build must take every one (`ComparedBuild` checks its `role --help`).
     static let roleOptions = ["--prefix", "--channel", "--reply-channel", "--cpu", "--warmup"]
@@ -87,25 +92,39 @@ struct MeasurementRunner {
             return ["role", benchCase.transport.rawValue, side, "\(benchCase.size)", "\(count)"]
                 + zip(Self.roleOptions, values).flatMap { [$0, $1] }
         }
-        let program = try roleExecutable(benchCase.binary)
-        let a = try SpawnedRole(program, arguments(sides.0, cpu: cpus.0), descriptors: first)
-        let b = try SpawnedRole(program, arguments(sides.1, cpu: cpus.1), descriptors: second)
+        let program = try roleCommand(benchCase)
+        let a: SpawnedRole
+        let b: SpawnedRole?
+        if benchCase.transport.forksItsPeer {
+            // One process, which forks the other side: both say ready, both take a go byte.
+            a = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.0, cpu: cpus.0) + ["--peer-cpu", "\(cpus.1)"], descriptors: first)
+            b = nil
+        } else {
+            a = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.0, cpu: cpus.0), descriptors: first)
+            b = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.1, cpu: cpus.1), descriptors: second)
+        }
         // Both attached: release them at once.
         var gathered = 0
         var poller = pollfd(fd: ready.read, events: Int16(POLLIN), revents: 0)
+        let deadline = now() + 30_000_000_000
         while gathered < 2 {
-            guard poll(&poller, 1, 30_000) > 0 else {
+            // A role that failed before it attached (a missing library, a bad channel) ends the
+            // wait at once, with what it said.
+            let failed = a.hasExited() || b?.hasExited() == true
+            guard !failed, now() < deadline else {
                 kill(a.pid, SIGKILL)
-                kill(b.pid, SIGKILL)
-                throw BenchError("\(benchCase.label) roles did not attach within 30 s: \((try? a.finish()) ?? "") \((try? b.finish()) ?? "")")
+                if let b { kill(b.pid, SIGKILL) }
+                let why = failed ? "a role exited before it attached" : "the roles did not attach within 30 s"
+                throw BenchError("\(benchCase.label): \(why): \((try? a.finish()) ?? "") \((try? b?.finish()) ?? "")")
             }
+            guard poll(&poller, 1, 100) > 0 else { continue }
             var byte: UInt8 = 0
             if read(ready.read, &byte, 1) == 1 { gathered += 1 }
         }
         var release: [UInt8] = [1, 1]
         _ = write(go.write, &release, 2)
         let outputA = try a.finish()
-        let outputB = try b.finish()
+        let outputB = try b?.finish() ?? ""
         withExtendedLifetime(data) {}
         let values = Self.parse(outputA + " " + outputB)
         if benchCase.mode == .throughput {
@@ -118,12 +137,22 @@ struct MeasurementRunner {
             count: count, errors: UInt64(values["errors"] ?? 0))
     }
 
-    private func roleExecutable(_ binary: Binary) throws -> String {
-        switch binary {
-        case .a: return executable
-        case .b:
+    /// The program and its first arguments for the roles of `benchCase`; the role's own
+    /// arguments (`role TRANSPORT SIDE ...`) follow.
+    private func roleCommand(_ benchCase: BenchCase) throws -> [String] {
+        switch (benchCase.transport.roles, benchCase.binary) {
+        case (.swift, .a): return [executable]
+        case (.swift, .b):
             guard let compared else { throw BenchError("a B case without a --compare build") }
-            return compared
+            return [compared]
+        case (.c, _):
+            guard let cRole else { throw BenchError("the c transport without --c-role") }
+            return [cRole]
+        case (.python, _):
+            guard let python else { throw BenchError("a Python transport without --python-roles") }
+            return python
+        case (.baseline, _):
+            throw BenchError("the baseline runs on its own")
         }
     }
 

@@ -40,6 +40,28 @@ struct Report: Codable {
     var rows: [Row]
     var daemon: DaemonUsage?
     var idleReader: IdleReader?
+    /// The language clients against their peers, where both rows ran (issue 11's targets).
+    var comparisons: [Comparison] = []
+
+    /// One row's median over another's, with the target it is held to.
+    struct Comparison: Codable {
+        var transport: Transport
+        var against: Transport
+        var size: Int
+        var mode: BenchCase.Mode
+        /// Throughput: this row's msgs/s over the other's; round trip: this row's p50 over the other's.
+        var ratio: Double
+        /// Throughput: at least this; round trip: at most this.
+        var target: Double
+        var met: Bool
+    }
+
+    /// What each language client is measured against, and the target.
+    static let targets: [(Transport, Transport, BenchCase.Mode, Double)] = [
+        (.c, .fast, .throughput, 0.9), (.c, .fast, .roundTrip, 1.2),
+        (.python, .iceoryx2Python, .throughput, 2), (.python, .multiprocessingQueue, .throughput, 10),
+        (.python, .iceoryx2Python, .roundTrip, 1),
+    ]
 
     struct DaemonUsage: Codable {
         var messages: UInt64
@@ -80,6 +102,24 @@ struct Report: Codable {
                     let a = row.mode == .throughput ? a.messagesPerSecond : a.p50, a > 0
                 else { return nil }
                 return b / a
+            }
+        }
+        comparisons = Self.comparisons(rows)
+    }
+
+    /// The comparisons of `targets` for every size where both rows ran (this build's rows).
+    static func comparisons(_ rows: [Row]) -> [Comparison] {
+        let sizes = Array(Set(rows.map(\.size))).sorted()
+        return sizes.flatMap { size in
+            targets.compactMap { transport, against, mode, target in
+                func median(_ t: Transport) -> Double? {
+                    rows.first { $0.transport == t && $0.binary == .a && $0.size == size && $0.mode == mode && $0.median > 0 }?.median
+                }
+                guard let mine = median(transport), let theirs = median(against) else { return nil }
+                let ratio = mine / theirs
+                return Comparison(
+                    transport: transport, against: against, size: size, mode: mode, ratio: ratio, target: target,
+                    met: mode == .throughput ? ratio >= target : ratio <= target)
             }
         }
     }
@@ -130,6 +170,18 @@ struct Report: Codable {
                 lines.append(
                     pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(row.mode.rawValue, 12)
                         + (row.ratiosToAByRound ?? []).map { String(format: "%.3f", $0) }.joined(separator: " "))
+            }
+        }
+        if !comparisons.isEmpty {
+            lines.append("")
+            lines.append(pad("CLIENTS IN OTHER LANGUAGES", 28) + pad("size", 8) + pad("ratio", 10) + "target (medians: msgs/s, or p50 of the round trip)")
+            for comparison in comparisons {
+                let what = comparison.mode == .throughput ? "throughput" : "round trip"
+                let bound = comparison.mode == .throughput ? "≥" : "≤"
+                lines.append(
+                    pad("\(comparison.transport.rawValue) / \(comparison.against.rawValue)", 28) + pad(Self.size(comparison.size), 8)
+                        + pad(String(format: "%.2f×", comparison.ratio), 10)
+                        + "\(what) \(bound) \(String(format: "%g", comparison.target))× \(comparison.met ? "met" : "NOT MET")")
             }
         }
         if let daemon {

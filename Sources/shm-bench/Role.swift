@@ -34,7 +34,9 @@ struct RoleCommand: ParsableCommand {
     @Option var batch = 64
 
     func run() throws {
-        guard let transport = Transport(rawValue: transport) else { throw ValidationError("unknown transport") }
+        guard let transport = Transport(rawValue: transport), transport.roles == .swift else {
+            throw ValidationError("unknown transport '\(transport)' for shm-bench's own roles (fast, classic, seed, pipe, socketpair)")
+        }
         // Plain values from here on: a property wrapper's getter costs a metadata lookup, far
         // more than a message.
         try RoleJob(

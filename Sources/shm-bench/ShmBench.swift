@@ -31,7 +31,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Message sizes in bytes, comma-separated.")
     var sizes = "64,1024,65536"
 
-    @Option(help: "Transports, comma-separated: fast, classic, seed, pipe, socketpair.")
+    @Option(
+        help:
+            "Transports, comma-separated: fast, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue."
+    )
     var transports = "fast,classic,seed,pipe,socketpair"
 
     @Option(help: "Interleaved rounds; medians are taken over them.")
@@ -51,6 +54,21 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "The reference C ring (spsc.c built with gcc), run alongside as a baseline.")
     var spsc: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The C role program over libshmkit (built from Sources/shm-bench/Roles/shmkit_role.c by make bench): adds the transport c.",
+            valueName: "path"))
+    var cRole: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The Python role script (python/bench/roles.py): adds the transports python, iceoryx2-python (when its module imports) and mp-queue.",
+            valueName: "path"))
+    var pythonRoles: String?
+
+    @Option(help: ArgumentHelp("The Python interpreter for --python-roles (default: python3 on PATH).", valueName: "path"))
+    var python: String?
 
     @Option(
         help: ArgumentHelp(
@@ -85,6 +103,26 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--spsc \(spsc): no executable there (build it: gcc -O2 -o spsc spsc.c -lpthread, from ipc-baselines)")
         }
         if let compare { _ = try ComparedBuild(path: compare) }
+        if let cRole, !FileManager.default.isExecutableFile(atPath: cRole) {
+            throw ValidationError("--c-role \(cRole): no executable there (make bench builds it from Sources/shm-bench/Roles/shmkit_role.c)")
+        }
+        if let pythonRoles, !FileManager.default.isReadableFile(atPath: pythonRoles) {
+            throw ValidationError("--python-roles \(pythonRoles): no such file (it is python/bench/roles.py in the source tree)")
+        }
+        if pythonRoles != nil { _ = try pythonInterpreter() }
+    }
+
+    /// `--python`, or python3 from PATH.
+    private func pythonInterpreter() throws -> String {
+        if let python {
+            guard FileManager.default.isExecutableFile(atPath: python) else { throw ValidationError("--python \(python): no executable there") }
+            return python
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/python3") {
+            return "\(folder)/python3"
+        }
+        throw ValidationError("--python-roles needs a python3 on PATH, or --python PATH")
     }
 
     private func sizeList() throws -> [Int] {
@@ -97,12 +135,22 @@ struct RunCommand: ParsableCommand {
     }
 
     private func transportList() throws -> [Transport] {
-        let named = try transports.split(separator: ",").map { name -> Transport in
+        var named = try transports.split(separator: ",").map { name -> Transport in
             guard let transport = Transport(rawValue: String(name)), transport != .cRing else {
-                throw ValidationError("--transports: unknown transport '\(name)' (fast, classic, seed, pipe, socketpair)")
+                throw ValidationError(
+                    "--transports: unknown transport '\(name)' (fast, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue)")
             }
-            return transport
+            switch transport.roles {
+            case .c where cRole == nil:
+                throw ValidationError("--transports: \(name) needs --c-role PATH (make bench builds it)")
+            case .python where pythonRoles == nil:
+                throw ValidationError("--transports: \(name) needs --python-roles PATH (python/bench/roles.py)")
+            default: return transport
+            }
         }
+        // The options name their transports; each is measured once.
+        let added = (cRole == nil ? [] : [Transport.c]) + (pythonRoles == nil ? [] : [.python, .iceoryx2Python, .multiprocessingQueue])
+        named += added.filter { !named.contains($0) }
         return spsc == nil ? named : named + [.cRing]
     }
 
@@ -110,23 +158,35 @@ struct RunCommand: ParsableCommand {
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let directory = (executable as NSString).deletingLastPathComponent
         let sizeList = try sizeList()
-        let transportList = try transportList()
+        var transportList = try transportList()
         let compared = try compare.map { try ComparedBuild(path: $0) }
+        let python = try pythonRoles.map { _ in try pythonInterpreter() }
+        if let python, transportList.contains(.iceoryx2Python), !Self.imports("iceoryx2", python: python) {
+            progress("skipping iceoryx2-python: \(python) cannot import iceoryx2 (pip install iceoryx2==0.10.0)")
+            transportList.removeAll { $0 == .iceoryx2Python }
+        }
+        // The Python package finds this build's library there, unless told otherwise.
+        setenv("SHMKIT_LIBRARY", directory + "/libshmkit.so", 0)
 
         let cpus = ProcessInfo.processInfo.activeProcessorCount
         let pinning: (Int32, Int32) = sameCore || cpus < 2 ? (0, 0) : (0, 1)
         let daemon = try BenchDaemon(
             directory: directory, sizes: sizeList, transports: transportList,
             spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
-        defer { daemon.stop() }
+        defer {
+            daemon.stop()
+            IceoryxLeftovers.remove(prefix: daemon.prefix)
+        }
         let runner = MeasurementRunner(
             executable: executable, compared: compared?.executable, prefix: daemon.prefix,
-            cpus: pinning, spsc: spsc, sameCore: sameCore)
+            cpus: pinning, spsc: spsc, sameCore: sameCore,
+            cRole: cRole, python: python.map { [$0, pythonRoles!] })
 
         // With --compare, each shmd case is followed by the same case with B's roles.
         func cases(_ transport: Transport, _ size: Int, _ mode: BenchCase.Mode) -> [BenchCase] {
             let a = BenchCase(transport: transport, size: size, mode: mode)
-            return compared != nil && transport.usesShmd ? [a, BenchCase(transport: transport, size: size, mode: mode, binary: .b)] : [a]
+            return compared != nil && transport.usesShmd && transport.roles == .swift
+                ? [a, BenchCase(transport: transport, size: size, mode: mode, binary: .b)] : [a]
         }
         var order: [BenchCase] = []
         for size in sizeList {
@@ -243,6 +303,18 @@ struct RunCommand: ParsableCommand {
         _ = try role.finish()
         let seconds = Double(used) / Double(sysconf(Int32(_SC_CLK_TCK)))
         return .init(seconds: idleSeconds, cpuPercent: seconds / idleSeconds * 100)
+    }
+
+    /// Whether `python -c "import MODULE"` succeeds.
+    private static func imports(_ module: String, python: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", "import \(module)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 
     private static func cpuTicks(_ pid: pid_t) -> UInt64 {

@@ -11,6 +11,8 @@ import Glibc
 final class SpawnedRole {
     let pid: pid_t
     private let output: Int32
+    /// waitpid's status, once the child has been reaped.
+    private var status: Int32?
 
     /// - Parameter descriptors: child descriptor number → parent descriptor to put there.
     init(_ executable: String, _ arguments: [String], descriptors: [Int32: Int32]) throws {
@@ -36,6 +38,15 @@ final class SpawnedRole {
         output = outputPipe[0]
     }
 
+    /// Whether the child has exited (reaping it if so), without waiting.
+    func hasExited() -> Bool {
+        if status != nil { return true }
+        var value: Int32 = 0
+        guard waitpid(pid, &value, WNOHANG) == pid else { return false }
+        status = value
+        return true
+    }
+
     /// Waits for the child and returns what it printed; throws if it failed.
     func finish() throws -> String {
         var bytes: [UInt8] = []
@@ -49,8 +60,10 @@ final class SpawnedRole {
             bytes += chunk[..<count]
         }
         close(output)
-        var status: Int32 = 0
-        _ = try Syscall.value(call: "waitpid", object: "role \(pid)") { waitpid(pid, &status, 0) }
+        var status = self.status ?? 0
+        if self.status == nil {
+            _ = try Syscall.value(call: "waitpid", object: "role \(pid)") { waitpid(pid, &status, 0) }
+        }
         let text = String(decoding: bytes, as: UTF8.self)
         guard status == 0 else { throw BenchError("role \(pid) failed (status \(status)): \(text)") }
         return text

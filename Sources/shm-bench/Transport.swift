@@ -10,8 +10,41 @@ enum Transport: String, CaseIterable, Codable {
     case socketpair
     /// The C lock-free ring of the reference baselines (spsc.c, busy-poll), when given with --spsc.
     case cRing = "c-ring"
+    /// A fast channel driven by a C program over libshmkit (Roles/shmkit_role.c, `--c-role`).
+    case c
+    /// A fast channel driven by the Python package `shmkit` (python/bench/roles.py, `--python-roles`).
+    case python
+    /// iceoryx2's own Python binding, publish-subscribe with lossless settings (`--python-roles`).
+    case iceoryx2Python = "iceoryx2-python"
+    /// Python's `multiprocessing.Queue` between a process and its forked child (`--python-roles`).
+    case multiprocessingQueue = "mp-queue"
 
-    var usesShmd: Bool { self == .fast || self == .classic || self == .seed }
+    /// The transports whose channels shmd hosts.
+    var usesShmd: Bool { channelProtocol != nil || self == .seed }
+
+    /// The protocol of its ring channels, for the transports on ring channels.
+    var channelProtocol: String? {
+        switch self {
+        case .fast, .c, .python: return "fast"
+        case .classic: return "classic"
+        default: return nil
+        }
+    }
+
+    /// Who runs its roles: shm-bench itself, a program of another language, or (c-ring) one
+    /// baseline program for both sides.
+    var roles: RoleProgram {
+        switch self {
+        case .fast, .classic, .seed, .pipe, .socketpair: return .swift
+        case .cRing: return .baseline
+        case .c: return .c
+        case .python, .iceoryx2Python, .multiprocessingQueue: return .python
+        }
+    }
+
+    /// Its writer (or ping) role starts the reader (or pong) itself, as a forked child: a
+    /// `multiprocessing.Queue` reaches no process but one forked from its creator.
+    var forksItsPeer: Bool { self == .multiprocessingQueue }
 
     /// The seed layout carries C strings, so the payload is text there.
     var textual: Bool { self == .seed }
@@ -28,8 +61,24 @@ enum Transport: String, CaseIterable, Codable {
         case .pipe: return "pipe(2)"
         case .socketpair: return "unix socketpair"
         case .cRing: return "C lock-free ring (spsc.c)"
+        case .c: return "shmd fast, C (libshmkit)"
+        case .python: return "shmd fast, Python"
+        case .iceoryx2Python: return "iceoryx2 0.10 Python"
+        case .multiprocessingQueue: return "multiprocessing.Queue"
         }
     }
+}
+
+/// The program a transport's roles run in.
+enum RoleProgram {
+    /// `shm-bench role`, this executable (or the `--compare` build's).
+    case swift
+    /// `--c-role`: the C role program over libshmkit.
+    case c
+    /// `--python-roles`: the Python role script, run by `--python`.
+    case python
+    /// spsc.c, both sides in one program (`--spsc`).
+    case baseline
 }
 
 /// The sequence number each message carries, so the reader checks order and integrity.

@@ -21,6 +21,10 @@ struct BenchCommandTests {
             (["--compare", "/nonexistent/shm-bench"], "--compare /nonexistent/shm-bench: no executable there"),
             (["--compare", "/tmp"], "--compare /tmp: no executable there"),
             (["--compare", "/bin/true"], "--compare /bin/true: not a shm-bench whose roles this one can run ('role --help' does not list --prefix)"),
+            (["--transports", "fast,c"], "--transports: c needs --c-role PATH"),
+            (["--transports", "mp-queue"], "--transports: mp-queue needs --python-roles PATH"),
+            (["--c-role", "/nonexistent/shmkit_role"], "--c-role /nonexistent/shmkit_role: no executable there"),
+            (["--python-roles", "/nonexistent/roles.py"], "--python-roles /nonexistent/roles.py: no such file"),
         ])
     func badOption(arguments: [String], message: String) throws {
         let child = try ChildProcess(Executables.path("shm-bench"), ["run"] + arguments)
@@ -59,6 +63,41 @@ struct BenchCommandTests {
         }
         #expect(child.stdout.contains("every message arrived, in order, intact"), "\(child.stdout)")
         #expect(TestNames.leftovers("bench\(child.pid)").isEmpty)
+    }
+
+    @Test(
+        "the other languages' transports: a C program over libshmkit, the Python package, iceoryx2's Python binding and multiprocessing.Queue, every message in order"
+    )
+    func languageTransports() throws {
+        let cRole = try LibShmKit.build(PackageRoot.path + "/Sources/shm-bench/Roles/shmkit_role.c", name: "shmkit_role")
+        let json = NSTemporaryDirectory() + "shm-bench-languages-\(getpid()).json"
+        defer { unlink(json) }
+        let child = try ChildProcess(
+            Executables.path("shm-bench"),
+            [
+                "run", "--c-role", cRole, "--python-roles", PackageRoot.path + "/python/bench/roles.py", "--sizes", "64,2048",
+                "--transports", "fast", "--rounds", "1", "--seconds", "0.05", "--idle-seconds", "0", "--json", json,
+            ])
+        defer { child.terminate() }
+        #expect(child.waitForExit(seconds: 300) == 0, "\(child.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let rows = try #require(report["rows"] as? [[String: Any]])
+        // iceoryx2's module is pip-installed by make bench; without it, the row is skipped with a line saying so.
+        let iceoryx2 = !child.stderr.contains("skipping iceoryx2-python: ")
+        let transports = ["fast", "c", "python"] + (iceoryx2 ? ["iceoryx2-python"] : []) + ["mp-queue"]
+        let expected = [64, 2048].flatMap { size in
+            ["throughput", "round-trip"].flatMap { mode in transports.map { "\($0) \(size) \(mode)" } }
+        }
+        #expect(rows.map { "\($0["transport"]!) \($0["size"]!) \($0["mode"]!)" } == expected)
+        for row in rows {
+            let samples = row["samples"] as? [[String: Any]] ?? []
+            #expect(samples.count == 1 && samples.allSatisfy { $0["errors"] as? Int == 0 }, "\(row)")
+        }
+        #expect(child.stdout.contains("every message arrived, in order, intact"), "\(child.stdout)")
+        #expect(TestNames.leftovers("bench\(child.pid)").isEmpty, "left behind: \(TestNames.leftovers("bench\(child.pid)"))")
+        let iceoryxFiles = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("bench\(child.pid)iox2_") }
+        #expect(iceoryxFiles.isEmpty, "iceoryx2 left behind: \(iceoryxFiles)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/bench\(child.pid)-iceoryx2"))
     }
 
     @Test("interrupted mid-run (SIGINT): its shmd stops and removes every channel, its config file goes")
