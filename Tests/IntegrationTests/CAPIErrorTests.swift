@@ -43,7 +43,7 @@ struct CAPIErrorTests {
     static func seconds(_ argument: String, _ value: String) -> Call {
         Call(
             status: 64, kind: invalidArgument,
-            text: "invalid \(argument) \(value) for channel 'small': give a number of seconds, 0 or more (+infinity or nil for no limit)")
+            text: "invalid \(argument) \(value) for channel 'small': give a number of seconds, 0 or more (+infinity for no limit)")
     }
     static let ok = Call(status: 0, kind: 0, text: "")
 

@@ -45,7 +45,7 @@ struct SecondsArgumentTests {
         }
         let error = ChannelError.invalidArgument(channel: "demo", argument: "wait", value: -1)
         #expect(error.exitCode == .usage)
-        #expect(error.description == "invalid wait -1.0 for channel 'demo': give a number of seconds, 0 or more (+infinity or nil for no limit)")
+        #expect(error.description == "invalid wait -1.0 for channel 'demo': give a number of seconds, 0 or more (+infinity for no limit)")
     }
 
     @Test(

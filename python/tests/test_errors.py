@@ -144,7 +144,7 @@ def test_negative_or_nan_timeout(daemon: Daemon, bad: float) -> None:
             assert isinstance(caught.value, ValueError)
             assert str(caught.value) == (
                 f"invalid timeout {SWIFT_DOUBLE[bad]} for channel 'demo': give a number of seconds, 0 or more "
-                "(+infinity or nil for no limit)"
+                "(+infinity for no limit)"
             )
         # Refused before anything was taken or sent.
         assert reader.receive_batch(10, timeout=5) == [b"stays"]

@@ -77,7 +77,7 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "invalid channel name '\(name)': \(reason)"
         case let .invalidArgument(channel, argument, value):
             return "invalid \(argument) \(value) for channel '\(channel)': give a number of seconds, 0 or more "
-                + "(+infinity or nil for no limit)"
+                + "(+infinity for no limit)"
         case let .invalidUse(channel, reason):
             return "invalid use of channel '\(channel)': \(reason)"
         case let .tooManyClients(channel, limit):

@@ -2,7 +2,7 @@
 ///
 /// nan and negative values are refused rather than given a meaning: both are mistakes (a
 /// computation gone wrong, a sign lost), and waiting "0 seconds" for them would hide that. +inf
-/// is a number of seconds, the largest one: no limit (`Deadline.after` clamps it to 31 years).
+/// is a number of seconds, the largest one: no limit (`Deadline.after` gives no deadline for it).
 package enum SecondsArgument {
     /// Checks `seconds` given for `argument` on channel `channel`; `nil` (no limit) passes.
     ///
