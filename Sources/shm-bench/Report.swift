@@ -56,11 +56,11 @@ struct Report: Codable {
         var met: Bool
     }
 
-    /// What each language client is measured against, and the target.
-    static let targets: [(Transport, Transport, BenchCase.Mode, Double)] = [
-        (.c, .fast, .throughput, 0.9), (.c, .fast, .roundTrip, 1.2),
-        (.python, .iceoryx2Python, .throughput, 2), (.python, .multiprocessingQueue, .throughput, 10),
-        (.python, .iceoryx2Python, .roundTrip, 1),
+    /// What each language client is measured against, at which sizes, and the target.
+    static let targets: [(Transport, Transport, BenchCase.Mode, [Int], Double)] = [
+        (.c, .fast, .throughput, [64], 0.9), (.c, .fast, .roundTrip, [64], 1.2),
+        (.python, .iceoryx2Python, .throughput, [64, 1024], 2), (.python, .multiprocessingQueue, .throughput, [64, 1024], 10),
+        (.python, .iceoryx2Python, .roundTrip, [64], 1),
     ]
 
     struct DaemonUsage: Codable {
@@ -107,11 +107,12 @@ struct Report: Codable {
         comparisons = Self.comparisons(rows)
     }
 
-    /// The comparisons of `targets` for every size where both rows ran (this build's rows).
+    /// The comparisons of `targets` at their sizes, where both rows ran (this build's rows).
     static func comparisons(_ rows: [Row]) -> [Comparison] {
         let sizes = Array(Set(rows.map(\.size))).sorted()
         return sizes.flatMap { size in
-            targets.compactMap { transport, against, mode, target in
+            targets.compactMap { transport, against, mode, sizes, target in
+                guard sizes.contains(size) else { return nil }
                 func median(_ t: Transport) -> Double? {
                     rows.first { $0.transport == t && $0.binary == .a && $0.size == size && $0.mode == mode && $0.median > 0 }?.median
                 }
