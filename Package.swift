@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "shm-writer", targets: ["shm-writer"]),
         .executable(name: "shm-reader", targets: ["shm-reader"]),
         .executable(name: "shm-bench", targets: ["shm-bench"]),
+        .executable(name: "shmctl", targets: ["shmctl"]),
         // libshmkit for C, C++ and Python (Sources/ShmKitC/include/shmkit.h): ShmKit exported
         // with @c, the Swift runtime linked in, so that `ldd` shows only libc, libm, libstdc++
         // and libgcc. `make install` puts libshmkit.so.1, the header and shmkit.pc in PREFIX.
@@ -111,6 +112,17 @@ let package = Package(
         .executableTarget(
             name: "shm-reader",
             dependencies: ["ShmKit", "ShmCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // What operators' tools read: channels found by their magic in /dev/shm, and reports
+        // of their headers and clients, with no request to shmd.
+        .target(
+            name: "ShmInspect",
+            dependencies: ["ShmKit", .product(name: "TOMLKit", package: "TOMLKit")],
+            exclude: ["channel-report.schema.json"]
+        ),
+        .executableTarget(
+            name: "shmctl",
+            dependencies: ["ShmInspect", "ShmKit", "ShmCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "shm-bench",

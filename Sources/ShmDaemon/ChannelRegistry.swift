@@ -89,13 +89,22 @@ package final class ChannelRegistry {
     /// - Throws: `SystemCallError` for the first object that refused; the ones before it have
     ///   the new permissions already.
     package func updatePermissions(_ spec: ChannelSpec) throws {
-        guard channels.contains(where: { $0.spec.name == spec.name }) else { return }
-        for object in try spec.objects(prefix: prefix) { try object.apply(spec.permissions) }
+        guard let channel = channels.first(where: { $0.spec.name == spec.name }) else { return }
+        let before = applied[spec.name] ?? channel.spec
+        if before.permissions != spec.permissions {
+            for object in try spec.objects(prefix: prefix) { try object.apply(spec.permissions) }
+            let group = spec.permissions.group.map { ", group \($0)" } ?? ""
+            logger.notice(
+                "channel \(spec.name) permissions changed: mode \(String(spec.permissions.mode, radix: 8))\(group)",
+                metadata: ["channel": "\(spec.name)", "event": "permissions"])
+        }
+        if before.stuckAfterSeconds != spec.stuckAfterSeconds {
+            channel.header.setStuckAfter(seconds: spec.stuckAfterSeconds)
+            logger.notice(
+                "channel \(spec.name): stuck-after is now \(spec.stuckAfterSeconds) s",
+                metadata: ["channel": "\(spec.name)", "event": "stuck-after"])
+        }
         applied[spec.name] = spec
-        let group = spec.permissions.group.map { ", group \($0)" } ?? ""
-        logger.notice(
-            "channel \(spec.name) permissions changed: mode \(String(spec.permissions.mode, radix: 8))\(group)",
-            metadata: ["channel": "\(spec.name)", "event": "permissions"])
     }
 
     private func create(_ spec: ChannelSpec) throws {

@@ -9,9 +9,11 @@ struct ConfigFile: Decodable {
         var sweepInterval: TOMLNumber?
         var requireAllChannels: Bool?
         var maxClients: Int?
+        var stuckAfter: TOMLNumber?
 
         enum CodingKeys: String, CodingKey {
             case prefix, mode, group
+            case stuckAfter = "stuck-after"
             case allowWorld = "allow-world"
             case sweepInterval = "sweep-interval"
             case requireAllChannels = "require-all-channels"
@@ -33,9 +35,11 @@ struct ConfigFile: Decodable {
         var semEmpty: String?
         var semFull: String?
         var maxClients: Int?
+        var stuckAfter: TOMLNumber?
 
         enum CodingKeys: String, CodingKey {
             case name, layout, slots, mode, group, segment
+            case stuckAfter = "stuck-after"
             case maxClients = "max-clients"
             case `protocol`
             case slotSize = "slot-size"

@@ -70,8 +70,9 @@ package enum ConfigLoader {
 
     private static func knownKeys(for table: String?) -> String {
         switch table {
-        case "daemon": return "prefix, mode, group, allow-world, sweep-interval, require-all-channels, max-clients"
-        case "channel": return "name, layout, slots, slot-size, protocol, spin-us, mode, group, allow-world, max-clients, segment, sem-empty, sem-full"
+        case "daemon": return "prefix, mode, group, allow-world, sweep-interval, require-all-channels, max-clients, stuck-after"
+        case "channel":
+            return "name, layout, slots, slot-size, protocol, spin-us, mode, group, allow-world, max-clients, stuck-after, segment, sem-empty, sem-full"
         default: return "[daemon], [[channel]]"
         }
     }
@@ -79,7 +80,7 @@ package enum ConfigLoader {
     private static func expectedType(of key: String) -> String {
         switch key {
         case "slots", "slot-size", "max-clients": return "an integer"
-        case "sweep-interval", "spin-us": return "a number"
+        case "sweep-interval", "spin-us", "stuck-after": return "a number"
         case "require-all-channels", "allow-world": return "a boolean (true or false)"
         case "daemon": return "a table ([daemon])"
         case "channel": return "an array of tables ([[channel]])"

@@ -28,7 +28,9 @@ struct ConfigValidator {
             mode, written: daemon.mode, allowWorld: allowWorld, group: daemon.group,
             modeAt: at("mode"), groupAt: at("group"))
         let clients = try parseMaxClients(daemon.maxClients, at: at("max-clients")) ?? Layout.defaultClientCapacity
-        let defaults = Defaults(permissions: ObjectPermissions(mode: mode, group: group), allowWorld: allowWorld, clients: clients)
+        let stuckAfter = try parseStuckAfter(daemon.stuckAfter, at: at("stuck-after")) ?? Layout.defaultStuckAfterSeconds
+        let defaults = Defaults(
+            permissions: ObjectPermissions(mode: mode, group: group), allowWorld: allowWorld, clients: clients, stuckAfter: stuckAfter)
         let sweep = daemon.sweepInterval?.value ?? 1
         guard sweep >= 0.01 && sweep <= 3600 else {
             throw fail(Location(table: "daemon", index: nil, key: "sweep-interval"), "must be between 0.01 and 3600 seconds, not \(sweep)")
@@ -99,6 +101,8 @@ struct ConfigValidator {
         var allowWorld: Bool
         /// `max-clients`.
         var clients: Int
+        /// `stuck-after`, in seconds.
+        var stuckAfter: Double
     }
 
     private func validate(_ channel: ConfigFile.Channel, index: Int, prefix: String, defaults: Defaults) throws -> ChannelSpec {
@@ -119,6 +123,7 @@ struct ConfigValidator {
             allowWorldAt: channel.allowWorld != nil ? at("allow-world") : nil)
         let permissions = ObjectPermissions(mode: mode, group: group)
         let clients = try parseMaxClients(channel.maxClients, at: at("max-clients")) ?? defaults.clients
+        let stuckAfter = try parseStuckAfter(channel.stuckAfter, at: at("stuck-after")) ?? defaults.stuckAfter
 
         switch channel.layout ?? "ring" {
         case "ring":
@@ -149,7 +154,7 @@ struct ConfigValidator {
             }
             return ChannelSpec(
                 name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: proto),
-                permissions: permissions, spinNanoseconds: spin, clientCapacity: clients)
+                permissions: permissions, spinNanoseconds: spin, clientCapacity: clients, stuckAfterSeconds: stuckAfter)
 
         case "seed":
             for (key, value) in [("slots", channel.slots), ("slot-size", channel.slotSize)] where value != nil {
@@ -170,7 +175,7 @@ struct ConfigValidator {
             guard objects[1] != objects[2] else { throw fail(at("sem-full"), "sem-empty and sem-full must differ") }
             return ChannelSpec(
                 name: name, layout: .seed(segment: objects[0], semaphoreEmpty: objects[1], semaphoreFull: objects[2]),
-                permissions: permissions, clientCapacity: clients)
+                permissions: permissions, clientCapacity: clients, stuckAfterSeconds: stuckAfter)
 
         case let other:
             throw fail(at("layout"), "unknown layout '\(other)' (use \"ring\" or \"seed\")")
@@ -183,6 +188,16 @@ struct ConfigValidator {
             throw fail(location, "must be between \(Layout.clientCapacityRange.lowerBound) and \(Layout.clientCapacityRange.upperBound) clients, not \(value)")
         }
         return value
+    }
+
+    /// `stuck-after`: at least 0.1 s (shmd looks once a sweep, so less means nothing) and at
+    /// most a day.
+    private func parseStuckAfter(_ value: TOMLNumber?, at location: Location) throws -> Double? {
+        guard let seconds = value?.value else { return nil }
+        guard seconds >= 0.1 && seconds <= 86_400 else {
+            throw fail(location, "must be between 0.1 and 86400 seconds, not \(seconds)")
+        }
+        return seconds
     }
 
     private func parseProtocol(_ text: String?, at location: Location) throws -> ChannelProtocol {

@@ -80,6 +80,7 @@ package final class DaemonService: Service, @unchecked Sendable {
         let reloader = ConfigReloader(source: source, registry: registry, sweepInterval: sweep, logger: logger)
         let clients = ClientWatch(logger: logger)
         let wakeups = WakeupFailureWatch(logger: logger)
+        let stuck = StuckWatch(logger: logger)
         var record = ReloadRecord(count: 0, outcome: .started, message: "started")
         var lastPing = ContinuousClock.now
         var status = readyStatus
@@ -89,8 +90,8 @@ package final class DaemonService: Service, @unchecked Sendable {
                 notifier.reloading()
                 let result = reloader.reload()
                 record = ReloadRecord(count: record.count + 1, outcome: result.outcome, message: result.message)
-                lookAtChannels(clients, wakeups)
-                status = statusLine(record: record)
+                lookAtChannels(clients, wakeups, stuck)
+                status = statusLine(record: record, stuck: stuck)
                 // READY=1 ends the reload for systemd, whatever its outcome: the daemon runs on.
                 notifier.ready(status: status)
                 writeRecord(record)
@@ -104,8 +105,8 @@ package final class DaemonService: Service, @unchecked Sendable {
                 notifier.watchdog()
                 lastPing = .now
             }
-            lookAtChannels(clients, wakeups)
-            let now = statusLine(record: record)
+            lookAtChannels(clients, wakeups, stuck)
+            let now = statusLine(record: record, stuck: stuck)
             if now != status {
                 notifier.status(now)
                 status = now
@@ -114,15 +115,17 @@ package final class DaemonService: Service, @unchecked Sendable {
     }
 
     /// One look at the channels: damaged ones replaced first, then the dead clients of the rest
-    /// repaired (`ClientWatch.sweep`).
-    private func lookAtChannels(_ clients: ClientWatch, _ wakeups: WakeupFailureWatch) {
+    /// repaired (`ClientWatch.sweep`), then the live ones that hold a slot too long reported.
+    private func lookAtChannels(_ clients: ClientWatch, _ wakeups: WakeupFailureWatch, _ stuck: StuckWatch) {
         registry.replaceDamaged()
         clients.sweep(registry.channels)
         wakeups.sweep(registry.channels)
+        stuck.sweep(registry.channels)
     }
 
-    private func statusLine(record: ReloadRecord) -> String {
-        registry.status + (record.count > 0 ? "; last reload: \(record.outcome.rawValue)" : "")
+    private func statusLine(record: ReloadRecord, stuck: StuckWatch) -> String {
+        registry.status + (stuck.statusSummary.map { "; " + $0 } ?? "")
+            + (record.count > 0 ? "; last reload: \(record.outcome.rawValue)" : "")
     }
 
     /// The loop's period: the sweep interval, or half the watchdog's ping interval (itself half

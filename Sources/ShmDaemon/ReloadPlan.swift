@@ -9,7 +9,8 @@ import ShmKit
 /// - A channel that is the same in both is left alone: its objects, clients and queued messages
 ///   are untouched.
 /// - A channel whose mode or group changed keeps its objects, which get the new permissions.
-///   Attached clients keep what they have; the new bits decide who may attach from now on.
+///   Attached clients keep what they have; the new bits decide who may attach from now on. A
+///   new `stuck-after` is applied in place too.
 /// - A channel whose layout, geometry or protocol changed is refused: clients have its memory
 ///   mapped with the old shape. The old channel keeps running, and a warning says how to apply
 ///   the change (a restart, or a new name).
@@ -24,7 +25,7 @@ package struct ReloadPlan: Equatable, Sendable {
     package var added: [ChannelSpec] = []
     package var removed: [String] = []
     package var unchanged: [String] = []
-    /// New specs of live channels whose mode or group (only) changed.
+    /// New specs of live channels whose mode, group or `stuck-after` (only) changed.
     package var permissionChanges: [ChannelSpec] = []
     package var refused: [Refusal] = []
 
@@ -51,10 +52,11 @@ package struct ReloadPlan: Equatable, Sendable {
                 plan.added.append(spec)
                 continue
             }
-            // Only the permissions may differ for a change in place; anything else a spec may
-            // carry (now or later) is fixed in the live objects.
+            // Only the permissions and stuck-after may differ for a change in place; anything
+            // else a spec may carry (now or later) is fixed in the live objects.
             var withNewPermissions = live
             withNewPermissions.permissions = spec.permissions
+            withNewPermissions.stuckAfterSeconds = spec.stuckAfterSeconds
             if live == spec {
                 plan.unchanged.append(spec.name)
             } else if withNewPermissions == spec {
@@ -62,7 +64,7 @@ package struct ReloadPlan: Equatable, Sendable {
             } else {
                 let change =
                     live.layout == spec.layout
-                    ? "the new config changes a setting fixed at creation (only mode and group can change in place)"
+                    ? "the new config changes a setting fixed at creation (only mode, group and stuck-after can change in place)"
                     : "the new config asks for \(describe(spec.layout))"
                 plan.refused.append(
                     Refusal(

@@ -73,6 +73,7 @@ enum ChannelAdoption {
             for object in try spec.objects(prefix: names.prefix) { try object.apply(spec.permissions) }
             let queued = channel.undelivered
             channel.setOwner(daemon, generation: header.generation &+ 1)
+            channel.header.setStuckAfter(seconds: spec.stuckAfterSeconds)
             return .adopted(channel, previousDaemon: owner.pid, queued: queued)
         } catch {
             return .refused(reason: "one of its objects is missing or unusable: \(error)")

@@ -19,12 +19,17 @@ package struct ChannelSpec: Equatable, Sendable {
     /// How many clients may attach at once (`max-clients`): one entry each in the client table,
     /// where shmd finds what a dead client held.
     package var clientCapacity: Int
+    /// `stuck-after`: seconds a client may hold a slot before shmd reports it stuck. It can
+    /// change on reload, in place, as the permissions can.
+    package var stuckAfterSeconds: Double
 
     package init(
         name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions(),
         spinNanoseconds: UInt64 = ShmKit.Layout.defaultSpinNanoseconds,
-        clientCapacity: Int = ShmKit.Layout.defaultClientCapacity
+        clientCapacity: Int = ShmKit.Layout.defaultClientCapacity,
+        stuckAfterSeconds: Double = ShmKit.Layout.defaultStuckAfterSeconds
     ) {
+        self.stuckAfterSeconds = stuckAfterSeconds
         self.name = name
         self.layout = layout
         self.permissions = permissions

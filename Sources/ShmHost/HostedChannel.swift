@@ -146,6 +146,7 @@ package final class HostedChannel {
             }
             channel.owner = daemon
             channel.generation = generation
+            channel.header.setStuckAfter(seconds: spec.stuckAfterSeconds)
             channel.header.setState(.open)
             return (channel, leftovers)
         } catch {

@@ -49,6 +49,11 @@ public struct ChannelSnapshot: Sendable {
     /// Wake-ups (`sem_post`) that failed since the channel was created: a damaged or removed
     /// semaphore. Waiters still look again every 200 ms, so messages are late, not lost.
     public let failedWakeups: UInt64
+    /// What each attached client holds now (tickets claimed and not yet published or released),
+    /// and for how long shmd's sweeps have seen it held, by client table entry.
+    package let holdings: [ClientHolding]
+    /// `stuck-after` as the owning shmd wrote it: a slot held longer is reported stuck.
+    package let stuckAfterSeconds: Double
 
     /// Reads the header of channel `channel` under `prefix` without attaching to it: it maps the
     /// segment (`shm_open(3)`, `fstat(2)`, `mmap(2)`) and validates the header, and takes no
@@ -95,5 +100,27 @@ public struct ChannelSnapshot: Sendable {
         sleepingReaders = Int(header.readersWaiting.load(ordering: .relaxed))
         sleepingWriters = Int(header.writersWaiting.load(ordering: .relaxed))
         failedWakeups = header.failedWakeups.load(ordering: .relaxed)
+        stuckAfterSeconds = header.stuckAfterSeconds
+        let table = header.clientTable(capacity: geometry.clientCapacity)
+        let now = SystemClock.monotonicNanoseconds()
+        holdings = clients.compactMap { record in
+            let entry = table.entry(record.slot)
+            guard let held = entry.held else { return nil }
+            let slot = geometry.ring.map { Int(held.lowerBound % UInt64($0.slotCount)) } ?? 0
+            return ClientHolding(entry: record.slot, tickets: held, slot: slot, heldNanoseconds: entry.heldFor(now: now))
+        }
     }
+}
+
+/// Tickets a client holds: slots a writer claimed and has not published, or messages a reader
+/// took and has not released.
+package struct ClientHolding: Equatable, Sendable {
+    /// The client's entry in the client table (`ClientRecord.slot`).
+    package let entry: Int
+    /// The tickets held, as the client recorded them (clamped by nobody: for display).
+    package let tickets: Range<UInt64>
+    /// The ring slot of the first held ticket.
+    package let slot: Int
+    /// How long shmd's sweeps have seen this holding, in nanoseconds; `nil` until one has.
+    package let heldNanoseconds: UInt64?
 }

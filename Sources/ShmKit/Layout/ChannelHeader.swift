@@ -72,6 +72,19 @@ package struct ChannelHeader: @unchecked Sendable {
         store(Layout.Offset.bootID + 8, boot.low)
     }
 
+    /// Seconds a held slot may stay held before shmd reports it stuck (`stuck-after`), as the
+    /// owning shmd last wrote it; the default for a header that has none.
+    package var stuckAfterSeconds: Double {
+        let milliseconds = atomic64(Layout.Offset.stuckAfter).load(ordering: .relaxed)
+        return milliseconds == 0 ? Layout.defaultStuckAfterSeconds : Double(milliseconds) / 1000
+    }
+
+    /// Records `stuck-after` for tools that read the header (`shmctl`): at creation, adoption
+    /// and reload, by shmd only.
+    package func setStuckAfter(seconds: Double) {
+        atomic64(Layout.Offset.stuckAfter).store(UInt64(max(1, (seconds * 1000).rounded())), ordering: .relaxed)
+    }
+
     // MARK: state
 
     /// The channel's life-cycle state; `nil` for a value this build does not know.

@@ -33,6 +33,11 @@ public struct ClientRecord: Equatable, Sendable {
 ///     16  heldFirst  u64  first ticket held + 1, 0 for none; set *before* the claim
 ///     24  heldCount  u32
 ///     28  waiting    u32  1 while counted in writersWaiting/readersWaiting
+///     32  seenHeld   u64  shmd's sweep: the heldFirst it saw last (0: none)
+///     40  heldSince  u64  shmd's sweep: CLOCK_MONOTONIC ns when it first saw seenHeld
+///
+/// The client writes 0 to 31 on its hot path; only shmd writes 32 to 47, once a sweep, so that
+/// telling how long a slot has been held costs the client nothing (no clock read per message).
 /// Package access: the fuzz targets read arbitrary tables through it and build seed tables with it.
 package struct ClientTable {
     package static let entrySize = 64
@@ -51,6 +56,7 @@ package struct ClientTable {
             entry.base.storeBytes(of: role.rawValue, toByteOffset: 4, as: UInt32.self)
             entry.heldFirst.store(0, ordering: .relaxed)
             entry.waiting.store(0, ordering: .relaxed)
+            entry.seenHeld.store(0, ordering: .relaxed)
             entry.startTime.store(process.startTime, ordering: .releasing)
             return index
         }
@@ -95,6 +101,18 @@ package struct ClientEntry: @unchecked Sendable {
     package var heldCount: UnsafeAtomic<UInt32> { UnsafeAtomic(at: (base + 24).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)) }
     package var waiting: UnsafeAtomic<UInt32> { UnsafeAtomic(at: (base + 28).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)) }
     package var role: ClientRole? { ClientRole(rawValue: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
+    /// shmd's record of what it saw held (`heldFirst` as it was) and since when; see the table.
+    package var seenHeld: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 32).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
+    package var heldSince: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 40).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
+
+    /// How long the current holding has been held, as shmd's sweeps saw it, in nanoseconds:
+    /// `nil` when nothing is held or shmd has not seen this holding yet.
+    package func heldFor(now: UInt64) -> UInt64? {
+        let held = heldFirst.load(ordering: .acquiring)
+        guard held != 0, seenHeld.load(ordering: .acquiring) == held else { return nil }
+        let since = heldSince.load(ordering: .relaxed)
+        return now >= since ? now - since : 0
+    }
 
     /// Records tickets `first ..< first + count` as about to be held. Called before the claim,
     /// so that a client killed right after it still says what it held.

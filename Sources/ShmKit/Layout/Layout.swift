@@ -27,6 +27,8 @@
 ///     80      clientCapacity   u32   entries in the client table (`max-clients`)
 ///     88      spinNanoseconds  u64   how long a fast-protocol client spins before it blocks
 ///     96      bootID           16 bytes: /proc/sys/kernel/random/boot_id of the daemon's boot
+///     112     stuckAfter       u64   milliseconds a held slot may stay held before shmd reports it
+///                                    stuck (`stuck-after`; 0: the default, 5 s); shmd rewrites it on reload
 ///     128     counters         u64 × 8: (reserved), (reserved), dropped, abandoned, redelivered, pending redelivery,
 ///                                    restored units, dead clients; written and read are the cursors
 ///     192     restoredRead     u64   classic: ticket + 1 of the last message whose lost `full` unit was restored
@@ -80,6 +82,7 @@ package enum Layout {
         package static let clientCapacity = 80
         package static let spinNanoseconds = 88
         package static let bootID = 96
+        package static let stuckAfter = 112
         package static let counters = 128
         package static let restoredRead = 192
         package static let restoredWrite = 200
@@ -100,6 +103,9 @@ package enum Layout {
     /// Default spin budget of the fast protocol: about twice what a cross-core wake-up costs on
     /// a typical VM (20–25 µs), so that a peer that is merely slower never pays for a sleep.
     package static let defaultSpinNanoseconds: UInt64 = 50_000
+    /// `stuck-after` when neither `[daemon]` nor the channel sets it: a slot held this long is
+    /// reported stuck.
+    package static let defaultStuckAfterSeconds: Double = 5
     package static let spinRange: ClosedRange<UInt64> = 0...10_000_000
 
     /// Smallest and largest geometry shmd accepts; beyond these a config is an error.
