@@ -18,7 +18,7 @@ RELEASE    := .build/release
 DEBUG      := .build/debug
 # Where install-files takes the executables from: `make install` builds them in release mode.
 BUILT      ?= $(RELEASE)
-PROGRAMS   := shmd shm-writer shm-reader
+PROGRAMS   := shmd shm-writer shm-reader shmctl
 APT_NEEDS  := libsystemd-dev pkg-config gcc g++ binutils util-linux
 
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall
@@ -42,7 +42,9 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
+# shmctl's JSON is checked against its schema with python3's jsonschema (pip-installed when missing).
 test: deps lint
+	@$(PYTHON) -c 'import jsonschema' 2>/dev/null || $(PYTHON) -m pip install --quiet jsonschema
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) python-test-run

@@ -17,14 +17,15 @@ package enum DaemonError: Error, CustomStringConvertible {
             return "invalid configuration: \(error)"
         case let .insufficientSharedMemory(needed, available):
             return "/dev/shm has \(available) bytes free but the channels need \(needed): free space in /dev/shm "
-                + "(`df -h /dev/shm`, `ls -l /dev/shm`), enlarge it, or configure fewer or smaller channels"
+                + "(`df -h /dev/shm`, `ls -l /dev/shm`; `shmctl gc` removes what dead shmd daemons left), enlarge it, "
+                + "or configure fewer or smaller channels"
         case let .channelCreation(channel, error):
             let hint: String
             switch error.errno {
             case .permissionDenied, .notPermitted:
                 hint = ": shmd lacks the right to create or change it; run it as root or as the service user, and check the group in the config"
             case .noSpace:
-                hint = ": /dev/shm is full (`df -h /dev/shm`)"
+                hint = ": /dev/shm is full (`df -h /dev/shm`; `shmctl gc` removes what dead shmd daemons left)"
             case .fileExists:
                 hint = ": another process created it meanwhile; is a second shmd running with the same prefix?"
             default:

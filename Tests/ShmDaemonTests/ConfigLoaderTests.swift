@@ -50,6 +50,22 @@ struct ConfigLoaderTests {
         #expect(config.channels[1].spinNanoseconds == 7_500)
     }
 
+    @Test("stuck-after: 5 s by default, [daemon] sets it for every channel, a channel overrides it")
+    func stuckAfter() throws {
+        #expect(try ConfigLoader.parse("[[channel]]\nname = \"a\"\n", file: "x.toml").channels[0].stuckAfterSeconds == 5)
+        let config = try ConfigLoader.parse(
+            """
+            [daemon]
+            stuck-after = 2
+            [[channel]]
+            name = "a"
+            [[channel]]
+            name = "b"
+            stuck-after = 0.5
+            """, file: "x.toml")
+        #expect(config.channels.map(\.stuckAfterSeconds) == [2, 0.5])
+    }
+
     @Test("per-channel mode overrides the daemon's")
     func channelMode() throws {
         let config = try ConfigLoader.parse(
@@ -122,6 +138,12 @@ struct ConfigLoaderTests {
             toml:
                 "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nsegment = \"/x\"\nsem-empty = \"/e\"\nsem-full = \"/f\"\n[[channel]]\nname = \"t\"\nlayout = \"seed\"\nsegment = \"/x\"\nsem-empty = \"/e2\"\nsem-full = \"/f2\"\n",
             line: 7, key: "channel[1]", reason: "object /x is used by channel 's' too"),
+        Bad(
+            what: "stuck-after too short", toml: "[[channel]]\nname = \"a\"\nstuck-after = 0.05\n", line: 3, key: "channel[0].stuck-after",
+            reason: "must be between 0.1 and 86400 seconds, not 0.05"),
+        Bad(
+            what: "stuck-after not a number", toml: "[daemon]\nstuck-after = \"5s\"\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.stuck-after",
+            reason: "wrong type: expected a number"),
         Bad(what: "spin out of range", toml: "[[channel]]\nname = \"a\"\nspin-us = 20000\n", line: 3, key: "channel[0].spin-us", reason: "between 0 and 10000"),
         Bad(
             what: "spin with classic", toml: "[[channel]]\nname = \"a\"\nprotocol = \"classic\"\nspin-us = 5\n", line: 4, key: "channel[0].spin-us",

@@ -57,6 +57,15 @@ struct ReloadPlanTests {
         #expect(plan.refused.isEmpty && plan.added.isEmpty && plan.removed.isEmpty && plan.unchanged.isEmpty)
     }
 
+    @Test("a new stuck-after is a change in place, as a new mode is")
+    func stuckAfterInPlace() {
+        var changed = Self.ring("a")
+        changed.stuckAfterSeconds = 30
+        let plan = ReloadPlan.make(running: [Self.ring("a")], prefix: "shmd", new: DaemonConfig(channels: [changed]))
+        #expect(plan.permissionChanges == [changed])
+        #expect(plan.refused.isEmpty && plan.added.isEmpty && plan.removed.isEmpty && plan.unchanged.isEmpty)
+    }
+
     @Test("a mode change together with a new geometry is refused, not half applied")
     func mixedChangeRefused() {
         let plan = ReloadPlan.make(

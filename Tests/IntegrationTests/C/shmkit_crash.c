@@ -15,6 +15,9 @@
 //            the stream (69, SHMKIT_E_CLOSED)
 //   reader-receive  borrows one message, tries to receive one more on the same handle,
 //            prints "receive STATUS KIND TEXT" and "holding MESSAGE", and waits for SIGKILL
+//   reader-stop  borrows one message, prints "holding MESSAGE", stops itself (SIGSTOP) while
+//            it holds it, and once continued releases it and goes on as reader (ShmctlTests)
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +94,15 @@ int main(int argc, char **argv) {
             fflush(stdout);
             pause();
             return 1;
+        }
+        if (strcmp(mode, "reader-stop") == 0) {
+            if (shmkit_borrow(r, &data, &length, SHMKIT_FOREVER) != 0) return fail("shmkit_borrow");
+            printf("holding %.*s\n", (int)length, (const char *)data);
+            fflush(stdout);
+            raise(SIGSTOP);
+            fwrite(data, 1, length, stdout);
+            fputc('\n', stdout);
+            if (shmkit_release(r) != 0) return fail("shmkit_release");
         }
         int status;
         while ((status = shmkit_borrow(r, &data, &length, SHMKIT_FOREVER)) == 0) {
