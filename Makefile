@@ -19,7 +19,7 @@ DEBUG      := .build/debug
 # Where install-files takes the executables from: `make install` builds them in release mode.
 BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader shmctl
-APT_NEEDS  := libsystemd-dev pkg-config gcc g++ binutils util-linux
+APT_NEEDS  := libsystemd-dev pkg-config gcc g++ binutils util-linux tmux procps
 
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall
 

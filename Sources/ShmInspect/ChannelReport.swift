@@ -23,6 +23,8 @@ package struct ChannelReport: Codable, Equatable, Sendable {
     package var counters: Counters
     package var daemon: Daemon
     package var stuckAfterSeconds: Double
+    /// Mean length of the last messages written (see `ChannelSnapshot.recentMessageBytes`).
+    package var recentMessageBytes: Double?
     package var clients: [Client]
     /// The clients' holdings older than `stuck_after_seconds`.
     package var stuck: [Stuck]
@@ -80,6 +82,7 @@ package struct ChannelReport: Codable, Equatable, Sendable {
         case prefix, name, layout, `protocol`, slots, queued, fill, state, writers, readers, counters, daemon, clients, stuck
         case slotSize = "slot_size"
         case stuckAfterSeconds = "stuck_after_seconds"
+        case recentMessageBytes = "recent_message_bytes"
     }
 }
 
@@ -134,6 +137,7 @@ extension ChannelReport {
             deadClients: count(.deadClients), failedWakeups: snapshot.failedWakeups)
         daemon = Daemon(pid: snapshot.daemon.pid, generation: snapshot.generation, process: ProcessCondition(of: snapshot.daemon))
         stuckAfterSeconds = snapshot.stuckAfterSeconds
+        recentMessageBytes = snapshot.recentMessageBytes
         let holdings = Dictionary(snapshot.holdings.map { ($0.entry, $0) }, uniquingKeysWith: { first, _ in first })
         clients = snapshot.clients.map { record in
             let holding = holdings[record.slot].map { held in

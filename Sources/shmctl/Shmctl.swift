@@ -16,5 +16,5 @@ struct Shmctl: ParsableCommand {
               shmctl status demo
               shmctl list --json | jq '.[].stuck'
             """,
-        subcommands: [ListCommand.self, StatusCommand.self, GCCommand.self])
+        subcommands: [ListCommand.self, StatusCommand.self, WatchCommand.self, GCCommand.self])
 }

@@ -73,3 +73,12 @@ static inline const void *cshim_thread_pointer(void) {
 /// `shmkit_last_error()` and `shmkit_last_error_kind()` return them; thread-local storage,
 /// which Swift cannot declare itself.
 void cshim_set_last_error(int kind, const char *text);
+
+/// The terminal size of `fd` (ioctl TIOCGWINSZ, which Swift cannot call: ioctl is variadic).
+/// Returns 0, or -1 with errno set.
+int cshim_window_size(int fd, unsigned short *rows, unsigned short *columns);
+
+/// Blocks `signals[0..<count]` in the calling thread and returns a signalfd(2) that reads them
+/// (non-blocking, close-on-exec), or -1 with errno set: `shmctl watch` waits for a key, a
+/// resize and SIGINT/SIGTERM in one poll(2), whatever signal mask it was started with.
+int cshim_signal_descriptor(const int *signals, int count);

@@ -54,6 +54,11 @@ public struct ChannelSnapshot: Sendable {
     package let holdings: [ClientHolding]
     /// `stuck-after` as the owning shmd wrote it: a slot held longer is reported stuck.
     package let stuckAfterSeconds: Double
+    /// The mean length of the last messages written (up to 4096 of them, as many as the ring's
+    /// slot descriptors still record), in bytes; `nil` before the first one. The header counts
+    /// messages, not bytes (a shared byte counter would cost every message a contended atomic
+    /// add), so byte rates are this times the message rate: an estimate.
+    package let recentMessageBytes: Double?
 
     /// Reads the header of channel `channel` under `prefix` without attaching to it: it maps the
     /// segment (`shm_open(3)`, `fstat(2)`, `mmap(2)`) and validates the header, and takes no
@@ -101,6 +106,16 @@ public struct ChannelSnapshot: Sendable {
         sleepingWriters = Int(header.writersWaiting.load(ordering: .relaxed))
         failedWakeups = header.failedWakeups.load(ordering: .relaxed)
         stuckAfterSeconds = header.stuckAfterSeconds
+        recentMessageBytes = geometry.ring.flatMap { ring in
+            let sampled = min(written, UInt64(min(ring.slotCount, 4096)))
+            guard sampled > 0 else { return nil }
+            let view = Ring(header: header, geometry: ring)
+            var total = 0
+            for ticket in (written - sampled)..<written {
+                total += min(Int(view.descriptor(ticket).load(fromByteOffset: 8, as: UInt32.self)), ring.slotSize)
+            }
+            return Double(total) / Double(sampled)
+        }
         let table = header.clientTable(capacity: geometry.clientCapacity)
         let now = SystemClock.monotonicNanoseconds()
         holdings = clients.compactMap { record in
