@@ -169,7 +169,7 @@ let package = Package(
         // so that they are built, and installs them inside the sandbox with `make install-files`.
         .testTarget(
             name: "SystemdTests",
-            dependencies: ["TestSupport", "shmd", "shm-writer", "shm-reader"],
+            dependencies: ["TestSupport", "shmd", "shm-writer", "shm-reader", "shmctl"],
             exclude: ["sandbox.sh"]
         ),
     ],

@@ -129,6 +129,47 @@ struct ServiceTests {
         #expect(demo.allSatisfy { $0["SHMD_CHANNEL"] == "demo" })
     }
 
+    @Test(
+        "a reader stopped while it holds a message: journalctl -u shmd SHMD_EVENT=stuck has one stuck line, and one released line after SIGCONT; shmctl status names it"
+    )
+    func stuck() throws {
+        let sandbox = try sandbox(config: Self.config.replacingOccurrences(of: "slot-size = 64\n", with: "slot-size = 64\nstuck-after = 1\n"))
+        defer { sandbox.stop() }
+        #expect(try sandbox.systemctl("start", "shmd").status == 0)
+        // The crash tests' C client, built here against the installed library as a user would.
+        let source = "\(Sandbox.stage)/Tests/IntegrationTests/C/shmkit_crash.c"
+        let built = try sandbox.exec(["cc", "-O2", "-o", "/usr/local/bin/shmkit_crash", source, "-lshmkit", "-Wl,-rpath,/usr/local/lib"])
+        #expect(built.status == 0, "\(built)")
+        // Run by the sandbox's systemd rather than through nsenter, which stops itself when its
+        // child stops and would never reap it.
+        #expect(try sandbox.exec(["systemd-run", "--unit", "holder", "/usr/local/bin/shmkit_crash", "reader-stop", "shmd", "demo"]).status == 0)
+        var readerPID: Int32 = 0
+        #expect(
+            waitUntil(seconds: 10, interval: 50_000) {
+                readerPID = Int32((try? sandbox.show("MainPID", unit: "holder")) ?? "") ?? 0
+                return readerPID > 0
+            })
+        #expect(try sandbox.exec(["/usr/local/bin/shm-writer", "demo", "--message", "held", "--message", "next"]).status == 0)
+        let stuck = try sandbox.waitForJournal { $0.event == "stuck" && $0["SHMD_STUCK"] == "held" }
+        #expect(stuck?.priority == "4")
+        #expect(stuck?.message.hasPrefix("channel demo: reader pid \(readerPID) (stopped) has held slot 0 for") == true, "\(String(describing: stuck))")
+        #expect(stuck?["SHMD_CLIENT_PID"] == "\(readerPID)" && stuck?["SHMD_CHANNEL"] == "demo")
+        let status = try sandbox.exec(["/usr/local/bin/shmctl", "status", "demo"])
+        #expect(status.stdout.contains("reader pid \(readerPID) (stopped) has held slot 0"), "\(status)")
+        #expect(waitUntil(seconds: 10, interval: 50_000) { ((try? sandbox.show("StatusText")) ?? "").contains("stuck: demo reader pid \(readerPID)") })
+
+        #expect(try sandbox.exec(["kill", "-CONT", "\(readerPID)"]).status == 0)
+        let released = try sandbox.waitForJournal { $0.event == "stuck" && $0["SHMD_STUCK"] == "released" }
+        #expect(released?.message.hasPrefix("channel demo: reader pid \(readerPID) no longer holds slot 0") == true, "\(String(describing: released))")
+        // Exactly one of each, however many sweeps (every 0.1 s) saw the slot held.
+        let lines = try sandbox.journal(["SHMD_EVENT=stuck"])
+        #expect(lines.map { $0["SHMD_STUCK"] ?? "?" } == ["held", "released"], "\(lines)")
+        // shmd stopped: the reader takes the rest and ends with the stream, exit 0.
+        #expect(try sandbox.systemctl("stop", "shmd").status == 0)
+        #expect(waitUntil(seconds: 10, interval: 50_000) { ((try? sandbox.show("ActiveState", unit: "holder")) ?? "") != "active" })
+        #expect(try sandbox.show("ExecMainStatus", unit: "holder") == "0")
+    }
+
     @Test("systemctl reload: a channel added, one removed (its reader told), one kept with its message; refused and broken files keep the old")
     func reload() throws {
         let sandbox = try sandbox()

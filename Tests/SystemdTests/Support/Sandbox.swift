@@ -99,9 +99,9 @@ final class Sandbox {
         try exec(["timeout", "30", "systemctl"] + arguments, seconds: 40)
     }
 
-    /// `systemctl show -P PROPERTY shmd`.
-    func show(_ property: String) throws -> String {
-        try systemctl("show", "-P", property, "shmd").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// `systemctl show -P PROPERTY UNIT`, shmd by default.
+    func show(_ property: String, unit: String = "shmd") throws -> String {
+        try systemctl("show", "-P", property, unit).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The main pid systemd has for shmd, or `nil` when there is none (never 0: `kill -9 0` would
@@ -128,8 +128,8 @@ final class Sandbox {
             "/bin/tar",
             [
                 "-C", PackageRoot.path, "-cf", "-", "Makefile", "systemd", "config", "README.md",
-                "Sources/ShmKitC/include/shmkit.h",
-                "-C", Executables.directory, "shmd", "shm-writer", "shm-reader", "libshmkit.so",
+                "Sources/ShmKitC/include/shmkit.h", "Tests/IntegrationTests/C/shmkit_crash.c",
+                "-C", Executables.directory, "shmd", "shm-writer", "shm-reader", "shmctl", "libshmkit.so",
             ])
         guard archive.waitForExit(seconds: 60) == 0 else { throw TestFailure("tar of the install files failed: \(archive.stderr)") }
         let unpacked = try exec(["sh", "-c", "mkdir -p \"$1\" && tar -C \"$1\" -xf -", "sh", stage], input: archive.stdoutData, seconds: 120)
