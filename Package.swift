@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -117,7 +118,11 @@ let package = Package(
         // of their headers and clients, with no request to shmd.
         .target(
             name: "ShmInspect",
-            dependencies: ["ShmKit", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [
+                "ShmKit",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             exclude: ["channel-report.schema.json"]
         ),
         .executableTarget(

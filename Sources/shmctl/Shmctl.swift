@@ -15,6 +15,7 @@ struct Shmctl: ParsableCommand {
               shmctl list
               shmctl status demo
               shmctl list --json | jq '.[].stuck'
+              shmctl metrics --output /var/lib/prometheus/node-exporter/shmd.prom
             """,
-        subcommands: [ListCommand.self, StatusCommand.self, WatchCommand.self, GCCommand.self])
+        subcommands: [ListCommand.self, StatusCommand.self, WatchCommand.self, GCCommand.self, MetricsCommand.self])
 }
