@@ -19,7 +19,10 @@ DEBUG      := .build/debug
 # Where install-files takes the executables from: `make install` builds them in release mode.
 BUILT      ?= $(RELEASE)
 PROGRAMS   := shmd shm-writer shm-reader shmctl
-APT_NEEDS  := libsystemd-dev pkg-config gcc g++ binutils util-linux tmux procps
+# The systemd units in systemd/, installed with /usr/local/bin/ rewritten to $(BINDIR).
+UNITS      := shmd.service shmd-metrics.service shmd-metrics.timer
+# prometheus-node-exporter: the metrics tests read shmctl's file through the real exporter.
+APT_NEEDS  := libsystemd-dev pkg-config gcc g++ binutils util-linux tmux procps prometheus-node-exporter
 
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall
 
@@ -164,10 +167,11 @@ demo: release
 	echo; echo "== kill -TERM shmd"; kill -TERM $$pid; wait $$pid; trap - EXIT; \
 	echo "== shmd exited 0; ls -l /dev/shm:"; ls -l /dev/shm
 
-# Installs shmd as a systemd service: the release executables, the unit, the sysusers.d file,
-# the README, and /etc/shmd/shmd.toml unless one exists (an edited config is never replaced).
-# On a running systemd (and without DESTDIR) it then creates the user and group shmd and reloads
-# systemd; `systemctl enable --now shmd` is left to you.
+# Installs shmd as a systemd service: the release executables, the units (shmd.service, and
+# shmd-metrics.service with its timer), the sysusers.d file, the README, and /etc/shmd/shmd.toml
+# unless one exists (an edited config is never replaced). On a running systemd (and without
+# DESTDIR) it then creates the user and group shmd and reloads systemd; `systemctl enable --now
+# shmd` (and shmd-metrics.timer) is left to you.
 install: release static
 	$(MAKE) install-files BUILT=$(RELEASE)
 
@@ -184,9 +188,10 @@ install-files:
 	@set -e; \
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR); \
 	for p in $(PROGRAMS); do install -m 0755 $(BUILT)/$$p $(DESTDIR)$(BINDIR)/$$p; done; \
-	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/shmd|$(DOCDIR)|g' systemd/shmd.service \
-	  > $(DESTDIR)$(UNITDIR)/shmd.service.tmp; \
-	chmod 0644 $(DESTDIR)$(UNITDIR)/shmd.service.tmp; mv $(DESTDIR)$(UNITDIR)/shmd.service.tmp $(DESTDIR)$(UNITDIR)/shmd.service; \
+	for u in $(UNITS); do \
+	  sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/shmd|$(DOCDIR)|g' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp; \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp; mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u; \
+	done; \
 	install -m 0644 systemd/shmd.sysusers $(DESTDIR)$(SYSUSERSDIR)/shmd.conf; \
 	install -m 0644 README.md config/shmd.toml $(DESTDIR)$(DOCDIR)/; \
 	if [ -e $(DESTDIR)$(CONFDIR)/shmd.toml ]; then \
@@ -201,21 +206,21 @@ install-files:
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' 'Name: shmkit' \
 	  "Description: shmd's client library: shared-memory message channels" 'Version: $(SHMKIT_VERSION)' \
 	  'Libs: -L$${libdir} -lshmkit' 'Libs.private: -lstdc++ -lm -lpthread -ldl' 'Cflags: -I$${includedir}' > $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
-	echo "installed $(PROGRAMS) in $(DESTDIR)$(BINDIR), shmd.service in $(DESTDIR)$(UNITDIR), libshmkit in $(DESTDIR)$(LIBDIR)"; \
+	echo "installed $(PROGRAMS) in $(DESTDIR)$(BINDIR), shmd.service and shmd-metrics.{service,timer} in $(DESTDIR)$(UNITDIR), libshmkit in $(DESTDIR)$(LIBDIR)"; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 	  systemd-sysusers $(SYSUSERSDIR)/shmd.conf; systemctl daemon-reload; \
-	  echo "next: systemctl enable --now shmd; usermod -aG shmd USER for each client user"; \
+	  echo "next: systemctl enable --now shmd; usermod -aG shmd USER for each client user; for Prometheus, systemctl enable --now shmd-metrics.timer"; \
 	fi
 
 # Removes what install put there. /etc/shmd/shmd.toml goes only if it is still the shipped
 # one; the user and group shmd stay (sysusers.d never removes accounts): `userdel shmd` if wanted.
 uninstall:
 	@set -e; \
-	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl disable --now shmd.service 2>/dev/null || true; fi; \
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl disable --now shmd-metrics.timer shmd.service 2>/dev/null || true; fi; \
 	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done; \
 	rm -f $(DESTDIR)$(LIBDIR)/libshmkit.so $(DESTDIR)$(LIBDIR)/libshmkit.so.1 $(DESTDIR)$(LIBDIR)/libshmkit.so.$(SHMKIT_VERSION); \
 	rm -f $(DESTDIR)$(LIBDIR)/libshmkit.a $(DESTDIR)$(INCLUDEDIR)/shmkit.h $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
-	rm -f $(DESTDIR)$(UNITDIR)/shmd.service $(DESTDIR)$(SYSUSERSDIR)/shmd.conf; \
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done; rm -f $(DESTDIR)$(SYSUSERSDIR)/shmd.conf; \
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/shmd.toml; rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true; \
 	if cmp -s config/shmd.toml $(DESTDIR)$(CONFDIR)/shmd.toml; then rm -f $(DESTDIR)$(CONFDIR)/shmd.toml; \
 	elif [ -e $(DESTDIR)$(CONFDIR)/shmd.toml ]; then echo "kept $(DESTDIR)$(CONFDIR)/shmd.toml: it was edited"; fi; \
