@@ -22,7 +22,7 @@ extension ServiceTests {
     }
 
     @Test(
-        "shmd-metrics.timer: its service writes the channels' series into node exporter's folder at once and again 15 s later; list-timers shows it; verify is silent; uninstall removes both"
+        "shmd-metrics.timer: its service writes the channels' series into node exporter's folder at once and again 15 s later; list-timers shows it; verify is silent, exposure as the README says; uninstall removes both"
     )
     func metricsTimer() throws {
         let sandbox = try sandbox()
@@ -72,6 +72,13 @@ extension ServiceTests {
             let verify = try sandbox.exec(["systemd-analyze", "verify", "/usr/local/lib/systemd/system/" + unit])
             #expect(verify.status == 0 && verify.stdout.isEmpty && verify.stderr.isEmpty, "verify \(unit): \(verify)")
         }
+        let security = try sandbox.exec(["systemd-analyze", "security", "--offline=true", "--no-pager", Sandbox.stage + "/systemd/shmd-metrics.service"])
+        let line = try #require(
+            security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level for shmd-metrics.service:") }, "\(security)")
+        let figure = String(line[try #require(line.range(of: "service: ")).upperBound...].prefix { $0.isNumber || $0 == "." })
+        #expect(try #require(Double(figure)) <= 2.5, "\(line)")
+        let readme = try String(contentsOfFile: PackageRoot.path + "/README.md", encoding: .utf8)
+        #expect(readme.contains("Overall exposure level for shmd-metrics.service: \(figure)"), "the README must quote: \(line)")
 
         let uninstall = try sandbox.exec(["make", "-s", "-C", Sandbox.stage, "uninstall"])
         #expect(uninstall.status == 0, "\(uninstall)")
