@@ -154,8 +154,13 @@ class Iceoryx2:
     def service(self, name: str, size: int) -> Any:
         """The slots of shm-bench's own channels: 256, or 64 above 4 KiB."""
         iox2 = self.iox2
+        # One service per measurement, not per channel: a subscriber of the last round may still
+        # be counted in a service of the same name, and a publisher that took it for the new one
+        # would send into it. Both sides of a measurement share shm-bench's start-barrier pipe,
+        # so its inode names the measurement.
+        measurement = os.fstat(GO).st_ino
         return (
-            self.node.service_builder(iox2.ServiceName.new(f"shm-bench/{name}"))
+            self.node.service_builder(iox2.ServiceName.new(f"shm-bench/{name}/{measurement}"))
             .publish_subscribe(iox2.Slice[ctypes.c_uint8])
             .enable_safe_overflow(False)
             .subscriber_max_buffer_size(64 if size > 4096 else 256)
