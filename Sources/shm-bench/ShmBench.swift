@@ -34,13 +34,14 @@ struct RunCommand: ParsableCommand {
             before it every second round, and the table adds the ratio B/A.
 
             Examples:
-              shm-bench run --sizes 64,1024 --transports fast,classic,pipe --rounds 3
-              shm-bench run --seconds 1 --spin-us 50 --spsc .build/baselines/spsc
-              shm-bench run --same-core --sizes 64 --no-round-trip --idle-seconds 0
-              shm-bench run --json results.json --csv results.csv --plot-data plot.dat
-              shm-bench run --compare ../base/.build/release/shm-bench --transports fast
-              shm-bench run --c-role .build/bench-roles/shmkit_role --transports fast,c
-              shm-bench run --python-roles python/bench/roles.py --python /usr/bin/python3
+              shm-bench run --sizes 64,1024 --transports fast,pipe --rounds 3
+              shm-bench run --seconds 1 --spin-us 50 --spsc ./spsc
+              shm-bench run --same-core --sizes 64 --no-round-trip
+              shm-bench run --idle-seconds 0 --json out.json --csv out.csv
+              shm-bench run --plot-data throughput.dat
+              shm-bench run --compare ../base/shm-bench --transports fast
+              shm-bench run --c-role ./shmkit_role --transports fast,c
+              shm-bench run --python-roles roles.py --python /usr/bin/python3
             """)
 
     @Option(help: "Message sizes in bytes, comma-separated.")
