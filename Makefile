@@ -241,9 +241,10 @@ COMPLETIONS_OUT := .build/completions
 MAN_PLUGIN_OUT  := .build/plugins/GenerateManual/outputs
 # The date the pages carry: the last commit's, so that the same source makes the same pages.
 MAN_DATE         = $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
-# The tests render the pages with `man -l` (man-db, over groff) and check the completion scripts
-# with `zsh -n`, `fish -n` and what bash and fish offer from them.
-APT_NEEDS       += man-db groff-base zsh fish
+# The tests render the pages with `man -l` (man-db, over groff), check the completion scripts
+# with `zsh -n`, `fish -n` and what bash and fish offer from them, and that bash-completion, zsh
+# and fish find the installed ones by themselves.
+APT_NEEDS       += man-db groff-base zsh fish bash-completion
 
 .PHONY: man completions install-man-completions uninstall-man-completions
 

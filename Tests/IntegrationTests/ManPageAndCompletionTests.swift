@@ -192,6 +192,44 @@ struct ManPageAndCompletionTests {
         }
     }
 
+    @Test(
+        "each shell finds the staged completions by itself: bash-completion's loader in PREFIX/share (XDG_DATA_DIRS), zsh's compinit in site-functions on fpath, fish's autoloading in vendor_completions.d"
+    )
+    func shellsFindStaged() throws {
+        let root = try LibShmKit.stage()
+        let prefix = root + LibShmKit.prefix
+        let share = prefix + "/share"
+        let programs = DocumentedPrograms.all.filter { FileManager.default.fileExists(atPath: prefix + "/bin/" + $0) }
+        #expect(programs.count >= 3, "\(programs)")
+        // Neither the machine's nor root's shell configuration takes part.
+        let home = NSTemporaryDirectory() + "shmd-completion-home-\(getpid())"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let environment = [
+            "XDG_DATA_DIRS": share + ":/usr/share", "HOME": home, "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home,
+            "PATH": prefix + "/bin:/usr/bin:/bin",
+        ]
+        for program in programs {
+            // As bash-completion loads a command's completion the first time it is completed.
+            let bash = try run(
+                "/bin/bash", ["-c", #"source /usr/share/bash-completion/bash_completion; _completion_loader "$1"; complete -p "$1""#, "bash", program],
+                environment: environment)
+            #expect(bash.status == 0 && bash.stdout.hasSuffix(" \(program)\n"), "bash-completion did not load \(program): \(bash)")
+            let zsh = try run(
+                "/usr/bin/zsh",
+                [
+                    "-f", "-c", #"fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D; print -r -- "$_comps[$2]""#, "zsh", share + "/zsh/site-functions",
+                    program,
+                ],
+                environment: environment)
+            #expect(zsh.stdout == "_\(program)\n", "zsh's compinit did not find _\(program): \(zsh)")
+            let options = try CommandTree.of(program).longOptions
+            let fish = try run("/usr/bin/fish", ["-c", "complete -C \"$argv[1] --\"", program], environment: environment)
+            let offered = Set(fish.stdout.split(separator: "\n").map { String($0.prefix { $0 != "\t" }) })
+            #expect(options.isSubset(of: offered), "fish did not autoload \(program).fish: \(fish)")
+        }
+    }
+
     @Test("make uninstall removes the man pages and the completions that make install-files put there")
     func uninstall() throws {
         let root = NSTemporaryDirectory() + "shmd-docs-stage-\(getpid())"
