@@ -172,7 +172,8 @@ demo: release
 # the README, and /etc/shmd/shmd.toml unless one exists (an edited config is never replaced).
 # On a running systemd (and without DESTDIR) it then creates the user and group shmd and reloads
 # systemd; `systemctl enable --now shmd` is left to you.
-install: release static man
+install: release static
+	$(MAKE) man
 	$(MAKE) install-files BUILT=$(RELEASE)
 
 # libshmkit.a: the objects of libshmkit.so and the part of the static Swift runtime they use,
