@@ -12,6 +12,11 @@ CONFDIR    ?= /etc/shmd
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR     ?= $(PREFIX)/share/man
+# Where bash-completion, zsh and fish look for completions of their own accord.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # libshmkit's version: the soname carries the major (libshmkit.so.1), shmkit.h the same numbers.
 SHMKIT_VERSION := 1.0.0
 RELEASE    := .build/release
@@ -49,6 +54,7 @@ release: deps
 test: deps lint
 	@$(PYTHON) -c 'import jsonschema' 2>/dev/null || $(PYTHON) -m pip install --quiet jsonschema
 	$(SWIFT) build --build-tests
+	$(MAKE) man
 	$(SWIFT) test --skip-build
 	$(MAKE) python-test-run
 
@@ -173,6 +179,7 @@ demo: release
 # DESTDIR) it then creates the user and group shmd and reloads systemd; `systemctl enable --now
 # shmd` (and shmd-metrics.timer) is left to you.
 install: release static
+	$(MAKE) man
 	$(MAKE) install-files BUILT=$(RELEASE)
 
 # libshmkit.a: the objects of libshmkit.so and the part of the static Swift runtime they use,
@@ -184,7 +191,7 @@ static: release
 
 # `install` without building: takes the executables from $(BUILT). The systemd tests use it
 # inside their sandbox with the debug build.
-install-files:
+install-files: install-man-completions
 	@set -e; \
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR); \
 	for p in $(PROGRAMS); do install -m 0755 $(BUILT)/$$p $(DESTDIR)$(BINDIR)/$$p; done; \
@@ -214,7 +221,7 @@ install-files:
 
 # Removes what install put there. /etc/shmd/shmd.toml goes only if it is still the shipped
 # one; the user and group shmd stay (sysusers.d never removes accounts): `userdel shmd` if wanted.
-uninstall:
+uninstall: uninstall-man-completions
 	@set -e; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl disable --now shmd-metrics.timer shmd.service 2>/dev/null || true; fi; \
 	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done; \
@@ -227,6 +234,78 @@ uninstall:
 	rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 	echo "uninstalled shmd"
+
+# Man pages and shell completions of the programs people run (not the fuzz targets), made from
+# the executables themselves, so that they have every subcommand and option there is; none is
+# written by hand or committed. shmd is a daemon that systemd starts, so its page is in section 8
+# (system administration commands and daemons, man-pages(7)), as sshd(8) and
+# systemd-journald(8) are; the others are commands a user runs, in section 1.
+DOC_PROGRAMS    := shmd shm-writer shm-reader shm-bench shmctl
+MAN8_PROGRAMS   := shmd
+MAN1_PROGRAMS   := $(filter-out $(MAN8_PROGRAMS),$(DOC_PROGRAMS))
+MAN_OUT         := .build/man
+COMPLETIONS_OUT := .build/completions
+# The work folder of swift-argument-parser's GenerateManual plugin, a folder per executable.
+MAN_PLUGIN_OUT  := .build/plugins/GenerateManual/outputs
+# The date the pages carry: the last commit's, so that the same source makes the same pages.
+MAN_DATE         = $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
+# The tests render the pages with `man -l` (man-db, over groff), check the completion scripts
+# with `zsh -n`, `fish -n` and what bash and fish offer from them, and that bash-completion, zsh
+# and fish find the installed ones by themselves.
+APT_NEEDS       += man-db groff-base zsh fish bash-completion
+
+.PHONY: man completions install-man-completions uninstall-man-completions
+
+# The pages of $(DOC_PROGRAMS) in $(MAN_OUT)/man1 and man8, each with its subcommands, by the
+# generate-manual plugin; a second run makes shmd's in section 8. The plugin builds the package
+# first, in debug: the pages are the same from either build, and a release build of its own
+# would relink the executables of `make release` without --static-swift-stdlib. It cannot run
+# inside `swift test`, which holds the build folder's lock, so `make test` runs it before.
+man: deps
+	rm -rf $(MAN_PLUGIN_OUT)
+	$(SWIFT) package generate-manual --configuration debug --date $(MAN_DATE)
+	$(SWIFT) package generate-manual --configuration debug --date $(MAN_DATE) --section 8
+	@set -e; rm -rf $(MAN_OUT); install -d $(MAN_OUT)/man1 $(MAN_OUT)/man8; \
+	for p in $(MAN1_PROGRAMS); do install -m 0644 $(MAN_PLUGIN_OUT)/$$p/$$p.1 $(MAN_OUT)/man1/; done; \
+	for p in $(MAN8_PROGRAMS); do install -m 0644 $(MAN_PLUGIN_OUT)/$$p/$$p.8 $(MAN_OUT)/man8/; done; \
+	echo "man pages: $$(cd $(MAN_OUT) && echo man*/*)"
+
+# Writes the bash, zsh and fish completion scripts of the programs $(1), as the executables in
+# folder $(2) print them (swift-argument-parser's --generate-completion-script), into the folders
+# $(3), $(4) and $(5), under the names each shell looks for: NAME, _NAME and NAME.fish. Mode 0644
+# whatever the umask, as install(1) would give: every user's shell reads them.
+completion_scripts = for p in $(1); do \
+	  $(2)/$$p --generate-completion-script bash > $(3)/$$p; \
+	  $(2)/$$p --generate-completion-script zsh > $(4)/_$$p; \
+	  $(2)/$$p --generate-completion-script fish > $(5)/$$p.fish; \
+	  chmod 0644 $(3)/$$p $(4)/_$$p $(5)/$$p.fish; done
+
+# The completion scripts of the debug build in $(COMPLETIONS_OUT)/bash, zsh and fish, to read or
+# to source; install-files writes those it installs from $(BUILT) itself.
+completions: build
+	@set -e; rm -rf $(COMPLETIONS_OUT); install -d $(COMPLETIONS_OUT)/bash $(COMPLETIONS_OUT)/zsh $(COMPLETIONS_OUT)/fish; \
+	$(call completion_scripts,$(DOC_PROGRAMS),$(DEBUG),$(COMPLETIONS_OUT)/bash,$(COMPLETIONS_OUT)/zsh,$(COMPLETIONS_OUT)/fish); \
+	echo "completions: $(COMPLETIONS_OUT)/bash, zsh, fish"
+
+# Part of install-files: the completions and man pages of the programs it installs (of
+# $(DOC_PROGRAMS), those in $(PROGRAMS)), the completions from $(BUILT), so that they are the
+# installed executables' own. The pages come from $(MAN_OUT): without it (no `make man` yet, as in
+# the systemd tests' sandbox) none is installed, and it says so.
+install-man-completions:
+	@set -e; \
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8; \
+	$(call completion_scripts,$(filter $(PROGRAMS),$(DOC_PROGRAMS)),$(BUILT),$(DESTDIR)$(BASHCOMPDIR),$(DESTDIR)$(ZSHCOMPDIR),$(DESTDIR)$(FISHCOMPDIR)); \
+	if [ -d $(MAN_OUT) ]; then \
+	  for p in $(filter $(PROGRAMS),$(MAN1_PROGRAMS)); do install -m 0644 $(MAN_OUT)/man1/$$p.1 $(DESTDIR)$(MANDIR)/man1/$$p.1; done; \
+	  for p in $(filter $(PROGRAMS),$(MAN8_PROGRAMS)); do install -m 0644 $(MAN_OUT)/man8/$$p.8 $(DESTDIR)$(MANDIR)/man8/$$p.8; done; \
+	else echo "no man pages in $(MAN_OUT) (make man writes them, make install runs it): installed none"; fi
+
+# Part of uninstall: the completions and pages of every program that has them.
+uninstall-man-completions:
+	@for p in $(DOC_PROGRAMS); do \
+	  rm -f $(DESTDIR)$(BASHCOMPDIR)/$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
+	  rm -f $(DESTDIR)$(MANDIR)/man1/$$p.1 $(DESTDIR)$(MANDIR)/man8/$$p.8; \
+	done
 
 # The benchmark of the README: shmd fast/classic/seed layout, a pipe and a Unix socketpair, and
 # the C lock-free ring of the reference baselines when they are beside the project (not needed

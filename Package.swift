@@ -173,6 +173,10 @@ let package = Package(
         // shmd under a real systemd booted in namespaces (sandbox.sh); depends on the executables
         // so that they are built, and installs them inside the sandbox with `make install-files`.
         .testTarget(
+            name: "ShmInspectTests",
+            dependencies: ["ShmInspect", "ShmKit"]
+        ),
+        .testTarget(
             name: "SystemdTests",
             dependencies: ["TestSupport", "shmd", "shm-writer", "shm-reader", "shmctl"],
             exclude: ["sandbox.sh"]

@@ -11,6 +11,12 @@ struct ShmBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shm-bench",
         abstract: "Measure shmd channels against pipes and Unix sockets, in the same run.",
+        discussion: """
+            Examples:
+              shm-bench
+              shm-bench run --sizes 64 --transports fast,pipe --rounds 3
+              shm-bench help run
+            """,
         subcommands: [RunCommand.self, RoleCommand.self],
         defaultSubcommand: RunCommand.self)
 }
@@ -26,6 +32,16 @@ struct RunCommand: ParsableCommand {
             Prints medians with min–max and ratios to the pipe. With --compare, each shmd case \
             also runs with the other build's writer and reader (B) right after this build's (A), \
             before it every second round, and the table adds the ratio B/A.
+
+            Examples:
+              shm-bench run --sizes 64,1024 --transports fast,pipe --rounds 3
+              shm-bench run --seconds 1 --spin-us 50 --spsc ./spsc
+              shm-bench run --same-core --sizes 64 --no-round-trip
+              shm-bench run --idle-seconds 0 --json out.json --csv out.csv
+              shm-bench run --plot-data throughput.dat
+              shm-bench run --compare ../base/shm-bench --transports fast
+              shm-bench run --c-role ./shmkit_role --transports fast,c
+              shm-bench run --python-roles roles.py --python /usr/bin/python3
             """)
 
     @Option(help: "Message sizes in bytes, comma-separated.")

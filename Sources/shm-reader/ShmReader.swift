@@ -16,6 +16,12 @@ struct ShmReader: ParsableCommand {
             little-endian length, then the message's bytes). Exits 0 after --count messages, or \
             when shmd closes the channel and every message in it was printed.
             \(ExitCodeTable.reader.helpLine)
+
+            Examples:
+              shm-reader demo
+              shm-reader demo --count 3 --wait 10
+              shm-reader jobs --prefix test --timeout 5
+              shm-reader demo --binary --count 100 > frames.bin
             """)
 
     @OptionGroup var channel: ChannelOptions

@@ -17,6 +17,12 @@ struct ShmWriter: ParsableCommand {
             exits 0 once all of them are in the channel. With --binary, standard input is frames \
             instead: each a 4-byte little-endian length, then that many bytes, sent as one message.
             \(ExitCodeTable.writer.helpLine)
+
+            Examples:
+              shm-writer demo --message hello --message world
+              seq 1000 | shm-writer demo --wait 10
+              shm-writer demo --binary < frames.bin
+              shm-writer jobs --prefix test --timeout 2 --message "one more"
             """)
 
     @OptionGroup var channel: ChannelOptions

@@ -19,6 +19,12 @@ struct Shmd: AsyncParsableCommand {
             it serves one built-in channel, 'demo' (64 slots of 1024 bytes).
             One mode at a time: serve the channels (the default), --check-config, or --reload PID.
             \(exitCodes.helpLine)
+
+            Examples:
+              shmd
+              shmd --config config/shmd.toml
+              shmd --check-config --config /etc/shmd/shmd.toml
+              shmd --reload "$(systemctl show -P MainPID shmd)"
             """)
 
     /// shmd's exit statuses, the channel failures' codes taken from the errors themselves.

@@ -150,12 +150,13 @@ struct ModeRulesTests {
         #expect {
             _ = try ConfigLoader.parse("[daemon]\nallow-wrld = true\n[[channel]]\nname = \"a\"\n", file: "x.toml")
         } throws: { error in
-            (error as? ConfigError)?.reason == "unknown key (known keys: prefix, mode, group, allow-world, sweep-interval, require-all-channels, max-clients)"
+            (error as? ConfigError)?.reason
+                == "unknown key (known keys: prefix, mode, group, allow-world, sweep-interval, require-all-channels, max-clients, stuck-after)"
         }
         #expect {
             _ = try ConfigLoader.parse("[[channel]]\nname = \"a\"\nallow-wrld = true\n", file: "x.toml")
         } throws: { error in
-            (error as? ConfigError)?.reason.contains("mode, group, allow-world, max-clients, segment") == true
+            (error as? ConfigError)?.reason.contains("mode, group, allow-world, max-clients, stuck-after, segment") == true
         }
     }
 }

@@ -154,8 +154,13 @@ class Iceoryx2:
     def service(self, name: str, size: int) -> Any:
         """The slots of shm-bench's own channels: 256, or 64 above 4 KiB."""
         iox2 = self.iox2
+        # One service per measurement, not per channel: a subscriber of the last round may still
+        # be counted in a service of the same name, and a publisher that took it for the new one
+        # would send into it. Both sides of a measurement share shm-bench's start-barrier pipe,
+        # so its inode names the measurement.
+        measurement = os.fstat(GO).st_ino
         return (
-            self.node.service_builder(iox2.ServiceName.new(f"shm-bench/{name}"))
+            self.node.service_builder(iox2.ServiceName.new(f"shm-bench/{name}/{measurement}"))
             .publish_subscribe(iox2.Slice[ctypes.c_uint8])
             .enable_safe_overflow(False)
             .subscriber_max_buffer_size(64 if size > 4096 else 256)
@@ -178,13 +183,15 @@ class Iceoryx2:
         return service, service.subscriber_builder().create()
 
 
-def wait_for_subscriber(service: Any) -> None:
-    """A publisher delivers only to the subscribers connected when it sends: wait for ours."""
+def wait_for_subscriber(service: Any, publisher: Any) -> None:
+    """A publisher delivers only to the subscribers it is connected to when it sends: wait for
+    ours to appear in the service, then connect to it before the first sample."""
     deadline = time.monotonic() + 30
     while service.dynamic_config.number_of_subscribers < 1:
         if time.monotonic() > deadline:
             raise SystemExit("roles.py: no iceoryx2 subscriber connected within 30 s")
         time.sleep(0.001)
+    publisher.update_connections()
 
 
 def iceoryx2_role(args: argparse.Namespace) -> None:
@@ -201,16 +208,22 @@ def iceoryx2_role(args: argparse.Namespace) -> None:
         sample.assume_init().send()
 
     def receive(subscriber: Any) -> bytes:
+        # Busy-polls, but not forever: a sample that never comes is an error, not a hang.
+        checked = 0
+        begin = now()
         while True:
             sample = subscriber.receive()
             if sample is not None:
                 data = string_at(sample.payload_ptr, sample.header.number_of_elements)
                 sample.delete()
                 return data
+            checked += 1
+            if checked % 100_000 == 0 and now() - begin > 60_000_000_000:
+                raise SystemExit("roles.py: iceoryx2: no sample for 60 s (lost?)")
 
     if side == "writer":
         service, publisher = ipc.publisher(args.channel, size)
-        wait_for_subscriber(service)
+        wait_for_subscriber(service, publisher)
         barrier()
         start = now()
         for sequence in range(count):
@@ -233,7 +246,7 @@ def iceoryx2_role(args: argparse.Namespace) -> None:
     elif side == "pong":
         _, subscriber = ipc.subscriber(args.channel, size)
         service, publisher = ipc.publisher(args.reply_channel, size)
-        wait_for_subscriber(service)
+        wait_for_subscriber(service, publisher)
         barrier()
         for _ in range(count + args.warmup):
             data = receive(subscriber)
@@ -247,7 +260,7 @@ def iceoryx2_role(args: argparse.Namespace) -> None:
     else:
         service, publisher = ipc.publisher(args.channel, size)
         _, subscriber = ipc.subscriber(args.reply_channel, size)
-        wait_for_subscriber(service)
+        wait_for_subscriber(service, publisher)
         trips: list[int] = []
         errors = 0
         barrier()
@@ -273,7 +286,7 @@ def mp_reader(queue: Any, count: int, cpu: int) -> None:
     errors = 0
     get = queue.get
     for expected in range(count):
-        if unpack(get())[0] != expected:
+        if unpack(get(timeout=60))[0] != expected:
             errors += 1
     say(f"t1={now()} errors={errors}")
 
@@ -283,7 +296,7 @@ def mp_pong(there: Any, back: Any, trips: int, cpu: int) -> None:
     barrier()
     get, put = there.get, back.put
     for _ in range(trips):
-        put(get())
+        put(get(timeout=60))
 
 
 def mp_queue_role(args: argparse.Namespace) -> None:
@@ -313,7 +326,7 @@ def mp_queue_role(args: argparse.Namespace) -> None:
             start = now()
             pack(message, 0, sequence)
             there.put(bytes(message))
-            if unpack(back.get())[0] != sequence:
+            if unpack(back.get(timeout=60))[0] != sequence:
                 errors += 1
             elapsed = now() - start
             if sequence >= args.warmup:
