@@ -29,8 +29,8 @@ struct MetricsCommand: ParsableCommand {
 
             Examples:
               shmctl metrics
-              shmctl metrics --prefix bench | grep ^shmd_messages_written_total
-              shmctl metrics --output /var/lib/prometheus/node-exporter/shmd.prom
+              shmctl metrics --prefix bench | grep _written_total
+              shmctl metrics --output /tmp/textfile/shmd.prom
             """)
 
     @Option(help: "Only channels under this prefix (default: [daemon] prefix of /etc/shmd/shmd.toml, or every prefix without that file).")
