@@ -195,7 +195,11 @@ struct Report: Codable {
             lines.append("idle fast-protocol reader blocked \(Int(idle.seconds)) s: \(String(format: "%.3f", idle.cpuPercent)) % of a core")
         }
         let errors = rows.flatMap(\.samples).reduce(0) { $0 + $1.errors }
-        lines.append(errors == 0 ? "every message arrived, in order, intact" : "ERRORS: \(errors) messages out of order or damaged")
+        let lossy = Array(Set(rows.filter { $0.samples.contains { $0.errors > 0 } }.map(\.label))).sorted()
+        lines.append(
+            errors == 0
+                ? "every message arrived, in order, intact"
+                : "ERRORS: \(errors) messages lost, out of order or damaged, in \(lossy.joined(separator: ", "))")
         return lines.joined(separator: "\n")
     }
 
