@@ -65,7 +65,9 @@ final class StuckWatch {
                 let entry = table.entry(record.slot)
                 let held = entry.heldFirst.load(ordering: .acquiring)
                 guard held != 0 else {
-                    entry.seenHeld.store(0, ordering: .relaxed)
+                    // Only when there is something to clear: the entry's line is the client's
+                    // own, which it writes on every message, so shmd leaves it clean.
+                    if entry.seenHeld.load(ordering: .relaxed) != 0 { entry.seenHeld.store(0, ordering: .relaxed) }
                     continue
                 }
                 guard entry.seenHeld.load(ordering: .relaxed) == held else {
