@@ -24,9 +24,10 @@ package final class HeaderPage {
         bytes = .allocate(byteCount: Layout.headerSize, alignment: 64)
         var done = 0
         while done < Layout.headerSize {
-            let got = pread(fd, bytes + done, Layout.headerSize - done, off_t(done))
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else {
+            let start = done
+            guard let got = try? Syscall.value(call: "pread", object: path, { pread(fd, bytes + start, Layout.headerSize - start, off_t(start)) }),
+                got > 0
+            else {
                 bytes.deallocate()
                 return nil
             }

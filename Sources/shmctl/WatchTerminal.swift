@@ -1,5 +1,6 @@
 import ArgumentParser
 import CShim
+import ShmCLI
 
 #if canImport(Glibc)
 import Glibc
@@ -49,16 +50,8 @@ final class WatchTerminal {
         write("\u{1B}[H" + lines.prefix(rows).map { $0 + "\u{1B}[K" }.joined(separator: "\r\n") + "\u{1B}[J")
     }
 
+    /// A terminal that went away ends the watch at its next read of the keyboard.
     private func write(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let wrote = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + done, bytes.count - done)
-                if wrote < 0 && errno == EINTR { continue }
-                guard wrote > 0 else { return }
-                done += wrote
-            }
-        }
+        ClientCommand.writeAll(STDOUT_FILENO, text)
     }
 }
