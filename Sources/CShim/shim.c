@@ -20,6 +20,18 @@ int cshim_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
 
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+int cshim_futex_wait(const uint32_t *word, uint32_t expected, const struct timespec *deadline) {
+    return (int)syscall(SYS_futex, word, FUTEX_WAIT_BITSET, expected, deadline, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
+int cshim_futex_wake_all(const uint32_t *word) {
+    return (int)syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>

@@ -36,9 +36,12 @@ struct ConfigFile: Decodable {
         var semFull: String?
         var maxClients: Int?
         var stuckAfter: TOMLNumber?
+        var delivery: String?
+        var slowReader: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, layout, slots, mode, group, segment
+            case name, layout, slots, mode, group, segment, delivery
+            case slowReader = "slow-reader"
             case stuckAfter = "stuck-after"
             case maxClients = "max-clients"
             case `protocol`

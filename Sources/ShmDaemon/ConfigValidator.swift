@@ -152,9 +152,11 @@ struct ConfigValidator {
                 guard proto == .fast else { throw fail(at("spin-us"), "only the fast protocol spins") }
                 spin = UInt64(micro * 1000)
             }
+            let delivery = try parseDelivery(channel, protocol: proto, at: at)
             return ChannelSpec(
                 name: name, layout: .ring(slots: slots, slotSize: slotSize, protocol: proto),
-                permissions: permissions, spinNanoseconds: spin, clientCapacity: clients, stuckAfterSeconds: stuckAfter)
+                permissions: permissions, spinNanoseconds: spin, clientCapacity: clients, stuckAfterSeconds: stuckAfter,
+                delivery: delivery)
 
         case "seed":
             for (key, value) in [("slots", channel.slots), ("slot-size", channel.slotSize)] where value != nil {
@@ -162,6 +164,11 @@ struct ConfigValidator {
             }
             if channel.protocol != nil { throw fail(at("protocol"), "a seed channel always uses the seed's protocol") }
             if channel.spinMicroseconds != nil { throw fail(at("spin-us"), "a seed channel always uses the seed's protocol") }
+            if channel.delivery != nil || channel.slowReader != nil {
+                throw fail(
+                    at(channel.delivery != nil ? "delivery" : "slow-reader"),
+                    "a seed channel is the seed's producer and consumer: only a ring channel can fan out")
+            }
             var objects: [String] = []
             for (key, value) in [("segment", channel.segment), ("sem-empty", channel.semEmpty), ("sem-full", channel.semFull)] {
                 guard let value else { throw fail(at(nil), "missing key '\(key)': a seed channel names its segment and semaphores") }
@@ -198,6 +205,29 @@ struct ConfigValidator {
             throw fail(location, "must be between 0.1 and 86400 seconds, not \(seconds)")
         }
         return seconds
+    }
+
+    /// `delivery` and `slow-reader`: fan-out needs the fast protocol (classic's semaphores count
+    /// one reader per message), and `slow-reader` means something only for fan-out.
+    private func parseDelivery(_ channel: ConfigFile.Channel, protocol proto: ChannelProtocol, at: (String?) -> Location) throws -> Delivery {
+        switch channel.delivery ?? "queue" {
+        case "queue":
+            if channel.slowReader != nil {
+                throw fail(at("slow-reader"), "only a fan-out channel has slow readers: add delivery = \"fanout\", or remove slow-reader")
+            }
+            return .queue
+        case "fanout":
+            guard proto == .fast else {
+                throw fail(at("delivery"), "fan-out needs the fast protocol: remove protocol = \"classic\", or use delivery = \"queue\"")
+            }
+            switch channel.slowReader ?? "block" {
+            case "block": return .fanout(.block)
+            case "drop": return .fanout(.drop)
+            case let other: throw fail(at("slow-reader"), "unknown slow-reader policy '\(other)' (use \"block\" or \"drop\")")
+            }
+        case let other:
+            throw fail(at("delivery"), "unknown delivery '\(other)' (use \"queue\" or \"fanout\")")
+        }
     }
 
     private func parseProtocol(_ text: String?, at location: Location) throws -> ChannelProtocol {

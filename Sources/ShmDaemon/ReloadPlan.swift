@@ -63,15 +63,17 @@ package struct ReloadPlan: Equatable, Sendable {
                 plan.permissionChanges.append(spec)
             } else {
                 let change =
-                    live.layout == spec.layout
-                    ? "the new config changes a setting fixed at creation (only mode, group and stuck-after can change in place)"
-                    : "the new config asks for \(describe(spec.layout))"
+                    live.layout != spec.layout
+                    ? "the new config asks for \(describe(spec.layout))"
+                    : live.delivery != spec.delivery
+                        ? "the new config asks for \(spec.delivery) delivery, the live channel has \(live.delivery)"
+                        : "the new config changes a setting fixed at creation (only mode, group and stuck-after can change in place)"
                 plan.refused.append(
                     Refusal(
                         channel: spec.name,
                         reason:
                             "channel '\(spec.name)' is live as \(describe(live.layout)); \(change). "
-                            + "A live channel cannot change its layout, geometry or protocol, because its clients have it mapped: "
+                            + "A live channel cannot change its layout, geometry, protocol or delivery, because its clients have it mapped: "
                             + "keeping the old one. Restart shmd to apply it (systemctl restart shmd), or give the new channel another name"))
             }
         }

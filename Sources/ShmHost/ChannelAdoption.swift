@@ -113,6 +113,10 @@ enum ChannelAdoption {
             if header.protocolRaw != proto.rawValue {
                 return "it uses protocol \(ChannelProtocol(rawValue: header.protocolRaw)?.description ?? "?"), the config says \(proto)"
             }
+            if header.deliveryRaw != spec.delivery.rawValue {
+                let found = Delivery(rawValue: header.deliveryRaw)?.description ?? "\(header.deliveryRaw)"
+                return "its delivery is \(found), the config says \(spec.delivery)"
+            }
             if header.spinNanoseconds != spec.spinNanoseconds {
                 return "its spin is \(header.spinNanoseconds / 1000) µs, the config says \(spec.spinNanoseconds / 1000) µs"
             }

@@ -20,6 +20,7 @@ extension HostedChannel {
         if let truncated = truncation() { return truncated }
         if let field = changedField() { return field }
         guard let ring else { return nil }
+        if spec.delivery.isFanout { return strayedFanoutSequence(ring) }
         // Loaded write, read, write: whatever the clients do meanwhile, read ≤ the later write
         // and the earlier write ≤ read + N hold for a sound ring (see `Ring`).
         let writeBefore = header.writeCursor.load(ordering: .sequentiallyConsistent)
@@ -76,6 +77,7 @@ extension HostedChannel {
             ("total size", UInt64(spec.geometry.totalSize), header.totalSize),
             ("client capacity", UInt64(spec.clientCapacity), UInt64(header.clientCapacity)),
             ("spin", ringGeometry == nil ? Layout.defaultSpinNanoseconds : spec.spinNanoseconds, header.spinNanoseconds),
+            ("delivery", UInt64(spec.delivery.rawValue), UInt64(header.deliveryRaw)),
             ("daemon pid", UInt64(UInt32(bitPattern: owner.pid)), UInt64(UInt32(bitPattern: header.daemonPid))),
             ("daemon start time", owner.startTime, header.daemonStart),
             ("generation", generation, header.generation),
@@ -90,6 +92,33 @@ extension HostedChannel {
                 return
                     "its descriptor names \(names.segment), \(names.semaphoreEmpty), \(names.semaphoreFull); shmd wrote \(segmentName), \(emptyName), \(fullName)"
             }
+        }
+        return nil
+    }
+
+    /// A fan-out slot whose sequence no sound ring can hold. Nobody frees fan-out slots: each
+    /// holds `2t` (being written for `t`) or `2t + 1` (`t`'s message) for the latest ticket `t`
+    /// of its index a writer marked. Tickets are claimed below the write cursor, and the newest
+    /// claim of a slot may not be marked yet, but the one before it is published (a writer
+    /// takes a slot only then), so every ticket found is within two laps below the write cursor
+    /// loaded first and below the write cursor loaded
+    /// last plus a lap. Readers' cursors are their own: a reader's wrong cursor loses or
+    /// repeats that reader's messages, nothing else.
+    private func strayedFanoutSequence(_ ring: Ring) -> String? {
+        let before = header.writeCursor.load(ordering: .sequentiallyConsistent)
+        let lowest = before - min(before, 2 &* ring.slotCount)
+        var highest: UInt64?
+        for index in 0..<ring.slotCount {
+            let sequence = ring.sequence(index).load(ordering: .acquiring)
+            let ticket = sequence >> 1
+            if ticket % ring.slotCount == index && ticket >= lowest {
+                if ticket < before &+ ring.slotCount { continue }
+                let limit = highest ?? header.writeCursor.load(ordering: .sequentiallyConsistent) &+ ring.slotCount
+                highest = limit
+                if ticket < limit { continue }
+            }
+            return "slot \(index) has sequence \(sequence), which no ticket of that slot between \(lowest) and "
+                + "\(highest ?? before &+ ring.slotCount) can have"
         }
         return nil
     }

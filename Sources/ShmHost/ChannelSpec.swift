@@ -22,14 +22,19 @@ package struct ChannelSpec: Equatable, Sendable {
     /// `stuck-after`: seconds a client may hold a slot before shmd reports it stuck. It can
     /// change on reload, in place, as the permissions can.
     package var stuckAfterSeconds: Double
+    /// Who gets each message (`delivery`, and `slow-reader` for fan-out); ring channels of the
+    /// fast protocol only may fan out.
+    package var delivery: Delivery
 
     package init(
         name: String, layout: Layout, permissions: ObjectPermissions = ObjectPermissions(),
         spinNanoseconds: UInt64 = ShmKit.Layout.defaultSpinNanoseconds,
         clientCapacity: Int = ShmKit.Layout.defaultClientCapacity,
-        stuckAfterSeconds: Double = ShmKit.Layout.defaultStuckAfterSeconds
+        stuckAfterSeconds: Double = ShmKit.Layout.defaultStuckAfterSeconds,
+        delivery: Delivery = .queue
     ) {
         self.stuckAfterSeconds = stuckAfterSeconds
+        self.delivery = delivery
         self.name = name
         self.layout = layout
         self.permissions = permissions

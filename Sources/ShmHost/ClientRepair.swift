@@ -49,7 +49,12 @@ extension HostedChannel {
                 let phase = ring.phase(ticket)
                 let ready = Ring.readyPhase(record.role)
                 let counted: Bool
-                if phase == ready {
+                // Fan-out: a writer that died between its claim and its mark left the slot with
+                // the previous lap's message, which no later event changes.
+                let claimedUnmarked =
+                    spec.delivery.isFanout && ticket >= ring.slotCount
+                    && ring.sequence(ticket).load(ordering: .acquiring) == Ring.fullMark(ticket - ring.slotCount)
+                if phase == ready || (record.role == .writer && claimedUnmarked) {
                     // A writer's slot is published as abandoned; a reader's message copied out,
                     // its slot freed, and the message queued again.
                     counted = settle(ticket, role: record.role, ring: ring, proto: proto)
@@ -65,6 +70,8 @@ extension HostedChannel {
                 if counted, record.role == .writer { abandoned += 1 } else if counted { redelivered += 1 }
             }
             table.unregister(record.slot, process: record.process)
+            // A fan-out reader's cursor left the gate with its entry: writers waiting for it go on.
+            if spec.delivery.isFanout && record.role == .reader { notify(empty, waiting: header.writersWaiting, proto) }
             header.increment(.deadClients)
             repairs.append(ClientRepair(record: record, abandoned: abandoned, redelivered: redelivered, wasWaiting: wasWaiting))
         }
@@ -134,7 +141,12 @@ extension HostedChannel {
     private func settle(_ ticket: UInt64, role: ClientRole, ring: Ring, proto: ChannelProtocol) -> Bool {
         if role == .writer {
             ring.abandon(from: ticket)
-            notify(full, waiting: header.readersWaiting, proto)
+            if spec.delivery.isFanout {
+                ring.wakeReaders(ticket)
+                notify(empty, waiting: header.writersWaiting, proto) // the slot's next writer
+            } else {
+                notify(full, waiting: header.readersWaiting, proto)
+            }
             return true
         }
         let message = ring.message(ticket).map { Array($0) }

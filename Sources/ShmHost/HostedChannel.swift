@@ -123,7 +123,7 @@ package final class HostedChannel {
                     magic: Layout.ringMagic, kind: .ring, slotCount: slots, slotSize: slotSize, protocol: proto,
                     totalSize: size, clientCapacity: spec.clientCapacity, daemon: daemon, generation: generation,
                     createdAt: SystemClock.realtimeNanoseconds(),
-                    spinNanoseconds: spec.spinNanoseconds)
+                    spinNanoseconds: spec.spinNanoseconds, delivery: spec.delivery)
                 channel.ring?.initializeSequences()
 
             case let .seed(segmentName, emptyName, fullName):
@@ -177,15 +177,29 @@ package final class HostedChannel {
             header.wake { try full.post() }
             header.wake { try empty.post() }
         }
+        // Fan-out readers sleep on their slot's sequence word, not on `full`.
+        if spec.delivery.isFanout, let ring {
+            for index in 0..<ring.slotCount { ring.wakeReaders(index) }
+        }
     }
 
     /// Messages written but not read: what is lost if the channel goes away now. At most the
-    /// slot count: cursors farther apart are damage (`inspectDamage`), not messages.
+    /// slot count: cursors farther apart are damage (`inspectDamage`), not messages. Fan-out:
+    /// what the slowest attached reader has not read yet.
     package var undelivered: UInt64 {
         guard let ring else { return 0 }
         let written = header.writeCursor.load(ordering: .acquiring)
-        let read = header.readCursor.load(ordering: .acquiring)
+        let read = spec.delivery.isFanout ? slowestReader ?? written : header.readCursor.load(ordering: .acquiring)
         return written > read ? min(written - read, ring.slotCount) : 0
+    }
+
+    /// Fan-out: the least cursor of the readers in the client table, `nil` without readers.
+    package var slowestReader: UInt64? {
+        let table = clientTable
+        return (0..<table.capacity).compactMap { index -> UInt64? in
+            let cursor = table.entry(index).cursor.load(ordering: .acquiring)
+            return cursor == 0 ? nil : cursor - 1
+        }.min()
     }
 
     /// Removes every name the channel uses, segment first so no new client can find it.

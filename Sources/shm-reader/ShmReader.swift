@@ -15,6 +15,11 @@ struct ShmReader: ParsableCommand {
             Prints each message on its own line as it arrives (with --binary, as a frame: a 4-byte \
             little-endian length, then the message's bytes). Exits 0 after --count messages, or \
             when shmd closes the channel and every message in it was printed.
+
+            On a fan-out channel (delivery = "fanout") every reader gets every message, from the \
+            next one written, or with --from oldest from the oldest one still in the ring. When \
+            the channel's writers lap this reader (slow-reader = "drop"), each gap is reported \
+            on stderr with how many messages it lost, and the total when it exits.
             \(ExitCodeTable.reader.helpLine)
 
             Examples:
@@ -22,6 +27,7 @@ struct ShmReader: ParsableCommand {
               shm-reader demo --count 3 --wait 10
               shm-reader jobs --prefix test --timeout 5
               shm-reader demo --binary --count 100 > frames.bin
+              shm-reader ticks --from oldest
             """)
 
     @OptionGroup var channel: ChannelOptions
@@ -32,6 +38,9 @@ struct ShmReader: ParsableCommand {
     @Flag(help: "Write frames instead of lines: a 4-byte little-endian length, then the message's bytes.")
     var binary = false
 
+    @Option(help: "Where a fan-out channel's reader starts: next (the next message written) or oldest (the oldest still in the ring).")
+    var from: StartPosition = .next
+
     func validate() throws {
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
     }
@@ -40,7 +49,8 @@ struct ShmReader: ParsableCommand {
         ClientSignals.detachOnTermination()
         let name = channel.name
         do {
-            let reader = try ChannelReader(channel: name, prefix: channel.prefix, waitSeconds: channel.wait)
+            let reader = try ChannelReader(channel: name, prefix: channel.prefix, waitSeconds: channel.wait, from: from)
+            defer { reportTotalLoss(reader) }
             // A line is the message and "\n"; a frame its length (4 bytes, little-endian), then it.
             let (head, tail) = binary ? (4, 0) : (0, 1)
             var output = [UInt8](repeating: UInt8(ascii: "\n"), count: head + reader.maximumMessageSize + tail)
@@ -66,11 +76,23 @@ struct ShmReader: ParsableCommand {
                 }
                 guard delivered else { throw ExitCode(SysExit.osError.rawValue) }
                 received += 1
+                let gap = reader.takeGap()
+                if gap > 0 {
+                    ClientCommand.writeAll(
+                        STDERR_FILENO,
+                        "shm-reader: lost \(gap) messages of channel '\(name)' before message \(received): its writers lapped this reader (slow-reader = \"drop\")\n")
+                }
             }
         } catch let exit as ExitCode {
             throw exit
         } catch {
             throw ExitCode(ClientCommand.report(error, program: "shm-reader"))
         }
+    }
+
+    /// The reader's losses in all, when there were any, as the last line on stderr.
+    private func reportTotalLoss(_ reader: ChannelReader) {
+        guard reader.lostMessages > 0 else { return }
+        ClientCommand.writeAll(STDERR_FILENO, "shm-reader: lost \(reader.lostMessages) messages of channel '\(channel.name)' in all\n")
     }
 }

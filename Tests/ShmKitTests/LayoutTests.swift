@@ -52,8 +52,12 @@ struct LayoutTests {
     @Test("header fields do not overlap and fit the header page")
     func headerFields() {
         #expect(Layout.Offset.createdAt + 8 <= Layout.Offset.counters)
-        #expect(Layout.Offset.counters + 8 * ChannelHeader.Counter.allCases.count <= Layout.Offset.restoredRead)
-        #expect(Layout.Offset.restoredWrite + 8 <= Layout.Offset.writeCursor)
+        // Eight counters in the counters block; `lost` (fan-out) came later and has a word after it.
+        #expect(Layout.Offset.counters + 8 * ChannelCounter.deadClients.rawValue + 8 <= Layout.Offset.restoredRead)
+        #expect(Layout.Offset.restoredWrite + 8 <= Layout.Offset.failedWakeups)
+        #expect(Layout.Offset.failedWakeups + 8 <= Layout.Offset.lost && Layout.Offset.lost + 8 <= Layout.Offset.joins)
+        #expect(Layout.Offset.joins + 8 <= Layout.Offset.writeCursor)
+        #expect(Layout.Offset.stuckAfter + 8 <= Layout.Offset.delivery && Layout.Offset.delivery + 4 <= Layout.Offset.counters)
         // Cursors and waiter counts each own a cache line.
         let lines = [Layout.Offset.writeCursor, Layout.Offset.readCursor, Layout.Offset.writersWaiting, Layout.Offset.readersWaiting]
         #expect(lines.allSatisfy { $0 % Layout.cacheLine == 0 })

@@ -1,6 +1,7 @@
 #pragma once
 #include <semaphore.h>
 #include <time.h>
+#include <stdint.h>
 
 /// sem_clockwait(3) is a GNU extension that Swift's Glibc module does not export.
 /// Returns 0 or -1 with errno set, exactly like the libc call.
@@ -29,6 +30,16 @@ int cshim_pin_to_cpu(int cpu);
 
 /// pipe2(2) with O_CLOEXEC, a GNU interface. Returns 0 or -1 with errno set.
 int cshim_pipe_cloexec(int fds[2]);
+
+/// futex(2) FUTEX_WAIT_BITSET on a word in shared memory (not FUTEX_PRIVATE: the waker is
+/// another process): sleeps while `*word == expected`, until a wake on the same word or the
+/// CLOCK_MONOTONIC time `deadline` (NULL: no limit). Returns 0 when woken, or -1 with errno set:
+/// EAGAIN (the word no longer held `expected`), ETIMEDOUT, EINTR. glibc has no wrapper.
+int cshim_futex_wait(const uint32_t *word, uint32_t expected, const struct timespec *deadline);
+
+/// futex(2) FUTEX_WAKE: wakes every process sleeping in cshim_futex_wait on `word`. Returns how
+/// many it woke, or -1 with errno set.
+int cshim_futex_wake_all(const uint32_t *word);
 
 #include <stddef.h>
 #include <stdint.h>

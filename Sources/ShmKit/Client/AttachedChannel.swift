@@ -12,7 +12,9 @@ final class AttachedChannel {
     let empty: NamedSemaphore
     let full: NamedSemaphore
     let body: Body
-    private let clientTable: ClientTable
+    let clientTable: ClientTable
+    /// A fan-out client's own side: its cursor and losses, or its gate (see `FanoutRing`).
+    let fanout = FanoutState()
     private let registration: Int
     /// This client's entry in the header's table, where it records what it holds. Every client
     /// has one: a client without a record could not be repaired after it dies, so a full table
@@ -130,7 +132,12 @@ final class AttachedChannel {
     var discipline: Discipline {
         switch body {
         case let .ring(ring) where ring.header.protocolRaw == ChannelProtocol.fast.rawValue:
-            return .fast(FastRing(ring: ring, attached: self))
+            let fast = FastRing(ring: ring, attached: self)
+            // Validation accepted the delivery word: 0 (queue) or a policy.
+            if case let .fanout(policy)? = Delivery(rawValue: header.deliveryRaw) {
+                return .fanout(FanoutRing(fast: fast, policy: policy, state: fanout))
+            }
+            return .fast(fast)
         case let .ring(ring):
             return .classic(ClassicRing(ring: ring, attached: self))
         case let .seed(buffer):

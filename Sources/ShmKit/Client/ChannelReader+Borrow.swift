@@ -22,6 +22,12 @@ extension ChannelReader {
                 let outcome: TicketOutcome
                 let ring: Ring
                 switch discipline {
+                case let .fanout(fanout):
+                    switch try borrowFanout(fanout, until: deadline, timeout: timeout) {
+                    case let .lent(message): return message
+                    case .again: continue
+                    case .ended: return nil
+                    }
                 case let .fast(fast):
                     (outcome, ring) = (try fast.claimRead(maximum: 1, until: deadline), fast.ring)
                 case let .classic(classic):
@@ -72,6 +78,9 @@ extension ChannelReader {
         pendingBorrow = nil
         defer { attached.tracked?.endOperation() }
         switch discipline {
+        case let .fanout(fanout):
+            attached.header.wake { try fanout.consumed(upTo: ticket &+ 1) }
+            return
         case let .fast(fast):
             fast.ring.free(ticket)
         case let .classic(classic):
@@ -86,13 +95,46 @@ extension ChannelReader {
     /// Whether a message is borrowed and not yet released.
     package var hasBorrow: Bool { pendingBorrow != nil }
 
+    private enum FanoutBorrow {
+        /// In place, or a checked copy.
+        case lent(UnsafeRawBufferPointer)
+        /// An abandoned slot, or one lapped while it was copied: look again.
+        case again
+        /// The channel closed and nothing is left.
+        case ended
+    }
+
+    /// One try at borrowing from a fan-out channel.
+    private func borrowFanout(_ fanout: FanoutRing, until deadline: Deadline?, timeout: Double?) throws -> FanoutBorrow {
+        switch try fanout.claimRead(maximum: 1, until: deadline) {
+        case let .tickets(ticket, _):
+            switch fanout.message(ticket) {
+            case .lapped: return .again
+            case .message(nil):
+                attached.header.wake { try fanout.consumed(upTo: ticket &+ 1) }
+                return .again
+            case let .message(message?):
+                pendingBorrow = ticket
+                return .lent(message)
+            }
+        case .closed:
+            attached.tracked?.endOperation()
+            _ = try attached.endOfStream()
+            return .ended
+        case .timedOut:
+            throw ChannelError.timedOut(channel: channel, operation: "receive (channel empty)", seconds: timeout ?? 0)
+        case let .corrupt(detail):
+            throw ChannelError.corrupt(channel: channel, detail: detail)
+        }
+    }
+
     /// Clears the record of held tickets and wakes writers that wait for a free slot.
     private func wakeWriters() {
         attached.entry.release()
         switch discipline {
         case let .fast(fast): attached.header.wake { try fast.freed() }
         case let .classic(classic): attached.header.wake { try classic.freed(1) }
-        case .seed: break
+        case .seed, .fanout: break
         }
     }
 }

@@ -1,6 +1,9 @@
 /// A reader attached to one channel: takes messages out of it.
 ///
-/// Several readers may share a channel; each message goes to exactly one of them.
+/// Several readers may share a channel. On a queue channel each message goes to exactly one of
+/// them; on a fan-out channel (`delivery = "fanout"`) every reader gets every message, from
+/// where it joined (`from:`), and ``lostMessages`` counts what a `slow-reader = "drop"` channel's
+/// writers overwrote before this reader got to it.
 ///
 /// A reader is for one thread at a time: it is not `Sendable`. It records in the channel's
 /// client table which slots it holds, so that shmd can repair them if the process dies; two
@@ -28,8 +31,13 @@ public final class ChannelReader {
     ///   `.invalidArgument` (a negative `wait`), `.notFound` (no such channel, after the wait),
     ///   `.emptySegment`, `.headerMismatch` (not a channel this version understands),
     ///   `.permissionDenied`, `.tooManyClients` (the client table is full), `.system`.
-    public convenience init(channel: String, prefix: String = ChannelNames.defaultPrefix, wait: Duration? = .zero) throws {
-        try self.init(channel: channel, prefix: prefix, waitSeconds: SecondsArgument.seconds(wait) ?? .infinity, waitSlice: SlicedWait.slice)
+    ///   - from: where a fan-out channel's reader starts: `.next` (the default), the next message
+    ///     written; `.oldest`, the oldest message still in the ring. A queue channel's readers
+    ///     always take the oldest message no reader took yet, whatever this says.
+    public convenience init(
+        channel: String, prefix: String = ChannelNames.defaultPrefix, wait: Duration? = .zero, from start: StartPosition = .next
+    ) throws {
+        try self.init(channel: channel, prefix: prefix, waitSeconds: SecondsArgument.seconds(wait) ?? .infinity, waitSlice: SlicedWait.slice, from: start)
     }
 
     /// Attaches as `init(channel:prefix:wait:)` does, with the wait in seconds, as the commands
@@ -38,8 +46,41 @@ public final class ChannelReader {
     /// - Parameter waitSlice: nanoseconds a blocked client sleeps before it looks at the
     ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
     /// - Throws: as `init(channel:prefix:wait:)`; `.invalidArgument` for nan too.
-    package init(channel: String, prefix: String, waitSeconds wait: Double?, waitSlice: UInt64 = SlicedWait.slice) throws {
+    package init(
+        channel: String, prefix: String, waitSeconds wait: Double?, waitSlice: UInt64 = SlicedWait.slice, from start: StartPosition = .next
+    ) throws {
         (attached, discipline) = try AttachedChannel.attach(channel: channel, prefix: prefix, role: .reader, waitSeconds: wait, waitSlice: waitSlice)
+        if case let .fanout(fanout) = discipline { fanout.join(from: start) }
+    }
+
+    /// Whether every reader of this channel gets every message (`delivery = "fanout"`).
+    public var isFanout: Bool {
+        if case .fanout = discipline { return true }
+        return false
+    }
+
+    /// Messages this reader lost since it attached: on a fan-out channel with
+    /// `slow-reader = "drop"`, those the writers overwrote before this reader read them. Always
+    /// 0 on other channels, whose writers wait for their readers.
+    public var lostMessages: UInt64 { attached.fanout.lost }
+
+    /// Takes the next message as a copy, with how many messages this reader lost just before it
+    /// (see ``lostMessages``): the gap a reader of a `slow-reader = "drop"` channel must know
+    /// about. See `receive(timeout:_:)` for the rest.
+    public func receiveMessage(timeout: Duration? = nil) throws -> ReceivedMessage? {
+        try receiveMessage(timeoutSeconds: SecondsArgument.seconds(timeout))
+    }
+
+    /// `receiveMessage(timeout:)` with the timeout in seconds.
+    package func receiveMessage(timeoutSeconds timeout: Double?) throws -> ReceivedMessage? {
+        guard let bytes = try receive(timeoutSeconds: timeout) else { return nil }
+        return ReceivedMessage(bytes: bytes, lostBefore: takeGap())
+    }
+
+    /// Messages lost since this was last asked (by `receiveMessage` or here), and forgets them.
+    package func takeGap() -> UInt64 {
+        if case let .fanout(fanout) = discipline { return fanout.takeGap() }
+        return 0
     }
 
     /// The channel's name.
@@ -121,6 +162,9 @@ public final class ChannelReader {
                 // Claimed slots are freed, and writers told so, even when `body` throws. The
                 // record of held tickets is cleared whatever the outcome (see `ChannelWriter`).
                 switch discipline {
+                case let .fanout(fanout):
+                    let outcome = try fanout.claimRead(maximum: max(1, maximum), until: deadline)
+                    delivered = try deliver(outcome, fanout: fanout, timeout: timeout, body)
                 case let .fast(fast):
                     let outcome = try fast.claimRead(maximum: max(1, maximum), until: deadline)
                     defer {
@@ -145,6 +189,40 @@ public final class ChannelReader {
             attached.entry.release() // a claim that failed holds nothing
             throw attached.failure(error)
         }
+    }
+
+    /// A fan-out reader's batch: each message lent in turn (in place, or a checked copy), then
+    /// the cursor moved past them once. If `body` throws, the reader's cursor stops after that
+    /// message: the rest of the batch is still there for the next call, nothing is dropped.
+    private func deliver(
+        _ outcome: TicketOutcome, fanout: FanoutRing, timeout: Double?,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int? {
+        let (first, count): (UInt64, Int)
+        switch outcome {
+        case let .tickets(start, claimed): (first, count) = (start, claimed)
+        case .closed: return try attached.endOfStream()
+        case let .corrupt(detail): throw ChannelError.corrupt(channel: channel, detail: detail)
+        case .timedOut: throw ChannelError.timedOut(channel: channel, operation: "receive (channel empty)", seconds: timeout ?? 0)
+        }
+        var delivered = 0
+        for index in 0..<count {
+            let ticket = first &+ UInt64(index)
+            switch fanout.message(ticket) {
+            case .lapped: return delivered // the cursor moved past what was overwritten
+            case .message(nil): continue
+            case let .message(message?):
+                do {
+                    try body(message)
+                } catch {
+                    attached.header.wake { try fanout.consumed(upTo: ticket &+ 1) }
+                    throw error
+                }
+                delivered += 1
+            }
+        }
+        attached.header.wake { try fanout.consumed(upTo: first &+ UInt64(count)) }
+        return delivered
     }
 
     private func deliver(

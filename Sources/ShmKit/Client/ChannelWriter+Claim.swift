@@ -21,6 +21,10 @@ extension ChannelWriter {
                 let ticket = try Self.ticket(try fast.claimWrite(maximum: 1, until: deadline), attached: attached, timeout: timeout)
                 pendingClaim = ticket
                 area = fast.ring.payload(ticket)
+            case let .fanout(fanout):
+                let ticket = try Self.ticket(try fanout.claimWrite(maximum: 1, until: deadline), attached: attached, timeout: timeout)
+                pendingClaim = ticket
+                area = fanout.ring.payload(ticket)
             case let .classic(classic):
                 let ticket = try Self.ticket(try classic.claimWrite(until: deadline), attached: attached, timeout: timeout)
                 pendingClaim = ticket
@@ -60,6 +64,10 @@ extension ChannelWriter {
             fast.ring.publish(ticket, length: length)
             attached.entry.release()
             attached.header.wake { try fast.published() }
+        case let .fanout(fanout):
+            fanout.ring.publish(ticket, length: length)
+            attached.entry.release()
+            attached.header.wake { try fanout.published(ticket, count: 1) }
         case let .classic(classic):
             classic.ring.publish(ticket, length: length)
             attached.entry.release()
@@ -84,6 +92,10 @@ extension ChannelWriter {
             fast.ring.abandon(from: ticket)
             attached.entry.release()
             attached.header.wake { try fast.published() }
+        case let .fanout(fanout):
+            fanout.ring.abandon(from: ticket)
+            attached.entry.release()
+            attached.header.wake { try fanout.published(ticket, count: 1) }
         case let .classic(classic):
             classic.ring.abandon(from: ticket)
             attached.entry.release()

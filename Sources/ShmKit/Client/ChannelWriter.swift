@@ -1,8 +1,8 @@
 /// A writer attached to one channel: puts messages into it.
 ///
 /// Several writers, in one process or many, may share a channel. Each message goes into exactly
-/// one slot and is read by exactly one reader, and the messages of one writer are read in the
-/// order it wrote them.
+/// one slot and is read by exactly one reader (a fan-out channel's: by every reader), and the
+/// messages of one writer are read in the order it wrote them.
 ///
 /// A writer is for one thread at a time: it is not `Sendable`. It records in the channel's
 /// client table which slots it holds, so that shmd can repair them if the process dies; two
@@ -120,6 +120,13 @@ public final class ChannelWriter {
                     if case .tickets = outcome { attached.header.wake { try fast.published() } }
                 }
                 return try fillAndPublish(outcome, ring: fast.ring, timeout: timeout, fill)
+            case let .fanout(fanout):
+                let outcome = try fanout.claimWrite(maximum: max(1, maximum), until: deadline)
+                defer {
+                    attached.entry.release()
+                    if case let .tickets(first, count) = outcome { attached.header.wake { try fanout.published(first, count: count) } }
+                }
+                return try fillAndPublish(outcome, ring: fanout.ring, timeout: timeout, fill)
             case let .classic(classic):
                 let outcome = try classic.claimWrite(until: deadline)
                 defer {

@@ -35,6 +35,8 @@ package struct ChannelHeader: @unchecked Sendable {
     package var createdAt: UInt64 { load(Layout.Offset.createdAt) }
     package var clientCapacity: UInt32 { load(Layout.Offset.clientCapacity) }
     package var spinNanoseconds: UInt64 { load(Layout.Offset.spinNanoseconds) }
+    /// The header's delivery word as stored: `Delivery(rawValue:)` reads it.
+    package var deliveryRaw: UInt32 { load(Layout.Offset.delivery) }
     /// The boot the owning daemon ran in: a pid means nothing across boots.
     package var bootID: BootID { BootID(high: load(Layout.Offset.bootID), low: load(Layout.Offset.bootID + 8)) }
 
@@ -43,7 +45,7 @@ package struct ChannelHeader: @unchecked Sendable {
     package func initialize(
         magic: UInt64, kind: ChannelKind, slotCount: Int, slotSize: Int, protocol: ChannelProtocol,
         totalSize: Int, clientCapacity: Int, daemon: ProcessIdentity, generation: UInt64, createdAt: UInt64,
-        spinNanoseconds: UInt64 = Layout.defaultSpinNanoseconds
+        spinNanoseconds: UInt64 = Layout.defaultSpinNanoseconds, delivery: Delivery = .queue
     ) {
         store(Layout.Offset.magic, magic)
         store(Layout.Offset.version, Layout.version)
@@ -58,6 +60,7 @@ package struct ChannelHeader: @unchecked Sendable {
         store(Layout.Offset.createdAt, createdAt)
         store(Layout.Offset.clientCapacity, UInt32(clientCapacity))
         store(Layout.Offset.spinNanoseconds, spinNanoseconds)
+        store(Layout.Offset.delivery, delivery.rawValue)
         setOwner(daemon, generation: generation)
     }
 
@@ -128,7 +131,7 @@ package struct ChannelHeader: @unchecked Sendable {
 
     /// The word of a stored counter (not `written` or `read`, which are the cursors).
     func atomicCounter(_ counter: Counter) -> UnsafeAtomic<UInt64> {
-        atomic64(Layout.Offset.counters + 8 * counter.rawValue)
+        atomic64(counter == .lost ? Layout.Offset.lost : Layout.Offset.counters + 8 * counter.rawValue)
     }
 
     /// Runs a wake-up (`sem_post` on the path after a publish or a free, or a closing relay)
@@ -148,6 +151,8 @@ package struct ChannelHeader: @unchecked Sendable {
     /// channel's semaphores was damaged or removed under a client or shmd.
     package var failedWakeups: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.failedWakeups) }
 
+    /// Fan-out: readers that joined since the channel was created (see `FanoutRing`).
+    package var joins: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.joins) }
     package var writeCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.writeCursor) }
     package var readCursor: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.readCursor) }
     var restoredRead: UnsafeAtomic<UInt64> { atomic64(Layout.Offset.restoredRead) }
@@ -220,4 +225,7 @@ public enum ChannelCounter: Int, CaseIterable, Sendable {
     case restoredUnits
     /// Clients shmd found dead without having detached (and repaired).
     case deadClients
+    /// Fan-out with `slow-reader = "drop"`: messages readers skipped because the writers lapped
+    /// them, summed over the readers (each reader's own count is in its client-table entry).
+    case lost
 }

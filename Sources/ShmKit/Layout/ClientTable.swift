@@ -35,15 +35,17 @@ public struct ClientRecord: Equatable, Sendable {
 ///     28  waiting    u32  1 while counted in writersWaiting/readersWaiting
 ///     32  seenHeld   u64  shmd's sweep: the heldFirst it saw last (0: none)
 ///     40  heldSince  u64  shmd's sweep: CLOCK_MONOTONIC ns when it first saw seenHeld
+///     48  cursor     u64  fan-out reader: next ticket it reads + 1, 0 until it joined
+///     56  lost       u64  fan-out reader: messages it skipped because writers lapped it
 ///
-/// The client writes 0 to 31 on its hot path; only shmd writes 32 to 47, once a sweep, so that
+/// The client writes 0 to 31 (a fan-out reader 48 to 63 instead) on its hot path; only shmd writes 32 to 47, once a sweep, so that
 /// telling how long a slot has been held costs the client nothing (no clock read per message).
 /// Package access: the fuzz targets read arbitrary tables through it and build seed tables with it.
 package struct ClientTable {
     package static let entrySize = 64
     let base: UnsafeMutableRawPointer
     /// Entries in the table (`max-clients`).
-    let capacity: Int
+    package let capacity: Int
 
     /// Claims a free entry for `process`.
     ///
@@ -57,6 +59,8 @@ package struct ClientTable {
             entry.heldFirst.store(0, ordering: .relaxed)
             entry.waiting.store(0, ordering: .relaxed)
             entry.seenHeld.store(0, ordering: .relaxed)
+            entry.cursor.store(0, ordering: .relaxed)
+            entry.lost.store(0, ordering: .relaxed)
             entry.startTime.store(process.startTime, ordering: .releasing)
             return index
         }
@@ -67,6 +71,9 @@ package struct ClientTable {
     package func unregister(_ index: Int, process: ProcessIdentity) {
         let entry = self.entry(index)
         entry.startTime.store(0, ordering: .relaxed)
+        // Before the pid: a fan-out writer that still sees the pid then sees no cursor, and stops
+        // waiting for this reader.
+        entry.cursor.store(0, ordering: .releasing)
         _ = entry.pid.compareExchange(expected: process.pid, desired: 0, ordering: .releasing)
     }
 
@@ -104,6 +111,12 @@ package struct ClientEntry: @unchecked Sendable {
     /// shmd's record of what it saw held (`heldFirst` as it was) and since when; see the table.
     package var seenHeld: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 32).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
     package var heldSince: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 40).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
+    /// A fan-out reader's position: the next ticket it reads + 1, 0 before it joined (and for
+    /// every other client). Written only by the reader; fan-out writers that block for slow
+    /// readers take the least of these.
+    package var cursor: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 48).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
+    /// A fan-out reader's count of messages it lost to writers that lapped it.
+    package var lost: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 56).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
 
     /// How long the current holding has been held, as shmd's sweeps saw it, in nanoseconds:
     /// `nil` when nothing is held or shmd has not seen this holding yet.

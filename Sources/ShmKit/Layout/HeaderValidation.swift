@@ -34,6 +34,12 @@ package enum HeaderValidation {
         guard ChannelProtocol(rawValue: header.protocolRaw) != nil else {
             throw mismatch("protocol", ChannelProtocol.allCases.map { "\($0.rawValue)" }.joined(separator: " or "), "\(header.protocolRaw)")
         }
+        // Fan-out exists for the fast protocol only: a classic client would take a fan-out ring
+        // for a queue and free slots other readers still have to read.
+        let delivery = Delivery(rawValue: header.deliveryRaw)
+        guard delivery == .queue || (delivery != nil && header.protocolRaw == ChannelProtocol.fast.rawValue && kind == .ring) else {
+            throw mismatch("delivery", "0 (queue), or 1 or 2 (fanout) on a fast ring", "\(header.deliveryRaw)")
+        }
         guard header.state != nil else {
             throw mismatch("state", "0, 1, 2 or 3", "\(header.stateRaw)")
         }

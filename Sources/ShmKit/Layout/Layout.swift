@@ -29,13 +29,17 @@
 ///     96      bootID           16 bytes: /proc/sys/kernel/random/boot_id of the daemon's boot
 ///     112     stuckAfter       u64   milliseconds a held slot may stay held before shmd reports it
 ///                                    stuck (`stuck-after`; 0: the default, 5 s); shmd rewrites it on reload
+///     120     delivery         u32   Delivery: 0 queue, 1 fanout that blocks, 2 fanout that drops
 ///     128     counters         u64 × 8: (reserved), (reserved), dropped, abandoned, redelivered, pending redelivery,
 ///                                    restored units, dead clients; written and read are the cursors
 ///     192     restoredRead     u64   classic: ticket + 1 of the last message whose lost `full` unit was restored
 ///     200     restoredWrite    u64   classic: ticket + 1 of the last slot whose lost `empty` unit was restored
 ///     208     failedWakeups    u64   wake-ups (sem_post) that failed, counted by whoever posted
+///     216     lost             u64   fanout: messages readers skipped because writers lapped them
+///     224     joins            u64   fanout: readers that joined (writers re-read the readers' cursors when it moves)
 ///     256     writeCursor      u64   next ticket a writer takes (own cache line)
-///     320     readCursor       u64   next ticket a reader takes (own cache line)
+///     320     readCursor       u64   next ticket a reader takes (own cache line); fanout: unused, each
+///                                    reader's cursor is in its client-table entry
 ///     384     writersWaiting   u32   writers blocked on `empty` (fast protocol)
 ///     448     readersWaiting   u32   readers blocked on `full` (fast protocol)
 ///     512     seed names       3 × 256 bytes, NUL-terminated: segment, sem-empty, sem-full
@@ -57,8 +61,9 @@ package enum Layout {
     package static let ringMagic: UInt64 = 0x474E_4952_444D_4853 // "SHMDRING" little-endian
     package static let seedMagic: UInt64 = 0x4445_4553_444D_4853 // "SHMDSEED" little-endian
     /// Bumped on any change a reader of an older layout would misread. 4: the client table
-    /// left the header page for a region of its own, sized by `max-clients`.
-    package static let version: UInt32 = 4
+    /// left the header page for a region of its own, sized by `max-clients`. 5: fan-out
+    /// delivery (a client of layout 4 would take a fan-out channel for a queue).
+    package static let version: UInt32 = 5
     package static let headerSize = 4096
     package static let cacheLine = 64
 
@@ -83,10 +88,13 @@ package enum Layout {
         package static let spinNanoseconds = 88
         package static let bootID = 96
         package static let stuckAfter = 112
+        package static let delivery = 120
         package static let counters = 128
         package static let restoredRead = 192
         package static let restoredWrite = 200
         package static let failedWakeups = 208
+        package static let lost = 216
+        package static let joins = 224
         package static let writeCursor = 256
         package static let readCursor = 320
         package static let writersWaiting = 384

@@ -7,6 +7,8 @@
 enum Discipline {
     /// The fast protocol over a ring: atomic cursors, semaphores only to sleep (`FastRing`).
     case fast(FastRing)
+    /// The fast protocol with fan-out delivery: every reader reads every message (`FanoutRing`).
+    case fanout(FanoutRing)
     /// The seed's semaphore protocol over a ring of N slots (`ClassicRing`).
     case classic(ClassicRing)
     /// The seed's own layout: one 1024-byte buffer holding a C string (`SeedBuffer`).

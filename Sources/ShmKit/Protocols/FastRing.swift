@@ -160,7 +160,7 @@ struct FastRing {
     /// - Parameter more: whether another claim would succeed now; a waiter that was woken and
     ///   got what it wanted passes the wake-up on when there is more, since wakers post only
     ///   once while a post is pending.
-    private func waitFor(
+    func waitFor(
         _ attempt: () -> TicketOutcome?, more: () -> Bool, warm: () -> Void = {}, waiting: UnsafeAtomic<UInt32>,
         on semaphore: NamedSemaphore, until deadline: Deadline?, closedWhenEmpty: Bool
     ) throws -> TicketOutcome {
@@ -207,7 +207,7 @@ struct FastRing {
     /// The bounded spin before sleeping: PAUSE for a microsecond or two, then yield the CPU
     /// between attempts so that a peer sharing this core gets to run.
     @inline(__always)
-    private func spin(_ attempt: () -> TicketOutcome?, warm: () -> Void) -> TicketOutcome? {
+    func spin(_ attempt: () -> TicketOutcome?, warm: () -> Void) -> TicketOutcome? {
         guard spinNanoseconds > 0 else { return nil }
         let end = Deadline.now.adding(nanoseconds: spinNanoseconds)
         var rounds = 0

@@ -66,11 +66,11 @@ package struct Ring: @unchecked Sendable {
 
     /// The sequence of a slot free for the writer of `ticket`.
     @inline(__always)
-    static func freeMark(_ ticket: UInt64) -> UInt64 { ticket &* 2 }
+    package static func freeMark(_ ticket: UInt64) -> UInt64 { ticket &* 2 }
 
     /// The sequence of a slot holding the published message of `ticket`.
     @inline(__always)
-    static func fullMark(_ ticket: UInt64) -> UInt64 { ticket &* 2 &+ 1 }
+    package static func fullMark(_ ticket: UInt64) -> UInt64 { ticket &* 2 &+ 1 }
 
     @inline(__always)
     private func index(_ ticket: UInt64) -> Int {
@@ -107,11 +107,38 @@ package struct Ring: @unchecked Sendable {
     /// how every claimed slot that will carry no message is given up (a fill that threw, a claim
     /// a close overtook, a dead writer's ticket), since a reader must never wait for a slot
     /// nobody will publish.
+    ///
+    /// Each slot is marked as being written first: a fan-out slot a dead writer claimed may
+    /// still hold the previous lap's message, which a lapped reader may be copying; the mark
+    /// tells it the descriptor is changing. A queue slot held by a writer holds that mark already.
     package func abandon(from first: UInt64, count: Int = 1) {
+        for index in 0..<count { markWriting(first &+ UInt64(index)) }
+        atomicMemoryFence(ordering: .releasing)
         for index in 0..<count {
             publish(first &+ UInt64(index), length: 0, flags: SlotFlags.abandoned)
         }
         header.increment(.abandoned, by: UInt64(count))
+    }
+
+    /// Marks the slot of `ticket` as being written for it (sequence `2t`): what a fan-out writer
+    /// stores once it took the ticket and before it touches the slot, so that a reader copying
+    /// the previous lap's message out sees the change when it checks the sequence again (a
+    /// seqlock). The caller orders it before the payload with a releasing fence.
+    @inline(__always)
+    package func markWriting(_ ticket: UInt64) {
+        sequence(ticket).store(Self.freeMark(ticket), ordering: .relaxed)
+    }
+
+    /// The low half of the slot's sequence, the futex word fan-out readers sleep on: it changes
+    /// with every mark and publish (the two differ in bit 0, laps in bits above it).
+    @inline(__always)
+    package func sequenceWord(_ ticket: UInt64) -> UnsafePointer<UInt32> {
+        UnsafePointer(descriptor(ticket).assumingMemoryBound(to: UInt32.self))
+    }
+
+    /// Wakes the fan-out readers asleep on the slot of `ticket` (see `FanoutRing`).
+    package func wakeReaders(_ ticket: UInt64) {
+        header.wake { try Futex.wakeAll(sequenceWord(ticket), object: "slot \(index(ticket))") }
     }
 
     /// The message in the published slot of `ticket`, or `nil` for an abandoned slot.
