@@ -72,7 +72,8 @@ package enum ConfigLoader {
         switch table {
         case "daemon": return "prefix, mode, group, allow-world, sweep-interval, require-all-channels, max-clients, stuck-after"
         case "channel":
-            return "name, layout, slots, slot-size, protocol, spin-us, delivery, slow-reader, mode, group, allow-world, max-clients, stuck-after, segment, sem-empty, sem-full"
+            return
+                "name, layout, slots, slot-size, protocol, spin-us, delivery, slow-reader, mode, group, allow-world, max-clients, stuck-after, segment, sem-empty, sem-full"
         default: return "[daemon], [[channel]]"
         }
     }

@@ -20,6 +20,49 @@ public func shmkitReaderOpen(
     }
 }
 
+/// `shmkit_reader_open_from` of shmkit.h: `shmkit_reader_open` with where a fan-out reader starts.
+///
+/// Returns the status of the call (0, or the sysexits code the commands use).
+@c(shmkit_reader_open_from)
+public func shmkitReaderOpenFrom(
+    _ channel: UnsafePointer<CChar>?, _ prefix: UnsafePointer<CChar>?, _ waitSeconds: Double, _ from: Int32,
+    _ reader: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    CStatus.run {
+        let name = try CStatus.string(channel, argument: "channel")
+        guard let reader else { throw ChannelError.invalidUse(channel: name, reason: "the reader pointer is NULL") }
+        let start: StartPosition
+        switch from {
+        case 0: start = .next
+        case 1: start = .oldest
+        default:
+            throw ChannelError.invalidUse(
+                channel: name, reason: "from is \(from), neither SHMKIT_FROM_NEXT (0) nor SHMKIT_FROM_OLDEST (1)")
+        }
+        let prefix = try prefix.map { try CStatus.string($0, argument: "prefix", channel: name) } ?? "shmd"
+        let opened = try ChannelReader(channel: name, prefix: prefix, waitSeconds: waitSeconds, from: start)
+        reader.pointee = ReaderHandle.make(opened, channel: name)
+    }
+}
+
+/// `shmkit_reader_is_fanout` of shmkit.h: 1 on a fan-out channel, else 0; never fails.
+@c(shmkit_reader_is_fanout)
+public func shmkitReaderIsFanout(_ reader: OpaquePointer?) -> Int32 {
+    (try? ReaderHandle.open(reader).isFanout) == true ? 1 : 0
+}
+
+/// `shmkit_reader_lost` of shmkit.h: messages the reader lost since it attached; never fails.
+@c(shmkit_reader_lost)
+public func shmkitReaderLost(_ reader: OpaquePointer?) -> UInt64 {
+    (try? ReaderHandle.open(reader).lostMessages) ?? 0
+}
+
+/// `shmkit_reader_take_gap` of shmkit.h: messages lost since the last call; never fails.
+@c(shmkit_reader_take_gap)
+public func shmkitReaderTakeGap(_ reader: OpaquePointer?) -> UInt64 {
+    (try? ReaderHandle.open(reader).takeGap()) ?? 0
+}
+
 /// `shmkit_reader_max_message_size` of shmkit.h: the largest message the reader's channel carries, in bytes.
 ///
 /// 0 for NULL or a closed handle; it never fails.

@@ -80,7 +80,8 @@ struct ShmReader: ParsableCommand {
                 if gap > 0 {
                     ClientCommand.writeAll(
                         STDERR_FILENO,
-                        "shm-reader: lost \(gap) messages of channel '\(name)' before message \(received): its writers lapped this reader (slow-reader = \"drop\")\n")
+                        "shm-reader: lost \(gap) messages of channel '\(name)' before message \(received): its writers lapped this reader (slow-reader = \"drop\")\n"
+                    )
                 }
             }
         } catch let exit as ExitCode {

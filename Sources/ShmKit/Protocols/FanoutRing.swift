@@ -239,9 +239,10 @@ struct FanoutRing {
             }
             let now = Deadline.now
             if let deadline, now >= deadline { return .timedOut }
-            slept = !(try Futex.wait(
-                on: word, expected: observed, until: now.adding(nanoseconds: attached.waitSlice).earlier(than: deadline),
-                object: attached.names.segment))
+            slept =
+                !(try Futex.wait(
+                    on: word, expected: observed, until: now.adding(nanoseconds: attached.waitSlice).earlier(than: deadline),
+                    object: attached.names.segment))
         }
     }
 

@@ -33,6 +33,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,7 +41,7 @@ extern "C" {
 
 /** The version of this API. A library with another major version is not compatible. */
 #define SHMKIT_VERSION_MAJOR 1
-#define SHMKIT_VERSION_MINOR 0
+#define SHMKIT_VERSION_MINOR 1
 
 /** Status codes (sysexits(3)). */
 enum shmkit_status {
@@ -144,8 +145,35 @@ void shmkit_writer_free(shmkit_writer *writer);
 /* ---- readers ------------------------------------------------------------------------------ */
 
 /** Attaches to channel `channel` under `prefix` (NULL: "shmd") as a reader; see
- *  shmkit_writer_open. */
+ *  shmkit_writer_open. On a fan-out channel the reader starts at the next message written. */
 int shmkit_reader_open(const char *channel, const char *prefix, double wait_seconds, shmkit_reader **reader);
+
+/** Where a fan-out channel's reader starts (since 1.1). */
+enum shmkit_start {
+    /** The next message written after the reader attached. */
+    SHMKIT_FROM_NEXT = 0,
+    /** The oldest message still in the ring, then everything after. */
+    SHMKIT_FROM_OLDEST = 1
+};
+
+/** shmkit_reader_open with where a fan-out channel's reader starts (enum shmkit_start); a queue
+ *  channel's readers always take the oldest message no reader took, whatever `from` says.
+ *  Fails with 64 for a `from` that is not in enum shmkit_start (since 1.1). */
+int shmkit_reader_open_from(const char *channel, const char *prefix, double wait_seconds, int from, shmkit_reader **reader);
+
+/** 1 when every reader of the channel gets every message (delivery = "fanout"), else 0; 0 for
+ *  NULL or a closed handle (since 1.1). */
+int shmkit_reader_is_fanout(const shmkit_reader *reader);
+
+/** Messages this reader lost since it attached: on a fan-out channel with slow-reader = "drop",
+ *  those the writers overwrote before it read them; 0 on every other channel, for NULL and for
+ *  a closed handle (since 1.1). */
+uint64_t shmkit_reader_lost(const shmkit_reader *reader);
+
+/** Messages lost since the last call to this function: the gap before the message the last
+ *  receive returned (and any after it). Call it after each receive to know where the gaps are
+ *  (since 1.1). 0 for NULL and a closed handle. */
+uint64_t shmkit_reader_take_gap(shmkit_reader *reader);
 
 /** The largest message the channel carries, in bytes; 0 for NULL or a closed handle. */
 size_t shmkit_reader_max_message_size(const shmkit_reader *reader);
