@@ -22,6 +22,10 @@ package enum ChannelMetrics {
         .counter("messages_dropped", "Messages a reader took in a batch and dropped because its handler threw for an earlier one.") {
             $0.counters.dropped
         },
+        .counter(
+            "messages_lost",
+            "Fan-out channels with slow-reader = drop: messages readers lost because the writers lapped them, summed over the readers."
+        ) { $0.counters.lost },
         .counter("semaphore_units_restored", "Classic protocol: semaphore units lost with a killed client and put back by a waiter.") {
             $0.counters.restored
         },

@@ -10,6 +10,10 @@ package struct ChannelReport: Codable, Equatable, Sendable {
     package var layout: String
     /// `fast`, `classic`, or `seed` (the seed's own protocol).
     package var `protocol`: String
+    /// `queue` or `fanout` (`unknown` for a word this build does not know).
+    package var delivery: String
+    /// Fan-out: `block` or `drop`; `nil` for a queue.
+    package var slowReader: String?
     package var slots: Int
     package var slotSize: Int
     /// Messages written and not yet taken.
@@ -39,6 +43,8 @@ package struct ChannelReport: Codable, Equatable, Sendable {
         package var dropped: UInt64
         package var deadClients: UInt64
         package var failedWakeups: UInt64
+        /// Fan-out with `drop`: messages readers lost to writers that lapped them, summed.
+        package var lost: UInt64
     }
 
     package struct Daemon: Codable, Equatable, Sendable {
@@ -57,6 +63,17 @@ package struct ChannelReport: Codable, Equatable, Sendable {
         /// The client's entry in the channel's client table.
         package var entry: Int
         package var holding: Holding?
+        /// A fan-out reader's position; `nil` for other clients.
+        package var fanout: FanoutPosition?
+    }
+
+    package struct FanoutPosition: Codable, Equatable, Sendable {
+        /// The ticket it reads next.
+        package var nextTicket: UInt64
+        /// Messages written that it has not read yet.
+        package var behind: UInt64
+        /// Messages it lost to writers that lapped it.
+        package var lost: UInt64
     }
 
     package struct Holding: Codable, Equatable, Sendable {
@@ -79,7 +96,8 @@ package struct ChannelReport: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case prefix, name, layout, `protocol`, slots, queued, fill, state, writers, readers, counters, daemon, clients, stuck
+        case prefix, name, layout, `protocol`, delivery, slots, queued, fill, state, writers, readers, counters, daemon, clients, stuck
+        case slowReader = "slow_reader"
         case slotSize = "slot_size"
         case stuckAfterSeconds = "stuck_after_seconds"
         case recentMessageBytes = "recent_message_bytes"
@@ -88,10 +106,17 @@ package struct ChannelReport: Codable, Equatable, Sendable {
 
 extension ChannelReport.Counters {
     enum CodingKeys: String, CodingKey {
-        case written, read, abandoned, redelivered, restored, dropped
+        case written, read, abandoned, redelivered, restored, dropped, lost
         case pendingRedelivery = "pending_redelivery"
         case deadClients = "dead_clients"
         case failedWakeups = "failed_wakeups"
+    }
+}
+
+extension ChannelReport.FanoutPosition {
+    enum CodingKeys: String, CodingKey {
+        case behind, lost
+        case nextTicket = "next_ticket"
     }
 }
 
@@ -123,6 +148,11 @@ extension ChannelReport {
         name = snapshot.channel
         layout = snapshot.kind == .ring ? "ring" : "seed"
         `protocol` = snapshot.kind == .seed ? "seed" : ChannelProtocol(rawValue: snapshot.protocolRaw).map { "\($0)" } ?? "unknown"
+        switch snapshot.delivery {
+        case .queue?: (delivery, slowReader) = ("queue", nil)
+        case let .fanout(policy)?: (delivery, slowReader) = ("fanout", "\(policy)")
+        case nil: (delivery, slowReader) = ("unknown", nil)
+        }
         slots = snapshot.slotCount
         slotSize = snapshot.slotSize
         queued = snapshot.queued
@@ -134,11 +164,12 @@ extension ChannelReport {
         counters = Counters(
             written: count(.written), read: count(.read), abandoned: count(.abandoned), redelivered: count(.redelivered),
             pendingRedelivery: count(.pendingRedelivery), restored: count(.restoredUnits), dropped: count(.dropped),
-            deadClients: count(.deadClients), failedWakeups: snapshot.failedWakeups)
+            deadClients: count(.deadClients), failedWakeups: snapshot.failedWakeups, lost: count(.lost))
         daemon = Daemon(pid: snapshot.daemon.pid, generation: snapshot.generation, process: ProcessCondition(of: snapshot.daemon))
         stuckAfterSeconds = snapshot.stuckAfterSeconds
         recentMessageBytes = snapshot.recentMessageBytes
         let holdings = Dictionary(snapshot.holdings.map { ($0.entry, $0) }, uniquingKeysWith: { first, _ in first })
+        let positions = Dictionary(snapshot.fanoutReaders.map { ($0.entry, $0) }, uniquingKeysWith: { first, _ in first })
         clients = snapshot.clients.map { record in
             let holding = holdings[record.slot].map { held in
                 let seconds = held.heldNanoseconds.map { Double($0) / 1e9 }
@@ -148,7 +179,8 @@ extension ChannelReport {
             }
             return Client(
                 pid: record.process.pid, role: "\(record.role)", command: ProcessCommand.name(of: record.process.pid),
-                process: ProcessCondition(of: record.process), entry: record.slot, holding: holding)
+                process: ProcessCondition(of: record.process), entry: record.slot, holding: holding,
+                fanout: positions[record.slot].map { FanoutPosition(nextTicket: $0.nextTicket, behind: $0.behind, lost: $0.lost) })
         }
         stuck = clients.compactMap { client in
             guard let holding = client.holding, holding.stuck else { return nil }

@@ -9,7 +9,8 @@ package enum ReportText {
         ]
         let rows = reports.map { report in
             [
-                report.prefix + "." + report.name, "\(report.layout)/\(report.protocol)", "\(report.slots)×\(size(report.slotSize))",
+                report.prefix + "." + report.name, "\(report.layout)/\(report.protocol)\(report.delivery == "fanout" ? "/fanout" : "")",
+                "\(report.slots)×\(size(report.slotSize))",
                 "\(report.queued)/\(report.slots) \(percent(report.fill))", report.state, "\(report.writers)", "\(report.readers)",
                 "\(report.counters.written)", "\(report.counters.read)", "\(report.counters.abandoned)", "\(report.counters.redelivered)",
                 "\(report.counters.restored)", "\(report.daemon.pid) \(report.daemon.process.rawValue)", "\(report.daemon.generation)",
@@ -33,18 +34,29 @@ package enum ReportText {
             "messages:  \(c.written) written, \(c.read) read; \(c.abandoned) abandoned, \(c.redelivered) redelivered (\(c.pendingRedelivery) pending), "
                 + "\(c.restored) restored, \(c.dropped) dropped",
             "faults:    \(c.deadClients) dead clients repaired, \(c.failedWakeups) failed wake-ups",
+            "delivery:  \(deliveryLine(report))",
             "daemon:    pid \(report.daemon.pid) (\(report.daemon.process.rawValue)), generation \(report.daemon.generation)",
             "stuck:     \(report.stuck.isEmpty ? "nothing" : report.stuck.map(describe).joined(separator: "; ")) (stuck-after \(seconds(report.stuckAfterSeconds)))",
             "clients:   \(report.writers) writer(s), \(report.readers) reader(s)",
         ]
         if !report.clients.isEmpty {
-            let heading = ["  PID", "ROLE", "COMMAND", "PROCESS", "HOLDS"]
+            let fanout = report.delivery == "fanout"
+            let heading = ["  PID", "ROLE", "COMMAND", "PROCESS", "HOLDS"] + (fanout ? ["BEHIND", "LOST"] : [])
             let rows = report.clients.map { client in
                 ["  \(client.pid)", client.role, client.command ?? "?", client.process.rawValue, holds(client.holding)]
+                    + (fanout ? [client.fanout.map { "\($0.behind)" } ?? "-", client.fanout.map { "\($0.lost)" } ?? "-"] : [])
             }
             lines += table([heading] + rows)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// "queue: each message to one reader", or the fan-out policy and its losses.
+    static func deliveryLine(_ report: ChannelReport) -> String {
+        guard report.delivery == "fanout" else { return "\(report.delivery): each message to one reader" }
+        let policy = report.slowReader ?? "?"
+        let what = policy == "drop" ? "writers never wait; \(report.counters.lost) messages lost by lapped readers" : "writers wait for the slowest reader"
+        return "fanout, slow-reader = \(policy): every reader gets every message; \(what)"
     }
 
     static func describe(_ stuck: ChannelReport.Stuck) -> String {

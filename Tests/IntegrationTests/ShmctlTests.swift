@@ -92,6 +92,56 @@ struct ShmctlTests {
         #expect(missing.stderr.contains("channel 'nosuch' does not exist"), "\(missing.stderr)")
     }
 
+    @Test("a fan-out channel: status shows its policy, how far behind each reader is and what a lapped reader lost")
+    func fanoutReaders() throws {
+        let daemon = try TestDaemon(
+            channels: """
+                [[channel]]
+                name = "feed"
+                slots = 8
+                slot-size = 64
+                delivery = "fanout"
+                slow-reader = "drop"
+                """)
+        defer { _ = daemon.stop() }
+        let lapped = try daemon.startClient("shm-reader", ["feed"])
+        defer { lapped.terminate() }
+        let behind = try daemon.startClient("shm-reader", ["feed"])
+        defer { behind.terminate() }
+        #expect(waitUntil(seconds: 10) { ((try? ChannelSnapshot(channel: "feed", prefix: daemon.prefix))?.clients.count ?? 0) == 2 })
+        lapped.signal(SIGSTOP)
+        behind.signal(SIGSTOP)
+        #expect(try daemon.client("shm-writer", ["feed"] + (1...20).flatMap { ["--message", "m\($0)"] }).status == 0)
+        // Continued, the first finds itself lapped: it reads the 8 still in the ring, 12 lost.
+        lapped.signal(SIGCONT)
+        #expect(waitUntil(seconds: 10) { lapped.stdoutLines.count == 8 }, "\(lapped.stdout) \(lapped.stderr)")
+        #expect(lapped.stderr.contains("lost 12 messages of channel 'feed' before message 1"), "\(lapped.stderr)")
+
+        let status = try Self.shmctl(["status", "feed", "--prefix", daemon.prefix, "--json"])
+        #expect(status.status == 0, "\(status.stderr)")
+        let report = try #require(try Self.validated(status.stdout) as? [String: Any])
+        #expect(report["delivery"] as? String == "fanout" && report["slow_reader"] as? String == "drop")
+        #expect((report["counters"] as? [String: Any])?["lost"] as? Int == 12)
+        // The slowest reader has read nothing the ring still holds: 8 queued, a full ring.
+        #expect(report["queued"] as? Int == 8)
+        let clients = try #require(report["clients"] as? [[String: Any]])
+        let positions = Dictionary(
+            uniqueKeysWithValues: clients.compactMap { client in
+                (client["pid"] as? Int).map { ($0, client["fanout"] as? [String: Any] ?? [:]) }
+            })
+        #expect(positions[Int(lapped.pid)]?["lost"] as? Int == 12 && positions[Int(lapped.pid)]?["behind"] as? Int == 0, "\(clients)")
+        #expect(positions[Int(behind.pid)]?["lost"] as? Int == 0 && positions[Int(behind.pid)]?["behind"] as? Int == 20, "\(clients)")
+
+        let text = try Self.shmctl(["status", "feed", "--prefix", daemon.prefix])
+        #expect(
+            text.stdout.contains("delivery:  fanout, slow-reader = drop: every reader gets every message; writers never wait; 12 messages lost"),
+            "\(text.stdout)")
+        #expect(text.stdout.contains("BEHIND  LOST"), "\(text.stdout)")
+        let table = try Self.shmctl(["list", "--prefix", daemon.prefix])
+        #expect(table.stdout.contains("\(daemon.prefix).feed  ring/fast/fanout  8×64 B"), "\(table.stdout)")
+        behind.signal(SIGCONT)
+    }
+
     @Test("a reader stopped while it holds a message, with a writer blocked behind it: status names it, shmd warns once, and says once when it is released")
     func stuckReader() throws {
         let seen = Locked<[String]>([])

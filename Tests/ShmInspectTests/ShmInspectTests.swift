@@ -68,11 +68,11 @@ struct ShmInspectTests {
 
     static func report(written: UInt64, read: UInt64, generation: UInt64 = 1, bytes: Double? = 100) -> ChannelReport {
         ChannelReport(
-            prefix: "p", name: "c", layout: "ring", protocol: "fast", slots: 8, slotSize: 128, queued: written - read,
+            prefix: "p", name: "c", layout: "ring", protocol: "fast", delivery: "queue", slowReader: nil, slots: 8, slotSize: 128, queued: written - read,
             fill: Double(written - read) / 8, state: "open", writers: 1, readers: 1,
             counters: .init(
                 written: written, read: read, abandoned: 0, redelivered: 0, pendingRedelivery: 0, restored: 0, dropped: 0, deadClients: 0,
-                failedWakeups: 0),
+                failedWakeups: 0, lost: 0),
             daemon: .init(pid: 1, generation: generation, process: .alive), stuckAfterSeconds: 5, recentMessageBytes: bytes, clients: [],
             stuck: [])
     }

@@ -24,7 +24,10 @@ public struct ChannelSnapshot: Sendable {
     /// ring's ``ChannelProtocol`` (`nil` for a value this build does not know). A seed channel's
     /// header says classic, the seed's own protocol.
     public let protocolRaw: UInt32
-    /// Messages in the ring, written and not yet taken by a reader.
+    /// Who gets each message, or `nil` for a header word this build does not know.
+    public let delivery: Delivery?
+    /// Messages in the ring, written and not yet taken by a reader (fan-out: not yet read by
+    /// the slowest attached reader).
     public let queued: UInt64
     /// Messages published and not yet released: the queued ones and those in a reader's hands
     /// (a reader releases a slot after its body ran). Zero: every message taken has been handled.
@@ -59,6 +62,8 @@ public struct ChannelSnapshot: Sendable {
     /// messages, not bytes (a shared byte counter would cost every message a contended atomic
     /// add), so byte rates are this times the message rate: an estimate.
     package let recentMessageBytes: Double?
+    /// Fan-out: where each joined reader is, by client table entry.
+    package let fanoutReaders: [FanoutReaderPosition]
 
     /// Reads the header of channel `channel` under `prefix` without attaching to it: it maps the
     /// segment (`shm_open(3)`, `fstat(2)`, `mmap(2)`) and validates the header, and takes no
@@ -94,11 +99,17 @@ public struct ChannelSnapshot: Sendable {
         slotSize = geometry.ring?.slotSize ?? Layout.seedBufferSize - 1
         clientCapacity = geometry.clientCapacity
         protocolRaw = header.protocolRaw
+        delivery = Delivery(rawValue: header.deliveryRaw)
         let written = header.writeCursor.load(ordering: .acquiring)
-        let read = header.readCursor.load(ordering: .acquiring)
-        queued = kind == .ring && written > read ? written - read : 0
+        let table = header.clientTable(capacity: geometry.clientCapacity)
+        let positions = (delivery?.isFanout ?? false) ? Self.positions(table, written: written) : []
+        fanoutReaders = positions
+        let read = (delivery?.isFanout ?? false) ? positions.map(\.nextTicket).min() ?? written : header.readCursor.load(ordering: .acquiring)
+        queued = kind == .ring && written > read ? min(written - read, UInt64(geometry.ring?.slotCount ?? 1)) : 0
         unreleased = geometry.ring.map { Ring(header: header, geometry: $0).publishedCount() } ?? 0
-        counters = Dictionary(uniqueKeysWithValues: ChannelHeader.Counter.allCases.map { ($0, header.counter($0)) })
+        var counts = Dictionary(uniqueKeysWithValues: ChannelHeader.Counter.allCases.map { ($0, header.counter($0)) })
+        if delivery?.isFanout ?? false { counts[.read] = read } // no shared read cursor: the slowest reader's
+        counters = counts
         daemon = ProcessIdentity(pid: header.daemonPid, startTime: header.daemonStart)
         generation = header.generation
         clients = header.clientTable(capacity: geometry.clientCapacity).records
@@ -116,7 +127,6 @@ public struct ChannelSnapshot: Sendable {
             }
             return Double(total) / Double(sampled)
         }
-        let table = header.clientTable(capacity: geometry.clientCapacity)
         let now = SystemClock.monotonicNanoseconds()
         holdings = clients.compactMap { record in
             let entry = table.entry(record.slot)
@@ -125,6 +135,31 @@ public struct ChannelSnapshot: Sendable {
             return ClientHolding(entry: record.slot, tickets: held, slot: slot, heldNanoseconds: entry.heldFor(now: now))
         }
     }
+}
+
+extension ChannelSnapshot {
+    /// The fan-out readers' cursors and losses, as their entries say now.
+    static func positions(_ table: ClientTable, written: UInt64) -> [FanoutReaderPosition] {
+        (0..<table.capacity).compactMap { index in
+            let entry = table.entry(index)
+            let cursor = entry.cursor.load(ordering: .acquiring)
+            guard cursor != 0, entry.pid.load(ordering: .relaxed) != 0 else { return nil }
+            let next = cursor - 1
+            return FanoutReaderPosition(entry: index, nextTicket: next, behind: written > next ? written - next : 0, lost: entry.lost.load(ordering: .relaxed))
+        }
+    }
+}
+
+/// Where a fan-out reader is: what it reads next, how far behind the writers, what it lost.
+package struct FanoutReaderPosition: Equatable, Sendable {
+    /// The reader's entry in the client table (`ClientRecord.slot`).
+    package let entry: Int
+    /// The ticket it reads next.
+    package let nextTicket: UInt64
+    /// Messages written that it has not read yet.
+    package let behind: UInt64
+    /// Messages it lost to writers that lapped it (`slow-reader = "drop"`).
+    package let lost: UInt64
 }
 
 /// Tickets a client holds: slots a writer claimed and has not published, or messages a reader

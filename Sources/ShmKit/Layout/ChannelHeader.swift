@@ -209,7 +209,9 @@ package struct ChannelHeader: @unchecked Sendable {
 public enum ChannelCounter: Int, CaseIterable, Sendable {
     /// Messages written: the write cursor (abandoned slots included).
     case written
-    /// Messages taken by readers: the read cursor (abandoned slots included).
+    /// Messages taken by readers: the read cursor (abandoned slots included). In a
+    /// ``ChannelSnapshot`` of a fan-out channel, which has no shared read cursor: how far the
+    /// slowest attached reader has read (as far as written, without readers).
     case read
     /// Messages a reader took in a batch and dropped because its body threw for an earlier one.
     case dropped
