@@ -61,9 +61,14 @@ final class StuckWatch {
             let header = channel.header
             let table = header.clientTable(capacity: channel.spec.clientCapacity)
             let threshold = header.stuckAfterSeconds
+            // A stopped reader of a fan-out channel that blocks holds no slot, but the writers
+            // wait for it once they are a ring ahead: that is its holding (`holdingMark`).
+            let gate =
+                channel.spec.delivery == .fanout(.block)
+                ? (written: header.writeCursor.load(ordering: .acquiring), slots: ring.slotCount) : nil
             for record in table.records {
                 let entry = table.entry(record.slot)
-                let held = entry.heldFirst.load(ordering: .acquiring)
+                let held = entry.holdingMark(gate: record.role == .reader ? gate : nil)
                 guard held != 0 else {
                     // Only when there is something to clear: the entry's line is the client's
                     // own, which it writes on every message, so shmd leaves it clean.
@@ -117,7 +122,8 @@ final class StuckWatch {
     }
 
     /// Who waits for the held ticket: a reader's slot stops the writers once they have gone a
-    /// lap around the ring to it; a writer's stops the readers when they reach it.
+    /// lap around the ring to it (a fan-out reader is reported only then); a writer's stops the
+    /// readers when they reach it.
     private func consequence(of role: ClientRole, ticket: UInt64, header: ChannelHeader, slots: Int) -> String {
         switch role {
         case .reader:

@@ -175,6 +175,27 @@ struct FanoutTests {
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)
     }
 
+    @Test("slow-reader = block: a stopped reader the writers wait for is reported stuck, by shmd once and by shmctl, and released once continued")
+    func blockReaderStuck() throws {
+        let daemon = try TestDaemon(
+            channels: Self.channel("hold", slots: 8, policy: "block") + "\nstuck-after = 0.2", daemonExtra: "sweep-interval = 0.1")
+        let readers = try Self.startReaders(1, daemon: daemon, channel: "hold", writers: 1)
+        let reader = readers[0]
+        reader.signal(SIGSTOP)
+        let writers = try Self.startWriters(1, daemon: daemon, channel: "hold", messages: 1_000)
+        let warning = "channel hold: reader pid \(reader.pid) (stopped) has held slot 0 for"
+        #expect(daemon.logs(warning, within: 10), "\(daemon.child.stderr)")
+        #expect(daemon.child.stderr.contains("writers are blocked"), "\(daemon.child.stderr)")
+        let status = try run(Executables.path("shmctl"), ["status", "hold", "--prefix", daemon.prefix], seconds: 30)
+        #expect(status.stdout.contains("reader pid \(reader.pid) (stopped) has held slot 0 for"), "\(status.stdout)")
+        reader.signal(SIGCONT)
+        #expect(daemon.logs("channel hold: reader pid \(reader.pid) no longer holds slot 0", within: 10), "\(daemon.child.stderr)")
+        #expect(writers[0].waitForExit(seconds: 30) == 0, "\(writers[0].stderr)")
+        #expect(daemon.child.stderr.components(separatedBy: warning).count == 2, "reported more than once: \(daemon.child.stderr)")
+        let reports = try Self.finish(daemon, readers: readers)
+        #expect(reports[0].hasAll(of: 0, count: 1_000), "\(reports[0])")
+    }
+
     @Test(
         "a late joiner gets exactly the messages from its join point on; with --from oldest, the oldest ones still in the ring", arguments: ["block", "drop"])
     func lateJoiners(policy: String) throws {

@@ -128,11 +128,21 @@ public struct ChannelSnapshot: Sendable {
             return Double(total) / Double(sampled)
         }
         let now = SystemClock.monotonicNanoseconds()
+        let gate = delivery == .fanout(.block) ? geometry.ring.map { (written: written, slots: UInt64($0.slotCount)) } : nil
         holdings = clients.compactMap { record in
             let entry = table.entry(record.slot)
-            guard let held = entry.held else { return nil }
+            let readerGate = record.role == .reader ? gate : nil
+            let held: Range<UInt64>
+            if readerGate != nil {
+                let mark = entry.holdingMark(gate: readerGate)
+                guard mark != 0 else { return nil }
+                held = (mark - 1)..<mark
+            } else {
+                guard let tickets = entry.held else { return nil }
+                held = tickets
+            }
             let slot = geometry.ring.map { Int(held.lowerBound % UInt64($0.slotCount)) } ?? 0
-            return ClientHolding(entry: record.slot, tickets: held, slot: slot, heldNanoseconds: entry.heldFor(now: now))
+            return ClientHolding(entry: record.slot, tickets: held, slot: slot, heldNanoseconds: entry.heldFor(now: now, gate: readerGate))
         }
     }
 }

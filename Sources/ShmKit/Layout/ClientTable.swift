@@ -118,10 +118,22 @@ package struct ClientEntry: @unchecked Sendable {
     /// A fan-out reader's count of messages it lost to writers that lapped it.
     package var lost: UnsafeAtomic<UInt64> { UnsafeAtomic(at: (base + 56).assumingMemoryBound(to: UInt64.AtomicRepresentation.self)) }
 
-    /// How long the current holding has been held, as shmd's sweeps saw it, in nanoseconds:
-    /// `nil` when nothing is held or shmd has not seen this holding yet.
-    package func heldFor(now: UInt64) -> UInt64? {
-        let held = heldFirst.load(ordering: .acquiring)
+    /// What shmd's stuck watch takes this client to hold, as `heldFirst` encodes it (first
+    /// ticket + 1, 0 for nothing): the tickets it holds; or, for a reader of a fan-out channel
+    /// whose writers wait for slow readers, the slot at its cursor once the writers have gone a
+    /// whole ring past it, since then it holds them all back without holding any slot.
+    ///
+    /// - Parameter gate: for such a reader, the channel's write cursor and slot count.
+    package func holdingMark(gate: (written: UInt64, slots: UInt64)?) -> UInt64 {
+        guard let gate else { return heldFirst.load(ordering: .acquiring) }
+        let mark = cursor.load(ordering: .acquiring)
+        return mark != 0 && gate.written &- (mark - 1) >= gate.slots ? mark : 0
+    }
+
+    /// How long the current holding (`holdingMark`) has been held, as shmd's sweeps saw it, in
+    /// nanoseconds: `nil` when nothing is held or shmd has not seen this holding yet.
+    package func heldFor(now: UInt64, gate: (written: UInt64, slots: UInt64)? = nil) -> UInt64? {
+        let held = holdingMark(gate: gate)
         guard held != 0, seenHeld.load(ordering: .acquiring) == held else { return nil }
         let since = heldSince.load(ordering: .relaxed)
         return now >= since ? now - since : 0
