@@ -175,6 +175,30 @@ struct FanoutTests {
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)
     }
 
+    @Test("shmd SIGKILLed and restarted: the fan-out channel is adopted, its readers keep their places and get every message")
+    func adoptedAfterCrash() throws {
+        let prefix = TestNames.prefix()
+        let channels = Self.channel("wire", slots: 64, policy: "block")
+        var first: TestDaemon? = try TestDaemon(channels: channels, prefix: prefix)
+        let readers = try Self.startReaders(2, daemon: first!, channel: "wire", writers: 2)
+        let before = try Self.startWriters(1, daemon: first!, channel: "wire", messages: 20_000)
+        usleep(UInt32.random(in: 0...20_000))
+        first!.child.signal(SIGKILL)
+        #expect(first!.child.waitForExit(seconds: 10) == 128 + SIGKILL)
+        // With no daemon, the writer goes on: its readers still read, so the gate still moves.
+        #expect(before[0].waitForExit(seconds: 60) == 0, "\(before[0].stderr)")
+        first = nil
+        let second = try TestDaemon(channels: channels, prefix: prefix)
+        #expect(second.logs("channel wire adopted from shmd pid"), "\(second.child.stderr)")
+        let program = try Self.program()
+        let after = try ChildProcess(program, ["writer", prefix, "wire", "1", "20000", "7"])
+        #expect(after.waitForExit(seconds: 60) == 0, "\(after.stderr)")
+        for report in try Self.finish(second, readers: readers) {
+            #expect(report.hasAll(of: 0, count: 20_000) && report.hasAll(of: 1, count: 20_000) && report.torn == 0, "\(report)")
+        }
+        #expect(TestNames.leftovers(prefix).isEmpty)
+    }
+
     @Test("slow-reader = block: a stopped reader the writers wait for is reported stuck, by shmd once and by shmctl, and released once continued")
     func blockReaderStuck() throws {
         let daemon = try TestDaemon(

@@ -66,6 +66,26 @@ struct ConfigLoaderTests {
         #expect(config.channels.map(\.stuckAfterSeconds) == [2, 0.5])
     }
 
+    @Test("delivery: queue by default; fanout blocks for slow readers unless slow-reader = drop")
+    func delivery() throws {
+        let config = try ConfigLoader.parse(
+            """
+            [[channel]]
+            name = "q"
+            [[channel]]
+            name = "b"
+            delivery = "fanout"
+            [[channel]]
+            name = "d"
+            delivery = "fanout"
+            slow-reader = "drop"
+            [[channel]]
+            name = "e"
+            delivery = "queue"
+            """, file: "x.toml")
+        #expect(config.channels.map(\.delivery) == [.queue, .fanout(.block), .fanout(.drop), .queue])
+    }
+
     @Test("per-channel mode overrides the daemon's")
     func channelMode() throws {
         let config = try ConfigLoader.parse(
@@ -148,6 +168,22 @@ struct ConfigLoaderTests {
         Bad(
             what: "spin with classic", toml: "[[channel]]\nname = \"a\"\nprotocol = \"classic\"\nspin-us = 5\n", line: 4, key: "channel[0].spin-us",
             reason: "only the fast protocol spins"),
+        Bad(
+            what: "unknown delivery", toml: "[[channel]]\nname = \"a\"\ndelivery = \"broadcast\"\n", line: 3, key: "channel[0].delivery",
+            reason: "unknown delivery 'broadcast' (use \"queue\" or \"fanout\")"),
+        Bad(
+            what: "fan-out with classic", toml: "[[channel]]\nname = \"a\"\nprotocol = \"classic\"\ndelivery = \"fanout\"\n", line: 4,
+            key: "channel[0].delivery", reason: "fan-out needs the fast protocol"),
+        Bad(
+            what: "slow-reader on a queue", toml: "[[channel]]\nname = \"a\"\nslow-reader = \"drop\"\n", line: 3, key: "channel[0].slow-reader",
+            reason: "only a fan-out channel has slow readers: add delivery = \"fanout\""),
+        Bad(
+            what: "unknown slow-reader policy", toml: "[[channel]]\nname = \"a\"\ndelivery = \"fanout\"\nslow-reader = \"wait\"\n", line: 4,
+            key: "channel[0].slow-reader", reason: "unknown slow-reader policy 'wait' (use \"block\" or \"drop\")"),
+        Bad(
+            what: "seed fan-out",
+            toml: "[[channel]]\nname = \"s\"\nlayout = \"seed\"\nsegment = \"/x\"\nsem-empty = \"/e\"\nsem-full = \"/f\"\ndelivery = \"fanout\"\n",
+            line: 7, key: "channel[0].delivery", reason: "only a ring channel can fan out"),
         Bad(
             what: "sweep interval out of range", toml: "[daemon]\nsweep-interval = 0.0\n[[channel]]\nname = \"a\"\n", line: 2, key: "daemon.sweep-interval",
             reason: "between 0.01 and 3600"),

@@ -40,6 +40,19 @@ struct ReloadPlanTests {
         #expect(!plan.isComplete)
     }
 
+    @Test("a queue that becomes a fan-out channel is refused, naming both deliveries")
+    func deliveryRefused() {
+        var fanout = Self.ring("a")
+        fanout.layout = .ring(slots: 64, slotSize: 1024, protocol: .fast)
+        var queue = fanout
+        fanout.delivery = .fanout(.drop)
+        let plan = ReloadPlan.make(running: [queue], prefix: "shmd", new: DaemonConfig(channels: [fanout]))
+        #expect(plan.refused.map(\.channel) == ["a"])
+        #expect(plan.refused[0].reason.contains("asks for fanout (slow-reader = drop) delivery, the live channel has queue"), "\(plan.refused)")
+        queue.delivery = .fanout(.block)
+        #expect(ReloadPlan.make(running: [queue], prefix: "shmd", new: DaemonConfig(channels: [fanout])).refused.count == 1)
+    }
+
     @Test("a ring that becomes a seed channel is refused")
     func layoutRefused() {
         let seed = ChannelSpec(name: "a", layout: .seed(segment: "/s", semaphoreEmpty: "/e", semaphoreFull: "/f"))
