@@ -27,17 +27,17 @@ public final class ChannelReader {
     ///     `/dev/shm/PREFIX.CHANNEL`.
     ///   - wait: how long to wait for shmd to create the channel: `.zero` (the default) looks
     ///     once, `nil` waits as long as it takes.
+    ///   - from: where a fan-out channel's reader starts: `.next` (the default), the next message
+    ///     written; `.oldest`, the oldest message still in the ring. A queue channel's readers
+    ///     always take the oldest message no reader took yet, whatever this says.
     /// - Throws: `ChannelError`: `.invalidName` (a name that cannot be a POSIX IPC name),
     ///   `.invalidArgument` (a negative `wait`), `.notFound` (no such channel, after the wait),
     ///   `.emptySegment`, `.headerMismatch` (not a channel this version understands),
     ///   `.permissionDenied`, `.tooManyClients` (the client table is full), `.system`.
-    ///   - from: where a fan-out channel's reader starts: `.next` (the default), the next message
-    ///     written; `.oldest`, the oldest message still in the ring. A queue channel's readers
-    ///     always take the oldest message no reader took yet, whatever this says.
     public convenience init(
-        channel: String, prefix: String = ChannelNames.defaultPrefix, wait: Duration? = .zero, from start: StartPosition = .next
+        channel: String, prefix: String = ChannelNames.defaultPrefix, wait: Duration? = .zero, from: StartPosition = .next
     ) throws {
-        try self.init(channel: channel, prefix: prefix, waitSeconds: SecondsArgument.seconds(wait) ?? .infinity, waitSlice: SlicedWait.slice, from: start)
+        try self.init(channel: channel, prefix: prefix, waitSeconds: SecondsArgument.seconds(wait) ?? .infinity, waitSlice: SlicedWait.slice, from: from)
     }
 
     /// Attaches as `init(channel:prefix:wait:)` does, with the wait in seconds, as the commands
@@ -47,10 +47,10 @@ public final class ChannelReader {
     ///   channel's state again; tests make it long so that a lost wake-up shows as a hang.
     /// - Throws: as `init(channel:prefix:wait:)`; `.invalidArgument` for nan too.
     package init(
-        channel: String, prefix: String, waitSeconds wait: Double?, waitSlice: UInt64 = SlicedWait.slice, from start: StartPosition = .next
+        channel: String, prefix: String, waitSeconds wait: Double?, waitSlice: UInt64 = SlicedWait.slice, from: StartPosition = .next
     ) throws {
         (attached, discipline) = try AttachedChannel.attach(channel: channel, prefix: prefix, role: .reader, waitSeconds: wait, waitSlice: waitSlice)
-        if case let .fanout(fanout) = discipline { fanout.join(from: start) }
+        if case let .fanout(fanout) = discipline { fanout.join(from: from) }
     }
 
     /// Whether every reader of this channel gets every message (`delivery = "fanout"`).
