@@ -20,6 +20,26 @@ int cshim_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
 
+#include <string.h>
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CSHIM_THREAD_SANITIZER 1
+#endif
+#endif
+
+#ifdef CSHIM_THREAD_SANITIZER
+__attribute__((no_sanitize("thread"))) void cshim_copy_racing(void *destination, const void *source, size_t length) {
+    const volatile unsigned char *from = source;
+    unsigned char *to = destination;
+    for (size_t i = 0; i < length; i++) to[i] = from[i];
+}
+#else
+void cshim_copy_racing(void *destination, const void *source, size_t length) {
+    memcpy(destination, source, length);
+}
+#endif
+
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>

@@ -14,9 +14,11 @@ final class ScratchChannel: @unchecked Sendable {
     let prefix = "u\(getpid())x\(UInt32.random(in: 0...UInt32.max))"
     let hosted: HostedChannel
 
-    init(_ layout: ChannelSpec.Layout, name: String = "c", spinNanoseconds: UInt64 = Layout.defaultSpinNanoseconds) throws {
+    init(
+        _ layout: ChannelSpec.Layout, name: String = "c", spinNanoseconds: UInt64 = Layout.defaultSpinNanoseconds, delivery: Delivery = .queue
+    ) throws {
         hosted = try HostedChannel.create(
-            spec: ChannelSpec(name: name, layout: layout, spinNanoseconds: spinNanoseconds),
+            spec: ChannelSpec(name: name, layout: layout, spinNanoseconds: spinNanoseconds, delivery: delivery),
             prefix: prefix, daemon: .current, generation: 1
         ).0
     }

@@ -162,3 +162,108 @@ final class UnsafeAtomicCounter: @unchecked Sendable {
         }
     }
 }
+
+/// The fan-out protocol's hand-offs under the same fire: readers asleep on their slot's futex
+/// word, writers asleep on the gate (block) or on the previous lap's writer, with waits that
+/// look at the channel only every 60 s, so a lost wake-up is a hang.
+@Suite("fan-out: no lost wake-up, no torn message", .serialized)
+struct FanoutStressTests {
+    /// Writer `writer`'s message `sequence`: both, then a checksum of both.
+    static func fill(_ slot: UnsafeMutableRawBufferPointer, writer: UInt32, sequence: UInt32) -> Int {
+        slot.storeBytes(of: writer, toByteOffset: 0, as: UInt32.self)
+        slot.storeBytes(of: sequence, toByteOffset: 4, as: UInt32.self)
+        slot.storeBytes(of: (writer &* 2_654_435_761) ^ (sequence &* 40_503), toByteOffset: 8, as: UInt32.self)
+        return 12
+    }
+
+    @Test(
+        "2 writers × 3 readers, rings of 2 and 4 slots, random pauses: every reader accounts for every message",
+        arguments: [SlowReaderPolicy.block, .drop], [UInt64(0), 2_000])
+    func writersAndReaders(policy: SlowReaderPolicy, spin: UInt64) throws {
+        let slots = spin == 0 ? 2 : 4
+        let scratch = try ScratchChannel(.ring(slots: slots, slotSize: 16, protocol: .fast), spinNanoseconds: spin, delivery: .fanout(policy))
+        let writers = 2
+        let readers = 3
+        let perWriter = UInt32((spin == 0 ? 50_000 : 200_000) * Int(WakeUpStressTests.scale))
+        let attached = Locked(0)
+        let failures = Locked<[String]>([])
+        let results = Locked<[(received: UInt64, lost: UInt64)]>([])
+        var bodies: [@Sendable () -> Void] = []
+        for index in 0..<readers {
+            bodies.append {
+                do {
+                    let reader = try ChannelReader(channel: "c", prefix: scratch.prefix, waitSeconds: nil, waitSlice: WakeUpStressTests.neverLook)
+                    attached.withLock { $0 += 1 }
+                    var pauses = WakeUpStressTests.RandomPauses(period: 500)
+                    var last = [Int64](repeating: -1, count: writers)
+                    var received: UInt64 = 0
+                    var problem: String?
+                    while let seen = try reader.receiveBatch(
+                        maximum: 8,
+                        { message in
+                            let writer = Int(message.load(fromByteOffset: 0, as: UInt32.self))
+                            let sequence = message.load(fromByteOffset: 4, as: UInt32.self)
+                            let sum = message.load(fromByteOffset: 8, as: UInt32.self)
+                            guard message.count == 12, writer < writers, sum == (UInt32(writer) &* 2_654_435_761) ^ (sequence &* 40_503) else {
+                                problem = problem ?? "reader \(index): a torn message"
+                                return
+                            }
+                            // Block: each writer's messages one after another; drop: rising, gaps allowed.
+                            let expected = last[writer] + 1
+                            if (policy == .block && Int64(sequence) != expected) || Int64(sequence) < expected {
+                                problem = problem ?? "reader \(index): writer \(writer)'s \(sequence) after \(last[writer])"
+                            }
+                            last[writer] = Int64(sequence)
+                        })
+                    {
+                        received += UInt64(seen)
+                        pauses.maybePause()
+                    }
+                    if let problem { failures.withLock { $0.append(problem) } }
+                    let lost = reader.lostMessages
+                    results.withLock { $0.append((received, lost)) }
+                } catch {
+                    failures.withLock { $0.append("reader \(index): \(error)") }
+                }
+            }
+        }
+        let finished = Locked(0)
+        for writerIndex in 0..<writers {
+            bodies.append {
+                do {
+                    let writer = try ChannelWriter(channel: "c", prefix: scratch.prefix, waitSeconds: nil, waitSlice: WakeUpStressTests.neverLook)
+                    // Every reader joins before the first message, so each must see them all.
+                    while attached.value < readers { usleep(100) }
+                    var pauses = WakeUpStressTests.RandomPauses(period: 500)
+                    var next: UInt32 = 0
+                    while next < perWriter {
+                        let batch = min(Int.random(in: 1...3), Int(perWriter - next))
+                        let base = next
+                        next += UInt32(
+                            try writer.writeBatch(maximum: batch) { index, slot in
+                                Self.fill(slot, writer: UInt32(writerIndex), sequence: base + UInt32(index))
+                            })
+                        pauses.maybePause()
+                    }
+                } catch {
+                    failures.withLock { $0.append("writer \(writerIndex): \(error)") }
+                }
+                // The last writer done closes the channel: readers drain what is left and stop.
+                if finished.withLock({ count -> Bool in
+                    count += 1
+                    return count == writers
+                }) {
+                    scratch.hosted.close()
+                }
+            }
+        }
+        #expect(runOnThreads(bodies, seconds: 300), "a client hung: a wake-up was lost")
+        #expect(failures.value.isEmpty, "\(failures.value)")
+        let total = UInt64(writers) * UInt64(perWriter)
+        #expect(results.value.count == readers)
+        for result in results.value {
+            #expect(result.received + result.lost == total, "\(result) of \(total)")
+            if policy == .block { #expect(result.lost == 0) }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 #include <semaphore.h>
 #include <time.h>
 #include <stdint.h>
+#include <stddef.h>
 
 /// sem_clockwait(3) is a GNU extension that Swift's Glibc module does not export.
 /// Returns 0 or -1 with errno set, exactly like the libc call.
@@ -30,6 +31,13 @@ int cshim_pin_to_cpu(int cpu);
 
 /// pipe2(2) with O_CLOEXEC, a GNU interface. Returns 0 or -1 with errno set.
 int cshim_pipe_cloexec(int fds[2]);
+
+/// Copies `length` bytes from `source`, which another process or thread may be overwriting at
+/// the same moment: a fan-out reader's copy of a slot, which it keeps only if the slot's
+/// sequence is unchanged afterwards (a seqlock). memcpy in a normal build; under
+/// ThreadSanitizer a byte loop the sanitizer does not instrument, since that race is the
+/// protocol's own and the check discards what it tore.
+void cshim_copy_racing(void *destination, const void *source, size_t length);
 
 /// futex(2) FUTEX_WAIT_BITSET on a word in shared memory (not FUTEX_PRIVATE: the waker is
 /// another process): sleeps while `*word == expected`, until a wake on the same word or the

@@ -308,7 +308,7 @@ struct FanoutRing {
         let copy = state.buffer(size: ring.slotSize)
         let taken = ring.message(ticket).map { message in
             if let source = message.baseAddress, message.count > 0 {
-                copy.baseAddress!.copyMemory(from: source, byteCount: message.count)
+                cshim_copy_racing(copy.baseAddress!, source, message.count)
             }
             return message.count
         }

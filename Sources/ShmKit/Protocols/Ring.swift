@@ -95,12 +95,21 @@ package struct Ring: @unchecked Sendable {
     }
 
     /// Publishes the slot of `ticket` with `length` bytes (or as abandoned): readers may take it.
+    ///
+    /// Length and flags are relaxed atomic stores (plain moves on x86 and Arm): on a fan-out
+    /// channel a lapped reader may read them while a writer stores them, and discards what it
+    /// read when the sequence changed, so they must be atomic to be read at all.
     @inline(__always)
     package func publish(_ ticket: UInt64, length: Int, flags: UInt32 = 0) {
         let descriptor = descriptor(ticket)
-        descriptor.storeBytes(of: UInt32(length), toByteOffset: 8, as: UInt32.self)
-        descriptor.storeBytes(of: flags, toByteOffset: 12, as: UInt32.self)
+        Self.word(descriptor, 8).store(UInt32(length), ordering: .relaxed)
+        Self.word(descriptor, 12).store(flags, ordering: .relaxed)
         sequence(ticket).store(Self.fullMark(ticket), ordering: .releasing)
+    }
+
+    @inline(__always)
+    private static func word(_ descriptor: UnsafeMutableRawPointer, _ offset: Int) -> UnsafeAtomic<UInt32> {
+        UnsafeAtomic(at: (descriptor + offset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
     }
 
     /// Publishes the `count` slots from `first` on as abandoned and counts them in the header:
@@ -145,8 +154,8 @@ package struct Ring: @unchecked Sendable {
     @inline(__always)
     package func message(_ ticket: UInt64) -> UnsafeRawBufferPointer? {
         let descriptor = descriptor(ticket)
-        if descriptor.load(fromByteOffset: 12, as: UInt32.self) & SlotFlags.abandoned != 0 { return nil }
-        let length = min(Int(descriptor.load(fromByteOffset: 8, as: UInt32.self)), slotSize)
+        if Self.word(descriptor, 12).load(ordering: .relaxed) & SlotFlags.abandoned != 0 { return nil }
+        let length = min(Int(Self.word(descriptor, 8).load(ordering: .relaxed)), slotSize)
         return UnsafeRawBufferPointer(start: payloads + index(ticket) * stride, count: length)
     }
 
