@@ -94,6 +94,10 @@ enum HeaderFuzz {
         seeds.append(Seed("bad-total-size", patched(valid, at: Layout.Offset.totalSize, UInt64(1 << 40))))
         seeds.append(Seed("bad-state", patched(valid, at: Layout.Offset.state, UInt32(9))))
         seeds.append(Seed("seed-kind-with-ring-magic", patched(valid, at: Layout.Offset.kind, ChannelKind.seed.rawValue)))
+        seeds.append(Seed("ring-fanout-drop-4x16", patched(valid, at: Layout.Offset.delivery, Delivery.fanout(.drop).rawValue)))
+        seeds.append(Seed("bad-delivery", patched(valid, at: Layout.Offset.delivery, UInt32(7))))
+        let classic = ring(slots: 1, slotSize: 64, proto: .classic)
+        seeds.append(Seed("classic-fanout", patched(classic, at: Layout.Offset.delivery, Delivery.fanout(.block).rawValue)))
         return seeds
     }
 

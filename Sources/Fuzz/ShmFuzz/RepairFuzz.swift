@@ -15,7 +15,8 @@ import Glibc
 /// Input:
 ///
 ///     byte 0    bits 0-1: which channel (fast 4 slots, classic 4, fast 3, classic 3)
-///               bits 2-4: units on `empty`, bits 5-7: units on `full` (classic; fast: none)
+///               bits 2-4: units on `empty`, bits 5-7: units on `full` (classic; fast: bit 2
+///               picks the fan-out channel of that geometry, `slow-reader = "block"`)
 ///     byte 1    bits 0-1: sweeps - 1 (the daemon sweeps again and again)
 ///     then      counters and restored markers (80 bytes), write cursor (8), read cursor (8),
 ///               writers waiting (4), readers waiting (4), client table (2048),
@@ -60,10 +61,14 @@ enum RepairFuzz {
     /// else in the process touches these channels.
     nonisolated(unsafe) static let channels: [HostedChannel] = {
         let prefix = "shmfuzz-\(getpid())"
-        return configurations.enumerated().map { index, configuration in
+        // The four configurations, then the fan-out channels of the two fast ones.
+        let specs: [(ChannelProtocol, Int, Delivery)] =
+            configurations.map { ($0.proto, $0.slots, .queue) }
+            + configurations.filter { $0.proto == .fast }.map { ($0.proto, $0.slots, .fanout(.block)) }
+        return specs.enumerated().map { index, configuration in
             let spec = ChannelSpec(
                 name: "repair\(index)",
-                layout: .ring(slots: configuration.slots, slotSize: slotSize, protocol: configuration.proto))
+                layout: .ring(slots: configuration.1, slotSize: slotSize, protocol: configuration.0), delivery: configuration.2)
             do {
                 let (channel, _) = try HostedChannel.create(spec: spec, prefix: prefix, daemon: .current, generation: 1)
                 for failure in channel.unlink() {
@@ -87,7 +92,8 @@ enum RepairFuzz {
         let control = input.count > 0 ? input[0] : 0
         let sweeps = 1 + Int((input.count > 1 ? input[1] : 0) & 3)
         let configuration = configurations[Int(control & 3)]
-        let channel = channels[Int(control & 3)]
+        let fanout = configuration.proto == .fast && control & 4 != 0
+        let channel = channels[fanout ? configurations.count + Int(control & 3) / 2 : Int(control & 3)]
         let header = channel.header
         // The geometry and table shmd keeps for the channel, as its repair uses them.
         guard let ring = channel.ring else { throw FuzzFailure("the repair target's channel has no ring") }
@@ -230,6 +236,22 @@ enum RepairFuzz {
                 _ = header.clientTable(capacity: Layout.defaultClientCapacity).register(ProcessIdentity(pid: deadClient.pid, startTime: 0), role: .reader)
             },
             seed("nothing-attached", channel: 0) { _, _ in },
+            // Fan-out: a writer that died between its claim of ticket 4 and its mark left slot 0
+            // with ticket 0's message; a dead reader leaves only its cursor.
+            seed("fanout-dead-writer-claimed-unmarked", channel: 0, empty: 1) { header, ring in
+                for ticket in 0..<4 { publish("m\(ticket)", ticket: UInt64(ticket), ring) }
+                header.clientTable(capacity: Layout.defaultClientCapacity).entry(
+                    header.clientTable(capacity: Layout.defaultClientCapacity).register(deadClient, role: .writer)!
+                ).hold(4, count: 1)
+                header.writeCursor.store(5, ordering: .relaxed)
+            },
+            seed("fanout-dead-reader-at-the-gate", channel: 2, empty: 1) { header, ring in
+                for ticket in 0..<3 { publish("m\(ticket)", ticket: UInt64(ticket), ring) }
+                let table = header.clientTable(capacity: Layout.defaultClientCapacity)
+                table.entry(table.register(deadClient, role: .reader)!).cursor.store(1, ordering: .relaxed)
+                table.entry(table.register(livingClient, role: .reader)!).cursor.store(3, ordering: .relaxed)
+                header.writeCursor.store(3, ordering: .relaxed)
+            },
         ]
     }
 
