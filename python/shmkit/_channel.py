@@ -431,7 +431,7 @@ class Reader(_Handle):
                 ErrorKind.INVALID_ARGUMENT,
             )
         open_from = lib.shmkit_reader_open_from
-        return lambda channel, prefix, wait, handle: open_from(channel, prefix, wait, _FROM_OLDEST, handle)  # type: ignore[no-any-return]
+        return lambda channel, prefix, wait, handle: open_from(channel, prefix, wait, _FROM_OLDEST, handle)
 
     @property
     def is_fanout(self) -> bool:
