@@ -44,7 +44,7 @@ from .errors import (
     Unrepresentable,
 )
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = [
     "Writer",
