@@ -4,23 +4,56 @@ from __future__ import annotations
 
 import array
 import ctypes
+import enum
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from ctypes import byref, c_char, c_char_p, c_double, c_size_t, c_void_p
 from types import TracebackType
-from typing import Union
+from typing import Any, Union
 
 from . import _native
 from .errors import ChannelClosed, InvalidArgument, ErrorKind, ShmkitError, Status, error_for
 
-__all__ = ["Writer", "Reader", "Borrowed", "FOREVER", "BytesLike"]
+__all__ = ["Writer", "Reader", "Borrowed", "Start", "FOREVER", "BytesLike"]
 
 #: No limit, for a ``timeout`` or a ``wait`` (``SHMKIT_FOREVER``, +infinity).
 FOREVER: float = math.inf
 
 #: What ``send`` takes: any C-contiguous buffer of bytes.
 BytesLike = Union[bytes, bytearray, memoryview]
+
+
+class Start(str, enum.Enum):
+    """Where a fan-out channel's Reader starts (``enum shmkit_start``), by the names of
+    ``shm-reader --from``; each member equals its name, so ``from_="oldest"`` is the same as
+    ``from_=Start.OLDEST``.
+    """
+
+    #: The next message written after the reader attached (``SHMKIT_FROM_NEXT``).
+    NEXT = "next"
+    #: The oldest message still in the ring, then everything after: up to ``slots`` messages
+    #: written before the reader attached (``SHMKIT_FROM_OLDEST``).
+    OLDEST = "oldest"
+
+
+# SHMKIT_FROM_OLDEST of enum shmkit_start.
+_FROM_OLDEST = 1
+
+
+def _start(value: object, name: object) -> Start:
+    """``from_`` as a Start: a member, or the str of one; anything else is refused here."""
+    if not isinstance(value, str):  # a Start is a str too
+        raise TypeError(f"from_ must be 'next', 'oldest' or a shmkit.Start, not {type(value).__name__}")
+    try:
+        return Start(value)
+    except ValueError:
+        raise InvalidArgument(
+            f"invalid use of channel '{name}': from_ is {value!r}, neither 'next' nor 'oldest' (shmkit.Start.NEXT, shmkit.Start.OLDEST)",
+            Status.USAGE,
+            ErrorKind.INVALID_ARGUMENT,
+        ) from None
+
 
 # A wait without a limit is made of slices of this many seconds, so that the interpreter runs
 # signal handlers (KeyboardInterrupt) between them: a C call does not return for a signal.
@@ -96,9 +129,9 @@ class _Handle:
         self._raw = _native.raw()
         self.name: str = name
         self.prefix: str = prefix
-        open_ = getattr(lib, f"shmkit_{self._kind}_open")
         handle = c_void_p()
         channel, prefix_bytes = _encode(name, "name"), _encode(prefix, "prefix")
+        open_ = self._opener(lib)
         seconds = _seconds(wait, 0.0)
         if seconds == math.inf:
             # No limit: slices, so that Ctrl-C is not held off until shmd creates the channel.
@@ -114,6 +147,10 @@ class _Handle:
         self._handle = handle
         self._closed = False
         self._max = int(getattr(lib, f"shmkit_{self._kind}_max_message_size")(handle))
+
+    def _opener(self, lib: ctypes.CDLL) -> Callable[[bytes, bytes, Any, Any], int]:
+        """The C function that attaches, as ``open_(channel, prefix, wait, byref(handle))``."""
+        return getattr(lib, f"shmkit_{self._kind}_open")  # type: ignore[no-any-return]
 
     @property
     def max_message_size(self) -> int:
@@ -331,14 +368,30 @@ class Borrowed:
 class Reader(_Handle):
     """The reading end of channel ``name`` under ``prefix``; ``wait`` as for Writer.
 
-    Each message goes to exactly one reader. Iterating over a Reader yields each message as
-    ``bytes`` and ends when shmd closed the channel and every message in it was taken. A Reader
-    is for one thread at a time; it is a context manager.
+    On a queue channel (the default ``delivery``) each message goes to exactly one reader. On a
+    fan-out channel (``delivery = "fanout"``, see is_fanout) every reader gets every message,
+    from where it joined: ``from_="next"`` (the default), the next message written;
+    ``from_="oldest"``, the oldest message still in the ring (up to ``slots`` messages written
+    before it attached). A queue channel's readers take the oldest message no reader took,
+    whatever ``from_`` says. Where a fan-out channel's writers may lap a slow reader
+    (``slow-reader = "drop"``), the reader skips to the oldest intact message; ``lost`` and
+    take_gap() say how many it missed.
+
+    Iterating over a Reader yields each message as ``bytes`` and ends when shmd closed the
+    channel and every message in it was taken. A Reader is for one thread at a time; it is a
+    context manager.
+
+    Raises:
+        InvalidArgument: a ``from_`` that is neither "next" nor "oldest", or "oldest" with a
+            libshmkit older than 1.1; as Writer otherwise.
+        TypeError: a ``from_`` that is not a str (a Start is one).
     """
 
     _kind = "reader"
 
-    def __init__(self, name: str, prefix: str = "shmd", wait: float | None = None) -> None:
+    def __init__(self, name: str, prefix: str = "shmd", wait: float | None = None, *, from_: Start | str = "next") -> None:
+        #: Where the reader started on a fan-out channel.
+        self.from_: Start = _start(from_, name)
         super().__init__(name, prefix, wait)
         raw = self._raw
         self._receive = raw.shmkit_receive
@@ -360,6 +413,61 @@ class Reader(_Handle):
         self._batch_lengths: ctypes.Array[c_size_t] = (c_size_t * 1)()
         self._batch_sizes = memoryview(self._batch_lengths).cast("B").cast("L")
         self._batch_count = c_size_t()
+        # A library older than 1.1 has no fan-out: its channels are all queues, nothing is lost.
+        self._fanout = _native.has("shmkit_reader_is_fanout") and bool(self._lib.shmkit_reader_is_fanout(self._handle))
+        self._take_gap = raw.shmkit_reader_take_gap if self._fanout else None
+        # lost and take_gap() after close(): what they said at the close.
+        self._lost_at_close = 0
+        self._gap_at_close = 0
+
+    def _opener(self, lib: ctypes.CDLL) -> Callable[[bytes, bytes, Any, Any], int]:
+        if self.from_ is Start.NEXT:
+            return super()._opener(lib)  # shmkit_reader_open starts there, in every 1.x library
+        if not _native.has("shmkit_reader_open_from"):
+            raise InvalidArgument(
+                f"invalid use of channel '{self.name}': from_='oldest' needs libshmkit 1.1 or later, and {_native.path()} "
+                "is older (it has no shmkit_reader_open_from): install a newer libshmkit (`make install` in the shmd checkout)",
+                Status.USAGE,
+                ErrorKind.INVALID_ARGUMENT,
+            )
+        open_from = lib.shmkit_reader_open_from
+        return lambda channel, prefix, wait, handle: open_from(channel, prefix, wait, _FROM_OLDEST, handle)
+
+    @property
+    def is_fanout(self) -> bool:
+        """Whether every reader of the channel gets every message (``delivery = "fanout"``).
+
+        False on a queue channel, and with a libshmkit older than 1.1, which has no fan-out.
+        """
+        return self._fanout
+
+    @property
+    def lost(self) -> int:
+        """Messages this reader lost since it attached: on a fan-out channel with
+        ``slow-reader = "drop"``, those the writers overwrote before it read them. Always 0 on
+        other channels, whose writers wait for their readers. After close(), what it had lost
+        by then. What a reader received plus ``lost`` is what was written since it joined.
+        """
+        if self._closed:
+            return self._lost_at_close
+        return int(self._lib.shmkit_reader_lost(self._handle)) if self._fanout else 0
+
+    def take_gap(self) -> int:
+        """Messages lost since the last call (or since the reader attached), and forgets them.
+
+        Called after each receive(), receive_into() or borrow(), or in the body of a ``for``
+        loop over the reader, it is the gap just before the message that call returned: how
+        many a ``slow-reader = "drop"`` channel's writers overwrote between it and the one
+        before. After receive_batch() it is what was lost since the previous call, somewhere
+        before or among the batch's messages: take one at a time where the place of a gap
+        matters. The gaps add up to ``lost``. Always 0 where ``lost`` is.
+        """
+        if self._closed:
+            gap, self._gap_at_close = self._gap_at_close, 0
+            return gap
+        if self._take_gap is None:
+            return 0
+        return int(self._take_gap(self._handle))
 
     def __enter__(self) -> Reader:
         return self
@@ -369,6 +477,8 @@ class Reader(_Handle):
 
     def close(self) -> None:
         """Detaches; a message borrowed with borrow() is released first (its view with it)."""
+        if self._fanout and not self._closed:
+            self._lost_at_close, self._gap_at_close = self.lost, self.take_gap()
         current = self._current
         if current is not None:
             view, current._view = current._view, None

@@ -9,7 +9,8 @@ The library is looked for, in this order:
    yet), this Python's ``sys.prefix/lib``, ``/usr/lib`` and ``/usr/lib/<multiarch>``, and every
    directory ldconfig knows.
 
-The first one that loads is kept for the life of the process.
+The first one that loads is kept for the life of the process. Any libshmkit 1.x loads: one
+older than 1.1 lacks the fan-out functions (SINCE_1_1), and has() says so.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 import sysconfig
 import threading
 from collections.abc import Callable, Iterator
-from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_void_p
+from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_uint64, c_void_p
 
 from .errors import LibraryNotFound
 
@@ -70,6 +71,16 @@ def _lazy(produce: Callable[[], list[str]]) -> Iterator[str]:
     yield from produce()
 
 
+#: The functions shmkit.h gained in 1.1 (fan-out channels), with their prototypes. A 1.0
+#: library loads without them; has() says which are there.
+SINCE_1_1: dict[str, tuple[object, list[object]]] = {
+    "shmkit_reader_open_from": (c_int, [c_char_p, c_char_p, c_double, c_int, POINTER(c_void_p)]),
+    "shmkit_reader_is_fanout": (c_int, [c_void_p]),
+    "shmkit_reader_lost": (c_uint64, [c_void_p]),
+    "shmkit_reader_take_gap": (c_uint64, [c_void_p]),
+}
+
+
 def _declare(lib: ctypes.CDLL) -> None:
     """Gives each function of shmkit.h its C prototype."""
     size_p = POINTER(c_size_t)
@@ -99,6 +110,11 @@ def _declare(lib: ctypes.CDLL) -> None:
         function = getattr(lib, name)
         function.restype = restype
         function.argtypes = argtypes
+    for name, (restype, argtypes) in SINCE_1_1.items():
+        function = getattr(lib, name, None)  # a 1.0 library has none of them: see has()
+        if function is not None:
+            function.restype = restype
+            function.argtypes = argtypes
 
 
 def load() -> ctypes.CDLL:
@@ -144,6 +160,8 @@ def load() -> ctypes.CDLL:
 def _raw_functions(path: str) -> None:
     global _raw
     _raw = ctypes.CDLL(path)  # the same library (dlopen counts it twice), other function objects
+    if hasattr(_raw, "shmkit_reader_take_gap"):
+        _raw.shmkit_reader_take_gap.restype = c_uint64  # a uint64_t, not the default int
 
 
 def raw() -> ctypes.CDLL:
@@ -158,6 +176,12 @@ def raw() -> ctypes.CDLL:
     load()
     assert _raw is not None
     return _raw
+
+
+def has(name: str) -> bool:
+    """Whether the loaded library has the function ``name``: those of SINCE_1_1 are missing
+    from a libshmkit 1.0 (loads it first)."""
+    return hasattr(load(), name)
 
 
 def path() -> str | None:

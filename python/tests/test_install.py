@@ -30,4 +30,4 @@ def test_pip_install_offline(tmp_path: Path) -> None:
     code = "import shmkit; print(shmkit.__file__, shmkit.__version__)"
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(target)))
     assert child.returncode == 0, child.stderr
-    assert child.stdout.split() == [str(target / "shmkit" / "__init__.py"), "1.0.0"]
+    assert child.stdout.split() == [str(target / "shmkit" / "__init__.py"), "1.1.0"]
