@@ -18,7 +18,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # libshmkit's version: the soname carries the major (libshmkit.so.1), shmkit.h the same numbers.
-SHMKIT_VERSION := 1.0.0
+SHMKIT_VERSION := 1.1.0
 RELEASE    := .build/release
 DEBUG      := .build/debug
 # Where install-files takes the executables from: `make install` builds them in release mode.

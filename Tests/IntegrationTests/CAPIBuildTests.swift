@@ -54,8 +54,8 @@ struct CAPIBuildTests {
         let lib = root + LibShmKit.prefix + "/lib"
         let files = FileManager.default
         #expect(try files.destinationOfSymbolicLink(atPath: lib + "/libshmkit.so") == "libshmkit.so.1")
-        #expect(try files.destinationOfSymbolicLink(atPath: lib + "/libshmkit.so.1") == "libshmkit.so.1.0.0")
-        #expect(files.isExecutableFile(atPath: lib + "/libshmkit.so.1.0.0"))
+        #expect(try files.destinationOfSymbolicLink(atPath: lib + "/libshmkit.so.1") == "libshmkit.so.1.1.0")
+        #expect(files.isExecutableFile(atPath: lib + "/libshmkit.so.1.1.0"))
         #expect(files.contentsEqual(atPath: root + LibShmKit.prefix + "/include/shmkit.h", andPath: Self.header))
         let environment = try LibShmKit.pkgConfigEnvironment()
         let flags = try run("/usr/bin/pkg-config", ["--cflags", "--libs", "shmkit"], environment: environment)
