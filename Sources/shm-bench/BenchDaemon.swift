@@ -25,6 +25,7 @@ final class BenchDaemon {
                     } else {
                         toml += "slots = \(Self.slots(size: size))\nslot-size = \(max(size, 16))\nprotocol = \"\(transport.channelProtocol ?? "fast")\"\n"
                         if transport.channelProtocol == "fast", let spinNanoseconds { toml += "spin-us = \(Double(spinNanoseconds) / 1000)\n" }
+                        if transport == .fanout { toml += "delivery = \"fanout\"\nslow-reader = \"block\"\n" }
                     }
                 }
             }

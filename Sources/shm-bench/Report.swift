@@ -56,11 +56,13 @@ struct Report: Codable {
         var met: Bool
     }
 
-    /// What each language client is measured against, at which sizes, and the target.
+    /// What each language client (issue 11) and fan-out (issue 13) is measured against, at which
+    /// sizes, and the target.
     static let targets: [(Transport, Transport, BenchCase.Mode, [Int], Double)] = [
         (.c, .fast, .throughput, [64], 0.9), (.c, .fast, .roundTrip, [64], 1.2),
         (.python, .iceoryx2Python, .throughput, [64, 1024], 2), (.python, .multiprocessingQueue, .throughput, [64, 1024], 10),
         (.python, .iceoryx2Python, .roundTrip, [64], 1),
+        (.fanout, .fast, .throughput, [64], 0.8),
     ]
 
     struct DaemonUsage: Codable {
@@ -175,7 +177,7 @@ struct Report: Codable {
         }
         if !comparisons.isEmpty {
             lines.append("")
-            lines.append(pad("CLIENTS IN OTHER LANGUAGES", 28) + pad("size", 8) + pad("ratio", 10) + "target (medians: msgs/s, or p50 of the round trip)")
+            lines.append(pad("AGAINST THE TARGETS", 28) + pad("size", 8) + pad("ratio", 10) + "target (medians: msgs/s, or p50 of the round trip)")
             for comparison in comparisons {
                 let what = comparison.mode == .throughput ? "throughput" : "round trip"
                 let bound = comparison.mode == .throughput ? "≥" : "≤"

@@ -51,7 +51,7 @@ struct RunCommand: ParsableCommand {
         help:
             "Transports, comma-separated: fast, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue."
     )
-    var transports = "fast,classic,seed,pipe,socketpair"
+    var transports = "fast,fanout,classic,seed,pipe,socketpair"
 
     @Option(help: "Interleaved rounds; medians are taken over them.")
     var rounds = 5
@@ -154,7 +154,7 @@ struct RunCommand: ParsableCommand {
         var named = try transports.split(separator: ",").map { name -> Transport in
             guard let transport = Transport(rawValue: String(name)), transport != .cRing else {
                 throw ValidationError(
-                    "--transports: unknown transport '\(name)' (fast, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue)")
+                    "--transports: unknown transport '\(name)' (fast, fanout, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue)")
             }
             switch transport.roles {
             case .c where cRole == nil:

@@ -2,6 +2,9 @@
 enum Transport: String, CaseIterable, Codable {
     /// A shmd ring channel with the fast protocol.
     case fast
+    /// A shmd ring channel with the fast protocol and fan-out delivery (`delivery = "fanout"`,
+    /// `slow-reader = "block"`), one writer and one reader: what publish/subscribe costs.
+    case fanout
     /// A shmd ring channel with the seed's protocol over N slots.
     case classic
     /// A shmd channel in the seed's own layout: one 1024-byte buffer, so only messages < 1024 B.
@@ -25,7 +28,7 @@ enum Transport: String, CaseIterable, Codable {
     /// The protocol of its ring channels, for the transports on ring channels.
     var channelProtocol: String? {
         switch self {
-        case .fast, .c, .python: return "fast"
+        case .fast, .fanout, .c, .python: return "fast"
         case .classic: return "classic"
         default: return nil
         }
@@ -35,7 +38,7 @@ enum Transport: String, CaseIterable, Codable {
     /// baseline program for both sides.
     var roles: RoleProgram {
         switch self {
-        case .fast, .classic, .seed, .pipe, .socketpair: return .swift
+        case .fast, .fanout, .classic, .seed, .pipe, .socketpair: return .swift
         case .cRing: return .baseline
         case .c: return .c
         case .python, .iceoryx2Python, .multiprocessingQueue: return .python
@@ -56,6 +59,7 @@ enum Transport: String, CaseIterable, Codable {
     var label: String {
         switch self {
         case .fast: return "shmd fast"
+        case .fanout: return "shmd fanout 1 → 1"
         case .classic: return "shmd classic"
         case .seed: return "shmd seed layout"
         case .pipe: return "pipe(2)"
