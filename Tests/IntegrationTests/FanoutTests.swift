@@ -111,7 +111,9 @@ struct FanoutTests {
         #expect(TestNames.leftovers(daemon.prefix).isEmpty)
     }
 
-    @Test("slow-reader = drop: a reader stopped for 2 s is lapped and told exactly how many it lost; the writers finish while it is stopped, the others lose nothing")
+    @Test(
+        "slow-reader = drop: a reader stopped for 2 s is lapped and told exactly how many it lost; the writers finish while it is stopped, the others lose nothing"
+    )
     func dropStoppedReader() throws {
         // Nearly two rings: the stopped reader loses at least half a ring, and a live reader
         // would have to fall a whole ring behind writers no faster than itself to lose anything.
