@@ -273,7 +273,17 @@ struct FanoutTests {
                 #expect(writer.waitForExit(seconds: 30) == 0, "round \(round) (\(policy)): writer \(id): \(writer.stderr)")
             }
             // Every ticket is a message or a slot given up (the killed writer's claim, published
-            // abandoned by shmd's repair, which readers skip).
+            // abandoned by shmd's repair, which readers skip). With drop, the survivors finish
+            // without waiting for that repair: wait for it, or the claim is still open when the
+            // channel closes and the readers stop at it.
+            if let writerVictim {
+                let victim = writers[writerVictim].pid
+                _ = writers[writerVictim].waitForExit(seconds: 10)
+                #expect(
+                    waitUntil(seconds: 10) {
+                        (try? ChannelSnapshot(channel: "chaos", prefix: daemon.prefix))?.clients.contains { $0.process.pid == victim } == false
+                    }, "round \(round): shmd did not repair the killed writer")
+            }
             let snapshot = try ChannelSnapshot(channel: "chaos", prefix: daemon.prefix)
             let tickets = snapshot.counters[.written] ?? 0
             let abandoned = snapshot.counters[.abandoned] ?? 0
