@@ -59,6 +59,9 @@ package final class DaemonService: Service, @unchecked Sendable {
 
         notifier.stopping(status: "stopping: closing \(registry.channels.count) channels")
         logger.notice("stopping: closing channels and waking their clients", metadata: ["event": "stopping"])
+        // One last sweep before closing: a writer killed since the last one leaves a claimed
+        // slot that closing readers would stop at, losing every message committed behind it.
+        ClientWatch(logger: logger).sweep(registry.channels)
         registry.removeAll()
         logger.notice("stopped", metadata: ["event": "stopped"])
     }

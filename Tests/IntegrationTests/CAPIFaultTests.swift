@@ -121,6 +121,37 @@ struct CAPIFaultTests {
         }
     }
 
+    @Test(
+        "a writer killed holding a claim just before SIGTERM: shmd's last sweep abandons the slot, so the closing readers drain what came after it",
+        arguments: ["fast", "classic", "fanout"])
+    func killedJustBeforeStop(kind: String) throws {
+        let program = try LibShmKit.testProgram("shmkit_crash")
+        let channel = kind == "fanout" ? Self.channel("fast") + "\ndelivery = \"fanout\"" : Self.channel(kind)
+        // A sweep interval far longer than the test: only the sweep at shutdown can repair.
+        let daemon = try TestDaemon(channels: channel, daemonExtra: "sweep-interval = 3600")
+        let reader = try daemon.startClient("shm-reader", ["crash"])
+        // Attached first: a fan-out reader receives only what is written after it joined.
+        #expect(
+            waitUntil(seconds: 20) {
+                ((try? ChannelSnapshot(channel: "crash", prefix: daemon.prefix))?.clients.map(\.process.pid) ?? []).contains(reader.pid)
+            }, "\(reader.stderr)")
+        let victim = try ChildProcess(program, ["victim", daemon.prefix, "crash", "0", "3", "7"])
+        #expect(waitUntil(seconds: 20) { victim.stdout.contains("claimed 3\n") || !victim.isRunning }, "\(victim.stderr)")
+        // Two messages committed behind the claimed slot.
+        #expect(try daemon.client("shm-writer", ["crash", "--message", "after-1", "--message", "after-2", "--timeout", "5"]).status == 0)
+        #expect(waitUntil(seconds: 10) { reader.stdout.split(separator: "\n").count == 3 }, "\(reader.stdout) \(reader.stderr)")
+        victim.signal(SIGKILL)
+        #expect(victim.waitForExit(seconds: 5) == 128 + SIGKILL)
+
+        #expect(daemon.stop() == 0)
+        #expect(daemon.logs("client died: writer pid \(victim.pid) of channel crash exited without detaching; abandoned 1 slot(s) it was writing"))
+        #expect(reader.waitForExit(seconds: 10) == 0, "\(reader.stderr)")
+        let lines = reader.stdout.split(separator: "\n")
+        #expect(
+            lines.count == 5 && lines.prefix(3).allSatisfy { Self.parse($0)?.writer == 0 } && lines.suffix(2) == ["after-1", "after-2"], "\(reader.stdout)")
+        #expect(TestNames.leftovers(daemon.prefix).isEmpty)
+    }
+
     // A send on a writer that holds a claim, or a receive on a reader that holds a borrow, is
     // refused: the client's entry in the table records one range of tickets, and the second
     // operation would overwrite it, so that dying then would leave the claim or the borrow
