@@ -29,6 +29,7 @@ UNITS      := shmd.service shmd-metrics.service shmd-metrics.timer
 # prometheus-node-exporter and curl: the metrics tests read shmctl's file through the real exporter.
 APT_NEEDS  := libsystemd-dev pkg-config gcc g++ binutils util-linux tmux procps prometheus-node-exporter curl
 
+.PHONY: iceoryx-role iceoryx-deps
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall
 
 all: build
@@ -307,15 +308,42 @@ uninstall-man-completions:
 	  rm -f $(DESTDIR)$(MANDIR)/man1/$$p.1 $(DESTDIR)$(MANDIR)/man8/$$p.8; \
 	done
 
-# The benchmark of the README: shmd fast/classic/seed layout, a pipe and a Unix socketpair, and
-# the C lock-free ring of the reference baselines when they are beside the project (not needed
-# otherwise), 5 interleaved rounds, then the same-core check. Writes bench/ results and a chart.
+# The benchmark of the README: shmd fast/fanout/classic/seed layout, a pipe and a Unix socketpair,
+# iceoryx 2.0.3 publish/subscribe when its Debian packages are installed (make bench installs them
+# as root), and the C lock-free ring of the reference baselines when they are beside the project
+# (not needed otherwise), 5 interleaved rounds, then the same-core check. Writes bench/ results
+# and a chart.
 BASELINES ?= ../shared/reference/ipc-baselines
 BENCH_OUT ?= bench
 # The C role program links this build's libshmkit.so by its soname, from a folder of its own.
 BENCH_ROLES ?= .build/bench-roles
-bench: release
+# iceoryx's packages: the daemon iox-roudi (iceoryx) and the C binding the role program links.
+ICEORYX_NEEDS := iceoryx libiceoryx-binding-c-dev libiceoryx-posh-dev
+# The binding's headers live in a folder named after the version (/usr/include/iceoryx/v2.0.3).
+ICEORYX_INCLUDE = $(firstword $(wildcard /usr/include/iceoryx/v*))
+
+# Installs iceoryx's packages when one is missing, as root; otherwise says why it does not, and
+# the benchmark skips iceoryx.
+iceoryx-deps:
+	@missing=""; for p in $(ICEORYX_NEEDS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing || echo "could not install$$missing: the benchmark skips iceoryx"; \
+	  else echo "not root: not installing$$missing; the benchmark skips iceoryx"; fi; \
+	fi
+
+# The iceoryx role program (Sources/shm-bench/Roles/iceoryx_role.c) in $(BENCH_ROLES), over
+# iceoryx's C binding; without the binding's headers it says so and builds nothing.
+iceoryx-role:
+	@if [ -n "$(ICEORYX_INCLUDE)" ] && [ -f $(ICEORYX_INCLUDE)/iceoryx_binding_c/publisher.h ]; then \
+	  mkdir -p $(BENCH_ROLES); \
+	  echo "cc -O2 -o $(BENCH_ROLES)/iceoryx_role Sources/shm-bench/Roles/iceoryx_role.c -I $(ICEORYX_INCLUDE) -liceoryx_binding_c"; \
+	  cc -O2 -std=c99 -Wall -Wextra -o $(BENCH_ROLES)/iceoryx_role Sources/shm-bench/Roles/iceoryx_role.c -I $(ICEORYX_INCLUDE) -liceoryx_binding_c; \
+	else rm -f $(BENCH_ROLES)/iceoryx_role; echo "no iceoryx C binding (libiceoryx-binding-c-dev): not building iceoryx_role"; fi
+
+bench: release iceoryx-deps
 	@command -v gnuplot >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gnuplot-nox; } || true
+	@$(MAKE) --no-print-directory iceoryx-role
 	@mkdir -p $(BENCH_OUT) .build/baselines
 	@$(PYTHON) -c 'import iceoryx2' 2>/dev/null || { [ "$$(id -u)" = 0 ] && $(PYTHON) -m pip install -q iceoryx2==0.10.0; } || true
 	@mkdir -p $(BENCH_ROLES) && ln -sf $(CURDIR)/$(RELEASE)/libshmkit.so $(BENCH_ROLES)/libshmkit.so.1
@@ -323,7 +351,9 @@ bench: release
 	  -I Sources/ShmKitC/include -L $(RELEASE) -lshmkit -Wl,-rpath,$(CURDIR)/$(BENCH_ROLES)
 	@spsc=""; if [ -f $(BASELINES)/spsc.c ]; then \
 	  gcc -O2 -o .build/baselines/spsc $(BASELINES)/spsc.c -lpthread && spsc="--spsc .build/baselines/spsc"; fi; \
-	$(RELEASE)/shm-bench --rounds 5 $$spsc --c-role $(BENCH_ROLES)/shmkit_role --python-roles python/bench/roles.py \
+	iceoryx=""; if [ -x $(BENCH_ROLES)/iceoryx_role ]; then iceoryx="--iceoryx-role $(BENCH_ROLES)/iceoryx_role"; \
+	  else echo "no $(BENCH_ROLES)/iceoryx_role: the benchmark skips iceoryx"; fi; \
+	$(RELEASE)/shm-bench --rounds 5 $$spsc $$iceoryx --c-role $(BENCH_ROLES)/shmkit_role --python-roles python/bench/roles.py \
 	  --python "$$(command -v $(PYTHON))" --json $(BENCH_OUT)/results.json --csv $(BENCH_OUT)/results.csv \
 	  --plot-data $(BENCH_OUT)/throughput.dat | tee $(BENCH_OUT)/table.txt; \
 	echo; echo "== same core"; \

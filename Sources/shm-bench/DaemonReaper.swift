@@ -8,6 +8,9 @@ import Glibc
 enum DaemonReaper {
     nonisolated(unsafe) private static var daemon: pid_t = 0
     nonisolated(unsafe) private static var configPath: UnsafeMutablePointer<CChar>?
+    /// The iceoryx RouDi of the `iceoryx` transport, when one runs: it removes its objects on
+    /// SIGTERM too.
+    nonisolated(unsafe) private static var roudi: pid_t = 0
 
     static let signals = [SIGINT, SIGTERM, SIGHUP, SIGPIPE]
 
@@ -24,6 +27,7 @@ enum DaemonReaper {
         for signal in signals {
             _ = Glibc.signal(signal) { received in
                 if DaemonReaper.daemon > 0 { kill(DaemonReaper.daemon, SIGTERM) }
+                if DaemonReaper.roudi > 0 { kill(DaemonReaper.roudi, SIGTERM) }
                 if let path = DaemonReaper.configPath { unlink(path) }
                 // Die of the same signal, so the caller sees what happened.
                 Glibc.signal(received, SIG_DFL)
@@ -31,6 +35,11 @@ enum DaemonReaper {
             }
         }
     }
+
+    /// RouDi `pid` is stopped too on a signal (the handlers are armed by `arm`, first).
+    static func armRoudi(pid: pid_t) { roudi = pid }
+
+    static func disarmRoudi() { roudi = 0 }
 
     /// The daemon was stopped in order: nothing to do on a signal any more.
     static func disarm() {

@@ -15,11 +15,16 @@ struct BenchCase: Hashable, Codable {
     let size: Int
     let mode: Mode
     var binary: Binary = .a
+    /// Readers of a fan-out throughput case, each of which receives every message; 1 otherwise.
+    var readers = 1
 
     /// The same measurement with this build's roles.
-    var onA: BenchCase { BenchCase(transport: transport, size: size, mode: mode) }
+    var onA: BenchCase { BenchCase(transport: transport, size: size, mode: mode, readers: readers) }
 
-    var label: String { binary == .a ? transport.label : transport.label + " (B)" }
+    var label: String {
+        let base = transport.fansOut ? "\(transport.label) 1 → \(readers)" : transport.label
+        return binary == .a ? base : base + " (B)"
+    }
 }
 
 /// The outcome of one run of a case.
@@ -48,6 +53,8 @@ struct MeasurementRunner {
 
     /// The C role program (`--c-role`), for `.c`.
     let cRole: String?
+    /// The iceoryx role program (`--iceoryx-role`), for `.iceoryx`.
+    var iceoryxRole: String? = nil
     /// The interpreter and the Python role script (`--python-roles`), for the Python transports.
     let python: [String]?
 
@@ -92,44 +99,56 @@ struct MeasurementRunner {
             return ["role", benchCase.transport.rawValue, side, "\(benchCase.size)", "\(count)"]
                 + zip(Self.roleOptions, values).flatMap { [$0, $1] }
         }
+        // iceoryx's subscriber queue is as deep as shmd's ring of that size.
+        let extra = benchCase.transport == .iceoryx ? ["--queue", "\(BenchDaemon.slots(size: benchCase.size))"] : []
         let program = try roleCommand(benchCase)
         let a: SpawnedRole
-        let b: SpawnedRole?
+        var others: [SpawnedRole] = []
         if benchCase.transport.forksItsPeer {
             // One process, which forks the other side: both say ready, both take a go byte.
             a = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.0, cpu: cpus.0) + ["--peer-cpu", "\(cpus.1)"], descriptors: first)
-            b = nil
         } else {
-            a = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.0, cpu: cpus.0), descriptors: first)
-            b = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.1, cpu: cpus.1), descriptors: second)
+            a = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.0, cpu: cpus.0) + extra, descriptors: first)
+            // A fan-out's readers share the reader's core: the writer keeps one to itself.
+            for _ in 0..<max(benchCase.readers, 1) {
+                others.append(try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.1, cpu: cpus.1) + extra, descriptors: second))
+            }
         }
-        // Both attached: release them at once.
+        let roles = [a] + others
+        // All attached: release them at once.
+        let expected = benchCase.transport.forksItsPeer ? 2 : roles.count
         var gathered = 0
         var poller = pollfd(fd: ready.read, events: Int16(POLLIN), revents: 0)
         let deadline = now() + 30_000_000_000
-        while gathered < 2 {
+        while gathered < expected {
             // A role that failed before it attached (a missing library, a bad channel) ends the
             // wait at once, with what it said.
-            let failed = a.hasExited() || b?.hasExited() == true
+            let failed = roles.contains { $0.hasExited() }
             guard !failed, now() < deadline else {
-                kill(a.pid, SIGKILL)
-                if let b { kill(b.pid, SIGKILL) }
+                for role in roles { kill(role.pid, SIGKILL) }
                 let why = failed ? "a role exited before it attached" : "the roles did not attach within 30 s"
-                throw BenchError("\(benchCase.label): \(why): \((try? a.finish()) ?? "") \((try? b?.finish()) ?? "")")
+                throw BenchError("\(benchCase.label): \(why): " + roles.map { (try? $0.finish()) ?? "" }.joined(separator: " "))
             }
             guard poll(&poller, 1, 100) > 0 else { continue }
             var byte: UInt8 = 0
             if read(ready.read, &byte, 1) == 1 { gathered += 1 }
         }
-        var release: [UInt8] = [1, 1]
-        _ = write(go.write, &release, 2)
+        var release = [UInt8](repeating: 1, count: expected)
+        _ = write(go.write, &release, expected)
         let outputA = try a.finish()
-        let outputB = try b?.finish() ?? ""
+        let outputs = try others.map { try $0.finish() }
+        let outputB = outputs.joined(separator: " ")
         withExtendedLifetime(data) {}
         let values = Self.parse(outputA + " " + outputB)
         if benchCase.mode == .throughput {
-            guard let t0 = values["t0"], let t1 = values["t1"], t1 > t0 else { throw BenchError("no timing from roles: \(outputA) \(outputB)") }
-            return Sample(messagesPerSecond: Double(count) / (Double(t1 - t0) / 1e9), count: count, errors: UInt64(values["errors"] ?? 0))
+            // Each reader's rate: every reader gets all `count`, and the run lasts until the last
+            // one has them.
+            let ends = outputs.compactMap { Self.parse($0)["t1"] } + (benchCase.transport.forksItsPeer ? [values["t1"]].compactMap { $0 } : [])
+            let errors = ([outputA] + outputs).reduce(0) { $0 + (Self.parse($1)["errors"] ?? 0) }
+            guard let t0 = values["t0"], let t1 = ends.max(), t1 > t0, ends.count == expected - 1 else {
+                throw BenchError("no timing from roles: \(outputA) \(outputB)")
+            }
+            return Sample(messagesPerSecond: Double(count) / (Double(t1 - t0) / 1e9), count: count, errors: errors)
         }
         guard let p50 = values["p50"] else { throw BenchError("no latency from ping: \(outputA)") }
         return Sample(
@@ -151,6 +170,9 @@ struct MeasurementRunner {
         case (.python, _):
             guard let python else { throw BenchError("a Python transport without --python-roles") }
             return python
+        case (.iceoryx, _):
+            guard let iceoryxRole else { throw BenchError("the iceoryx transport without --iceoryx-role") }
+            return [iceoryxRole]
         case (.baseline, _):
             throw BenchError("the baseline runs on its own")
         }

@@ -10,6 +10,8 @@ struct Report: Codable {
         var sameCore: Bool
         /// The `--compare` build's shm-bench (B), when there is one.
         var compared: String?
+        /// The reader counts of the fan-out throughput rows (`--fanout-readers`).
+        var fanoutReaders: [Int] = [1]
     }
 
     struct Row: Codable {
@@ -19,6 +21,8 @@ struct Report: Codable {
         var label: String
         var size: Int
         var mode: BenchCase.Mode
+        /// Readers, each of which got every message (fan-out throughput rows); 1 otherwise.
+        var readers: Int
         var samples: [Sample]
         var median: Double
         var minimum: Double
@@ -49,6 +53,11 @@ struct Report: Codable {
         var against: Transport
         var size: Int
         var mode: BenchCase.Mode
+        /// Readers of both rows (fan-out throughput); 1 otherwise.
+        var readers: Int
+        /// The two medians (msgs/s per reader, or p50 ns).
+        var value: Double
+        var againstValue: Double
         /// Throughput: this row's msgs/s over the other's; round trip: this row's p50 over the other's.
         var ratio: Double
         /// Throughput: at least this; round trip: at most this.
@@ -57,12 +66,13 @@ struct Report: Codable {
     }
 
     /// What each language client (issue 11) and fan-out (issue 13) is measured against, at which
-    /// sizes, and the target.
+    /// sizes, and the target; the fan-out's against iceoryx at each reader count the two share.
     static let targets: [(Transport, Transport, BenchCase.Mode, [Int], Double)] = [
         (.c, .fast, .throughput, [64], 0.9), (.c, .fast, .roundTrip, [64], 1.2),
         (.python, .iceoryx2Python, .throughput, [64, 1024], 2), (.python, .multiprocessingQueue, .throughput, [64, 1024], 10),
         (.python, .iceoryx2Python, .roundTrip, [64], 1),
         (.fanout, .fast, .throughput, [64], 0.8),
+        (.fanout, .iceoryx, .throughput, [64], 10), (.fanout, .iceoryx, .roundTrip, [64], 1.0 / 3),
     ]
 
     struct DaemonUsage: Codable {
@@ -84,7 +94,7 @@ struct Report: Codable {
             let values = samples.compactMap { benchCase.mode == .throughput ? $0.messagesPerSecond : $0.p50 }.sorted()
             return Row(
                 transport: benchCase.transport, binary: benchCase.binary, label: benchCase.label, size: benchCase.size, mode: benchCase.mode,
-                samples: samples, median: Self.median(values), minimum: values.first ?? 0, maximum: values.last ?? 0,
+                readers: benchCase.readers, samples: samples, median: Self.median(values), minimum: values.first ?? 0, maximum: values.last ?? 0,
                 p99: Self.medianIfAny(samples.compactMap(\.p99)), p999: Self.medianIfAny(samples.compactMap(\.p999)))
         }
         for index in rows.indices {
@@ -95,7 +105,10 @@ struct Report: Codable {
         }
         for index in rows.indices where rows[index].binary == .b {
             let row = rows[index]
-            guard let a = rows.first(where: { $0.binary == .a && $0.transport == row.transport && $0.size == row.size && $0.mode == row.mode }),
+            guard
+                let a = rows.first(where: {
+                    $0.binary == .a && $0.transport == row.transport && $0.size == row.size && $0.mode == row.mode && $0.readers == row.readers
+                }),
                 a.median > 0
             else { continue }
             rows[index].ratioToA = row.median / a.median
@@ -110,19 +123,26 @@ struct Report: Codable {
     }
 
     /// The comparisons of `targets` at their sizes, where both rows ran (this build's rows).
+    /// Two fan-out transports are compared at each reader count both have; anything else at 1.
     static func comparisons(_ rows: [Row]) -> [Comparison] {
         let sizes = Array(Set(rows.map(\.size))).sorted()
         return sizes.flatMap { size in
-            targets.compactMap { transport, against, mode, sizes, target in
-                guard sizes.contains(size) else { return nil }
-                func median(_ t: Transport) -> Double? {
-                    rows.first { $0.transport == t && $0.binary == .a && $0.size == size && $0.mode == mode && $0.median > 0 }?.median
+            targets.flatMap { transport, against, mode, sizes, target -> [Comparison] in
+                guard sizes.contains(size) else { return [] }
+                let counts = transport.fansOut && against.fansOut ? Array(Set(rows.map(\.readers))).sorted() : [1]
+                return counts.compactMap { readers in
+                    func median(_ t: Transport) -> Double? {
+                        rows.first {
+                            $0.transport == t && $0.binary == .a && $0.size == size && $0.mode == mode && $0.readers == readers && $0.median > 0
+                        }?.median
+                    }
+                    guard let mine = median(transport), let theirs = median(against) else { return nil }
+                    let ratio = mine / theirs
+                    return Comparison(
+                        transport: transport, against: against, size: size, mode: mode, readers: readers, value: mine, againstValue: theirs,
+                        ratio: ratio, target: target,
+                        met: mode == .throughput ? ratio >= target : ratio <= target)
                 }
-                guard let mine = median(transport), let theirs = median(against) else { return nil }
-                let ratio = mine / theirs
-                return Comparison(
-                    transport: transport, against: against, size: size, mode: mode, ratio: ratio, target: target,
-                    met: mode == .throughput ? ratio >= target : ratio <= target)
             }
         }
     }
@@ -155,6 +175,7 @@ struct Report: Codable {
                     + pad(Self.count(row.median * Double(row.size) / 1e6), 10)
                     + pad("\(Self.count(row.minimum))–\(Self.count(row.maximum))", 22) + ratios(row))
         }
+        lines += notes
         lines.append("")
         lines.append(
             pad("ROUND TRIP (ping-pong)", 28) + pad("size", 8) + pad("p50", 10) + pad("p99", 10) + pad("p99.9", 10) + pad("p50 min–max", 22)
@@ -181,10 +202,15 @@ struct Report: Codable {
             for comparison in comparisons {
                 let what = comparison.mode == .throughput ? "throughput" : "round trip"
                 let bound = comparison.mode == .throughput ? "≥" : "≤"
+                let readers = comparison.transport.fansOut && comparison.against.fansOut ? " 1 → \(comparison.readers)" : ""
+                let figures =
+                    comparison.mode == .throughput
+                    ? "\(Self.count(comparison.value)) vs \(Self.count(comparison.againstValue)) msgs/s"
+                    : "\(Self.time(comparison.value)) vs \(Self.time(comparison.againstValue))"
                 lines.append(
-                    pad("\(comparison.transport.rawValue) / \(comparison.against.rawValue)", 28) + pad(Self.size(comparison.size), 8)
+                    pad("\(comparison.transport.rawValue) / \(comparison.against.rawValue)\(readers)", 28) + pad(Self.size(comparison.size), 8)
                         + pad(String(format: "%.2f×", comparison.ratio), 10)
-                        + "\(what) \(bound) \(String(format: "%g", comparison.target))× \(comparison.met ? "met" : "NOT MET")")
+                        + "\(what) \(bound) \(String(format: "%.3g", comparison.target))× \(comparison.met ? "met" : "NOT MET") (\(figures))")
             }
         }
         if let daemon {
@@ -203,6 +229,27 @@ struct Report: Codable {
                 ? "every message arrived, in order, intact"
                 : "ERRORS: \(errors) messages lost, out of order or damaged, in \(lossy.joined(separator: ", "))")
         return lines.joined(separator: "\n")
+    }
+
+    /// What the fan-out and iceoryx rows mean, under the throughput table, when they ran.
+    private var notes: [String] {
+        var notes: [String] = []
+        if let most = rows.filter({ $0.transport.fansOut && $0.mode == .throughput }).map(\.readers).max() {
+            notes.append(
+                "  fan-out rows 1 → N: msgs/s delivered to EACH reader (every reader receives and checks every message), timed until the last reader has all")
+            if most > 1 {
+                let processes = most + 1
+                notes.append(
+                    "  1 → \(most) is \(processes) processes on \(environment.cpus) CPUs\(processes > environment.cpus ? ": oversubscribed" : ""); the writer has a core, the readers share the other"
+                )
+            }
+        }
+        if rows.contains(where: { $0.transport == .iceoryx }) {
+            notes.append(
+                "  iceoryx: its C binding, loan/publish and take/release (zero-copy), WAIT_FOR_CONSUMER and BLOCK_PRODUCER (lossless), queue = shmd's slots, subscribers busy-poll"
+            )
+        }
+        return notes
     }
 
     /// The last columns' headings: the pipe's ratio, and B/A when there is a B.

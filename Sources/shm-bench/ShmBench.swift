@@ -42,6 +42,7 @@ struct RunCommand: ParsableCommand {
               shm-bench run --compare ../base/shm-bench --transports fast
               shm-bench run --c-role ./shmkit_role --transports fast,c
               shm-bench run --python-roles roles.py --python /usr/bin/python3
+              shm-bench run --iceoryx-role ./iceoryx_role --transports fanout,iceoryx --fanout-readers 1,3
             """)
 
     @Option(help: "Message sizes in bytes, comma-separated.")
@@ -49,7 +50,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help:
-            "Transports, comma-separated: fast, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue."
+            "Transports, comma-separated: fast, fanout, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue, with --iceoryx-role also iceoryx."
     )
     var transports = "fast,fanout,classic,seed,pipe,socketpair"
 
@@ -83,6 +84,18 @@ struct RunCommand: ParsableCommand {
             valueName: "path"))
     var pythonRoles: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The C role program over iceoryx's C binding (built from Sources/shm-bench/Roles/iceoryx_role.c by make iceoryx-role): adds the transport iceoryx, run under an iox-roudi of shm-bench's own.",
+            valueName: "path"))
+    var iceoryxRole: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Readers of the fan-out transports (fanout, iceoryx) in the throughput cases, comma-separated: a row per count, each reader getting every message.",
+            valueName: "counts"))
+    var fanoutReaders = "1,3"
+
     @Option(help: ArgumentHelp("The Python interpreter for --python-roles (default: python3 on PATH).", valueName: "path"))
     var python: String?
 
@@ -109,6 +122,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         _ = try sizeList()
         _ = try transportList()
+        _ = try readerCounts()
         guard rounds >= 1 else { throw ValidationError("--rounds must be 1 or more, not \(rounds)") }
         guard seconds > 0 else { throw ValidationError("--seconds must be more than 0, not \(seconds)") }
         guard idleSeconds >= 0 else { throw ValidationError("--idle-seconds must be 0 (skip) or more, not \(idleSeconds)") }
@@ -121,6 +135,10 @@ struct RunCommand: ParsableCommand {
         if let compare { _ = try ComparedBuild(path: compare) }
         if let cRole, !FileManager.default.isExecutableFile(atPath: cRole) {
             throw ValidationError("--c-role \(cRole): no executable there (make bench builds it from Sources/shm-bench/Roles/shmkit_role.c)")
+        }
+        if let iceoryxRole, !FileManager.default.isExecutableFile(atPath: iceoryxRole) {
+            throw ValidationError(
+                "--iceoryx-role \(iceoryxRole): no executable there (make iceoryx-role builds it from Sources/shm-bench/Roles/iceoryx_role.c)")
         }
         if let pythonRoles, !FileManager.default.isReadableFile(atPath: pythonRoles) {
             throw ValidationError("--python-roles \(pythonRoles): no such file (it is python/bench/roles.py in the source tree)")
@@ -150,11 +168,20 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    private func readerCounts() throws -> [Int] {
+        try fanoutReaders.split(separator: ",").map { field in
+            guard let readers = Int(field), (1...16).contains(readers) else {
+                throw ValidationError("--fanout-readers: '\(field)' is not a reader count; counts are whole numbers from 1 to 16")
+            }
+            return readers
+        }
+    }
+
     private func transportList() throws -> [Transport] {
         var named = try transports.split(separator: ",").map { name -> Transport in
             guard let transport = Transport(rawValue: String(name)), transport != .cRing else {
                 throw ValidationError(
-                    "--transports: unknown transport '\(name)' (fast, fanout, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue)")
+                    "--transports: unknown transport '\(name)' (fast, fanout, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx)")
             }
             switch transport.roles {
             case .c where cRole == nil:
@@ -165,7 +192,9 @@ struct RunCommand: ParsableCommand {
             }
         }
         // The options name their transports; each is measured once.
-        let added = (cRole == nil ? [] : [Transport.c]) + (pythonRoles == nil ? [] : [.python, .iceoryx2Python, .multiprocessingQueue])
+        let added =
+            (cRole == nil ? [] : [Transport.c]) + (pythonRoles == nil ? [] : [.python, .iceoryx2Python, .multiprocessingQueue])
+            + (iceoryxRole == nil ? [] : [.iceoryx])
         named += added.filter { !named.contains($0) }
         return spsc == nil ? named : named + [.cRing]
     }
@@ -181,6 +210,17 @@ struct RunCommand: ParsableCommand {
             progress("skipping iceoryx2-python: \(python) cannot import iceoryx2 (pip install iceoryx2==0.10.0)")
             transportList.removeAll { $0 == .iceoryx2Python }
         }
+        if transportList.contains(.iceoryx) {
+            // Skipped, not failed: the other rows still mean something.
+            if iceoryxRole == nil {
+                progress("skipping iceoryx: no --iceoryx-role PATH (make iceoryx-role builds it from Sources/shm-bench/Roles/iceoryx_role.c)")
+                transportList.removeAll { $0 == .iceoryx }
+            } else if let why = IceoryxRoudi.unavailable() {
+                progress("skipping iceoryx: \(why)")
+                transportList.removeAll { $0 == .iceoryx }
+            }
+        }
+        let readerCounts = try readerCounts()
         // The Python package finds this build's library there, unless told otherwise.
         setenv("SHMKIT_LIBRARY", directory + "/libshmkit.so", 0)
 
@@ -189,25 +229,32 @@ struct RunCommand: ParsableCommand {
         let daemon = try BenchDaemon(
             directory: directory, sizes: sizeList, transports: transportList,
             spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
+        let roudi = try transportList.contains(.iceoryx) ? IceoryxRoudi(prefix: daemon.prefix, sizes: sizeList, readers: readerCounts) : nil
         defer {
+            roudi?.stop()
             daemon.stop()
             IceoryxLeftovers.remove(prefix: daemon.prefix)
         }
-        let runner = MeasurementRunner(
+        var runner = MeasurementRunner(
             executable: executable, compared: compared?.executable, prefix: daemon.prefix,
             cpus: pinning, spsc: spsc, sameCore: sameCore,
             cRole: cRole, python: python.map { [$0, pythonRoles!] })
+        runner.iceoryxRole = iceoryxRole
 
         // With --compare, each shmd case is followed by the same case with B's roles.
-        func cases(_ transport: Transport, _ size: Int, _ mode: BenchCase.Mode) -> [BenchCase] {
-            let a = BenchCase(transport: transport, size: size, mode: mode)
+        func cases(_ transport: Transport, _ size: Int, _ mode: BenchCase.Mode, readers: Int = 1) -> [BenchCase] {
+            let a = BenchCase(transport: transport, size: size, mode: mode, readers: readers)
             return compared != nil && transport.usesShmd && transport.roles == .swift
-                ? [a, BenchCase(transport: transport, size: size, mode: mode, binary: .b)] : [a]
+                ? [a, BenchCase(transport: transport, size: size, mode: mode, binary: .b, readers: readers)] : [a]
         }
         var order: [BenchCase] = []
         for size in sizeList {
             for transport in transportList where transport.supports(size: size) {
-                order += cases(transport, size, .throughput)
+                if transport.fansOut {
+                    order += readerCounts.flatMap { cases(transport, size, .throughput, readers: $0) }
+                } else {
+                    order += cases(transport, size, .throughput)
+                }
             }
             if !noRoundTrip {
                 for transport in transportList where transport.supports(size: size) {
@@ -249,7 +296,7 @@ struct RunCommand: ParsableCommand {
             environment: .init(
                 machine: Self.machine(), cpus: cpus, command: CommandLine.arguments.joined(separator: " "),
                 date: ISO8601DateFormatter().string(from: Date()), sameCore: sameCore,
-                compared: compared?.executable),
+                compared: compared?.executable, fanoutReaders: readerCounts),
             rounds: rounds, results: results, order: order)
         if streamed > 0 {
             report.daemon = .init(messages: streamed, cpuMilliseconds: Double(daemonCPU) / 1e6, contextSwitches: daemonSwitches)

@@ -3,7 +3,8 @@ enum Transport: String, CaseIterable, Codable {
     /// A shmd ring channel with the fast protocol.
     case fast
     /// A shmd ring channel with the fast protocol and fan-out delivery (`delivery = "fanout"`,
-    /// `slow-reader = "block"`), one writer and one reader: what publish/subscribe costs.
+    /// `slow-reader = "block"`), one writer and `--fanout-readers` readers, each of which
+    /// receives and checks every message: what publish/subscribe costs.
     case fanout
     /// A shmd ring channel with the seed's protocol over N slots.
     case classic
@@ -21,6 +22,10 @@ enum Transport: String, CaseIterable, Codable {
     case iceoryx2Python = "iceoryx2-python"
     /// Python's `multiprocessing.Queue` between a process and its forked child (`--python-roles`).
     case multiprocessingQueue = "mp-queue"
+    /// iceoryx 2.0.3 publish/subscribe through its C binding, zero-copy loans, lossless settings,
+    /// busy-polling subscribers (Roles/iceoryx_role.c, `--iceoryx-role`), under a RouDi that
+    /// shm-bench starts; one publisher and `--fanout-readers` subscribers.
+    case iceoryx
 
     /// The transports whose channels shmd hosts.
     var usesShmd: Bool { channelProtocol != nil || self == .seed }
@@ -42,8 +47,13 @@ enum Transport: String, CaseIterable, Codable {
         case .cRing: return .baseline
         case .c: return .c
         case .python, .iceoryx2Python, .multiprocessingQueue: return .python
+        case .iceoryx: return .iceoryx
         }
     }
+
+    /// Every reader gets every message, so a throughput case may have several readers
+    /// (`--fanout-readers`).
+    var fansOut: Bool { self == .fanout || self == .iceoryx }
 
     /// Its writer (or ping) role starts the reader (or pong) itself, as a forked child: a
     /// `multiprocessing.Queue` reaches no process but one forked from its creator.
@@ -59,7 +69,7 @@ enum Transport: String, CaseIterable, Codable {
     var label: String {
         switch self {
         case .fast: return "shmd fast"
-        case .fanout: return "shmd fanout 1 → 1"
+        case .fanout: return "shmd fanout"
         case .classic: return "shmd classic"
         case .seed: return "shmd seed layout"
         case .pipe: return "pipe(2)"
@@ -69,6 +79,7 @@ enum Transport: String, CaseIterable, Codable {
         case .python: return "shmd fast, Python"
         case .iceoryx2Python: return "iceoryx2 0.10 Python"
         case .multiprocessingQueue: return "multiprocessing.Queue"
+        case .iceoryx: return "iceoryx 2.0.3 C"
         }
     }
 }
@@ -83,6 +94,8 @@ enum RoleProgram {
     case python
     /// spsc.c, both sides in one program (`--spsc`).
     case baseline
+    /// `--iceoryx-role`: the C role program over iceoryx's C binding.
+    case iceoryx
 }
 
 /// The sequence number each message carries, so the reader checks order and integrity.

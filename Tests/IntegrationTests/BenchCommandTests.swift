@@ -25,6 +25,8 @@ struct BenchCommandTests {
             (["--transports", "mp-queue"], "--transports: mp-queue needs --python-roles PATH"),
             (["--c-role", "/nonexistent/shmkit_role"], "--c-role /nonexistent/shmkit_role: no executable there"),
             (["--python-roles", "/nonexistent/roles.py"], "--python-roles /nonexistent/roles.py: no such file"),
+            (["--iceoryx-role", "/nonexistent/iceoryx_role"], "--iceoryx-role /nonexistent/iceoryx_role: no executable there"),
+            (["--fanout-readers", "1,0"], "--fanout-readers: '0' is not a reader count"),
         ])
     func badOption(arguments: [String], message: String) throws {
         let child = try ChildProcess(Executables.path("shm-bench"), ["run"] + arguments)
