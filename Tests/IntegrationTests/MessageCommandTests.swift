@@ -185,6 +185,13 @@ struct MessageCommandTests {
         let roles = try run("/usr/bin/env", ["python3", PackageRoot.path + "/python/bench/roles.py", "--help"], seconds: 20)
         #expect(roles.status == 0, "python/bench/roles.py --help: \(roles.stderr)")
         anyOfOurs.formUnion(Self.longOptions(roles.stdout))
+        // And its C role programs (Sources/shm-bench/Roles) with theirs, which their sources name.
+        let rolesFolder = PackageRoot.path + "/Sources/shm-bench/Roles"
+        for file in try FileManager.default.contentsOfDirectory(atPath: rolesFolder) where file.hasSuffix(".c") {
+            anyOfOurs.formUnion(Self.longOptions(try String(contentsOfFile: rolesFolder + "/" + file, encoding: .utf8)))
+        }
+        // And iceoryx's daemon, which it starts for the iceoryx rows (when installed).
+        if (try? Self.missing(["iox-roudi"]))?.isEmpty == true { anyOfOurs.formUnion(try Self.helpOptions(of: "iox-roudi")) }
         var problems: [String] = []
         var checked = 0
         for message in Self.messages {
