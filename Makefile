@@ -319,8 +319,6 @@ BENCH_OUT ?= bench
 BENCH_ROLES ?= .build/bench-roles
 # iceoryx's packages: the daemon iox-roudi (iceoryx) and the C binding the role program links.
 ICEORYX_NEEDS := iceoryx libiceoryx-binding-c-dev libiceoryx-posh-dev
-# make test installs them too, so that IceoryxBenchTests runs rather than skips.
-APT_NEEDS += $(ICEORYX_NEEDS)
 # The binding's headers live in a folder named after the version (/usr/include/iceoryx/v2.0.3).
 ICEORYX_INCLUDE = $(firstword $(wildcard /usr/include/iceoryx/v*))
 

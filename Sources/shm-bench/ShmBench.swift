@@ -42,7 +42,7 @@ struct RunCommand: ParsableCommand {
               shm-bench run --compare ../base/shm-bench --transports fast
               shm-bench run --c-role ./shmkit_role --transports fast,c
               shm-bench run --python-roles roles.py --python /usr/bin/python3
-              shm-bench run --iceoryx-role ./iceoryx_role --transports fanout,iceoryx --fanout-readers 1,3
+              shm-bench run --iceoryx-role ./iceoryx_role --fanout-readers 3
             """)
 
     @Option(help: "Message sizes in bytes, comma-separated.")
