@@ -27,7 +27,8 @@ PROGRAMS   := shmd shm-writer shm-reader shmctl
 # The systemd units in systemd/, installed with /usr/local/bin/ rewritten to $(BINDIR).
 UNITS      := shmd.service shmd-metrics.service shmd-metrics.timer
 # prometheus-node-exporter and curl: the metrics tests read shmctl's file through the real exporter.
-APT_NEEDS  := libsystemd-dev pkg-config gcc g++ binutils util-linux tmux procps prometheus-node-exporter curl
+# libnats-dev and nats-server: shm-bridge links the NATS C client, and its tests run a JetStream server.
+APT_NEEDS  := libsystemd-dev libnats-dev nats-server pkg-config gcc g++ binutils util-linux tmux procps prometheus-node-exporter curl
 
 .PHONY: iceoryx-role iceoryx-deps
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall

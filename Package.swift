@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "shm-reader", targets: ["shm-reader"]),
         .executable(name: "shm-bench", targets: ["shm-bench"]),
         .executable(name: "shmctl", targets: ["shmctl"]),
+        .executable(name: "shm-bridge", targets: ["shm-bridge"]),
         // libshmkit for C, C++ and Python (Sources/ShmKitC/include/shmkit.h): ShmKit exported
         // with @c, the Swift runtime linked in, so that `ldd` shows only libc, libm, libstdc++
         // and libgcc. `make install` puts libshmkit.so.1, the header and shmkit.pc in PREFIX.
@@ -37,6 +38,12 @@ let package = Package(
             name: "CSystemd",
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
+        ),
+        // The NATS C client, kept by the NATS maintainers: shm-bridge speaks NATS only through it.
+        .systemLibrary(
+            name: "CNats",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
         ),
         .target(name: "CShim"),
         // The client library: what a program needs to attach to a channel and move messages.
@@ -106,6 +113,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // shm-bridge's parts: the typed wrapper over libnats (NATS/), the bridge.toml model and
+        // loader (Config/), and the two directions with what they share (Bridge/).
+        .target(
+            name: "ShmBridge",
+            dependencies: [
+                "ShmKit",
+                "ShmDaemon",
+                "ShmInspect",
+                "CNats",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "shm-bridge",
+            dependencies: [
+                "ShmBridge", "ShmKit", "ShmCLI", "ShmDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "shm-writer",
             dependencies: ["ShmKit", "ShmCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -165,6 +194,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["ShmFuzz"]),
+        .testTarget(name: "ShmBridgeTests", dependencies: ["ShmBridge", "ShmDaemon"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ShmKit", "TestSupport", "shmd", "shm-writer", "shm-reader", "shm-bench"],

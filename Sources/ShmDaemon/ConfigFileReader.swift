@@ -12,13 +12,13 @@ import Glibc
 /// waiting for a writer), and looks at what it opened with `fstat`, so the check and the read
 /// are of the same file. Symbolic links are followed: `/etc/shmd/shmd.toml` may be one.
 /// `EINTR` is retried in one place, swift-system's `FileDescriptor` calls.
-enum ConfigFileReader {
+package enum ConfigFileReader {
     /// The largest config read: far beyond any real one (a channel takes a few lines), small
     /// enough that a wrong path (a log, an image) is refused before it is parsed.
     static let sizeLimit = 1 << 20
 
     /// Why a file cannot be read as a config.
-    enum Failure: Error, Equatable {
+    package enum Failure: Error, Equatable {
         case notFound(danglingLinkTo: String?)
         case symlinkLoop
         case notADirectoryOnPath
@@ -31,13 +31,13 @@ enum ConfigFileReader {
         case system(SystemCallError)
 
         /// The line to blame, when the failure is at one.
-        var line: Int? {
+        package var line: Int? {
             if case let .notUTF8(_, line) = self { return line }
             return nil
         }
 
         /// Why, ending with the fix; `path` is the file, for commands in the fix.
-        func reason(path: String) -> String {
+        package func reason(path: String) -> String {
             switch self {
             case .notFound(nil):
                 return "cannot read the file: no such file"
@@ -90,7 +90,7 @@ enum ConfigFileReader {
     /// The text of the regular file at `path`.
     ///
     /// - Throws: `Failure`.
-    static func read(path: String) throws(Failure) -> String {
+    package static func read(path: String) throws(Failure) -> String {
         let fd: FileDescriptor
         do {
             fd = try call("open", path) { try FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .nonBlocking]) }

@@ -2,16 +2,16 @@
 /// unknown key, a bad value) still point at a line. TOMLKit keeps no positions for decoded values.
 ///
 /// It understands the shapes `shmd.toml` uses: `[table]`, `[[array]]` and `key = value` lines.
-struct KeyLocator {
+package struct KeyLocator {
     private let lines: [Substring]
 
-    init(source: String) {
+    package init(source: String) {
         lines = source.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
     /// The 1-based line of `key` in table `table` (the `index`th `[[table]]` for arrays of
     /// tables), or of the table's header when `key` is nil or absent; `nil` when not found.
-    func line(table: String?, index: Int? = nil, key: String?) -> Int? {
+    package func line(table: String?, index: Int? = nil, key: String?) -> Int? {
         var currentTable: String? = nil
         var occurrences: [String: Int] = [:]
         var currentIndex: Int? = nil

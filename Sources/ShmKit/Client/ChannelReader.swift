@@ -18,6 +18,8 @@ public final class ChannelReader {
     /// The ticket of the message `borrow(timeoutSeconds:)` lent and `releaseBorrowed()` has not
     /// yet freed (0 on a seed channel).
     var pendingBorrow: UInt64?
+    /// Whether `peek` has checked that no other reader shares the channel (once per reader).
+    var peekChecked = false
 
     /// Attaches to channel `channel` under `prefix` as a reader.
     ///

@@ -1,0 +1,106 @@
+import Logging
+import ShmKit
+
+/// The out direction: a local channel's messages published to a JetStream subject, each
+/// released from the channel only after JetStream acknowledged it.
+///
+/// How, and why it loses nothing and duplicates nothing:
+///
+/// - The bridge reads with `peek`, which lends the published messages at the channel's read
+///   cursor *without moving it*, and publishes them asynchronously, at most `in-flight` at a
+///   time, each with `Nats-Msg-Id: CHANNEL.GENERATION.TICKET`.
+/// - Only when JetStream has acknowledged every message of the window does the bridge `take`
+///   them: the read cursor moves past them and their slots are freed for writers.
+/// - Killed before the take, the bridge leaves the window in the ring, untouched, at the front of
+///   the queue, under the same tickets. The restarted bridge peeks the same messages and
+///   publishes them again with the same ids; JetStream's duplicate window (the stream's
+///   `duplicate-window`, 2 minutes by default) drops those that had landed. Order is kept because
+///   nothing was ever put back: the window simply was not consumed.
+/// - A failed or late acknowledgement (the server went away, a timeout) leaves the window in
+///   place too: it is republished, with the same ids, until it is acknowledged.
+/// - The one window where a forwarded message can come round again: the bridge dies inside
+///   `take`, after the cursor moved and before the slots are freed. shmd then redelivers those
+///   messages under new tickets (new ids), so B may see them twice. That window is a few
+///   instructions long.
+///
+/// Requirements that follow: the bridge is its channel's only reader (`peek` refuses a second),
+/// on a queue channel with `protocol = "fast"`; and a restart must come within the duplicate
+/// window (systemd restarts the unit in seconds).
+package struct OutBridge {
+    let runtime: BridgeRuntime
+    /// How long to wait for a window's acknowledgements before republishing it.
+    static let acknowledgementTimeoutMilliseconds: Int64 = 5000
+
+    package init(runtime: BridgeRuntime) {
+        self.runtime = runtime
+    }
+
+    /// Runs until a stop is requested.
+    ///
+    /// - Throws: `NatsError` or `ChannelError` that retrying cannot cure.
+    package func run(credentials: NatsCredentials?) throws {
+        let config = runtime.config
+        guard let jetStream = try runtime.connect(credentials: credentials), try runtime.ensureStream(jetStream) else { return }
+        while !runtime.stopping {
+            guard let reader = try runtime.attachChannel({ try ChannelReader(channel: $0, prefix: $1, waitSeconds: 0) }) else { return }
+            runtime.ready("forwarding channel '\(config.channel)' to '\(config.subject)' on stream '\(config.stream)'")
+            try forward(from: reader, to: jetStream)
+        }
+    }
+
+    /// Forwards windows until the channel closes (then the caller attaches again) or a stop is
+    /// requested.
+    private func forward(from reader: ChannelReader, to jetStream: JetStream) throws {
+        let config = runtime.config
+        while !runtime.stopping {
+            runtime.tick()
+            let window: ChannelReader.Peeked
+            do {
+                guard let peeked = try reader.peek(maximum: config.inFlight, timeoutSeconds: 0.2) else {
+                    runtime.state("channel-closed", "channel '\(config.channel)' closed (shmd stopped?): attaching again", level: .warning)
+                    return
+                }
+                window = peeked
+            } catch ChannelError.timedOut {
+                continue
+            }
+            var attempt = 0
+            while !publish(window, from: reader, to: jetStream) {
+                if runtime.stopping { return } // not taken: the next bridge publishes it again
+                attempt += 1
+                runtime.counters.republished += 1
+                runtime.state(
+                    "publish-failing", "JetStream did not acknowledge a window of \(window.count) messages: republishing it with backoff",
+                    level: .warning)
+                runtime.pause(milliseconds: NatsBackoff.milliseconds(attempt: attempt))
+            }
+            if attempt > 0 { runtime.state("connected", "JetStream acknowledges again", level: .notice) }
+            try reader.take(window)
+            runtime.counters.inFlight = 0
+            runtime.counters.forwarded += UInt64(window.count)
+            runtime.counters.acked += UInt64(window.count)
+        }
+    }
+
+    /// Publishes every message of `window` and waits for their acknowledgements.
+    ///
+    /// - Returns: whether all were acknowledged.
+    private func publish(_ window: ChannelReader.Peeked, from reader: ChannelReader, to jetStream: JetStream) -> Bool {
+        let config = runtime.config
+        let idPrefix = "\(config.channel).\(window.generation)."
+        do {
+            for index in 0..<window.count {
+                let ticket = window.first &+ UInt64(index)
+                // An abandoned slot (its writer died mid-message) carries nothing to forward.
+                guard let message = reader.peekedMessage(ticket) else { continue }
+                try jetStream.publishAsync(subject: config.subject, payload: message, messageID: idPrefix + String(ticket))
+                runtime.counters.inFlight += 1
+            }
+        } catch {
+            runtime.logger.debug("publishing failed: \(error)")
+            jetStream.forgetPending()
+            return false
+        }
+        return jetStream.waitForAcknowledgements(timeoutMilliseconds: Self.acknowledgementTimeoutMilliseconds)
+    }
+}

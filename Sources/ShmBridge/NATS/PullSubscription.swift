@@ -1,0 +1,36 @@
+import CNats
+
+/// A pull consumer's subscription (`natsSubscription`): fetches batches of messages.
+package final class PullSubscription {
+    let handle: OpaquePointer
+    /// `consumer 'B' of stream 'S'`, for errors.
+    package let name: String
+
+    init(handle: OpaquePointer, name: String) {
+        self.handle = handle
+        self.name = name
+    }
+
+    deinit {
+        // Unsubscribing would delete nothing (the consumer is durable); destroying frees it.
+        natsSubscription_Destroy(handle)
+    }
+
+    /// Fetches up to `batch` messages, waiting up to `timeoutMilliseconds` for the first, and
+    /// lends them to `body` in order; they are freed when it returns.
+    ///
+    /// - Returns: how many there were (0 at the timeout).
+    /// - Throws: `NatsError` other than a timeout, or what `body` throws.
+    @discardableResult
+    package func fetch(batch: Int, timeoutMilliseconds: Int64, _ body: ([NatsMessage]) throws -> Void) throws -> Int {
+        var list = natsMsgList()
+        var code = jsErrCode(0)
+        let status = natsSubscription_Fetch(&list, handle, Int32(batch), timeoutMilliseconds, &code)
+        if status == NATS_TIMEOUT { return 0 }
+        try check(status, "natsSubscription_Fetch", name, jetStreamCode: code)
+        defer { natsMsgList_Destroy(&list) }
+        let messages = (0..<Int(list.Count)).compactMap { index in list.Msgs[index].map { NatsMessage(handle: $0, directSequence: nil) } }
+        try body(messages)
+        return messages.count
+    }
+}
