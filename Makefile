@@ -29,8 +29,11 @@ UNITS      := shmd.service shmd-metrics.service shmd-metrics.timer
 # prometheus-node-exporter and curl: the metrics tests read shmctl's file through the real exporter.
 # libnats-dev and nats-server: shm-bridge links the NATS C client, and its tests run a JetStream server.
 APT_NEEDS  := libsystemd-dev libnats-dev nats-server pkg-config gcc g++ binutils util-linux tmux procps prometheus-node-exporter curl
+# libboost-dev and libzmq3-dev: shm-bench's peers Boost.Interprocess and ZeroMQ (make peer-roles),
+# which the benchmark measures and its tests build.
+APT_NEEDS  += libboost-dev libzmq3-dev
 
-.PHONY: iceoryx-role iceoryx-deps
+.PHONY: iceoryx-role iceoryx-deps peer-roles
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall
 
 all: build
@@ -311,7 +314,8 @@ uninstall-man-completions:
 
 # The benchmark of the README: shmd fast/fanout/classic/seed layout, a pipe and a Unix socketpair,
 # iceoryx 2.0.3 publish/subscribe when its Debian packages are installed (make bench installs them
-# as root), and the C lock-free ring of the reference baselines when they are beside the project
+# as root), the peers Boost.Interprocess message_queue, ZeroMQ PUSH/PULL and PAIR over ipc:// and
+# POSIX mq (their packages are in APT_NEEDS), and the C lock-free ring of the reference baselines when they are beside the project
 # (not needed otherwise), 5 interleaved rounds, then the same-core check. Writes bench/ results
 # and a chart.
 BASELINES ?= ../shared/reference/ipc-baselines
@@ -342,9 +346,24 @@ iceoryx-role:
 	  cc -O2 -std=c99 -Wall -Wextra -o $(BENCH_ROLES)/iceoryx_role Sources/shm-bench/Roles/iceoryx_role.c -I $(ICEORYX_INCLUDE) -liceoryx_binding_c; \
 	else rm -f $(BENCH_ROLES)/iceoryx_role; echo "no iceoryx C binding (libiceoryx-binding-c-dev): not building iceoryx_role"; fi
 
+# The peers' role programs (Sources/shm-bench/Roles: boost_role.cpp, zmq_role.c, mq_role.c) in
+# $(BENCH_ROLES), which shm-bench is given as --peer-roles; each only where its headers are
+# installed (libboost-dev, libzmq3-dev; POSIX mq is glibc's), and it says which it does not build.
+peer-roles:
+	@mkdir -p $(BENCH_ROLES)
+	cc -O2 -std=c99 -Wall -Wextra -o $(BENCH_ROLES)/mq_role Sources/shm-bench/Roles/mq_role.c -lrt
+	@if [ -f /usr/include/boost/interprocess/ipc/message_queue.hpp ]; then \
+	  echo "g++ -O2 -o $(BENCH_ROLES)/boost_role Sources/shm-bench/Roles/boost_role.cpp -lrt -pthread"; \
+	  g++ -O2 -Wall -Wextra -o $(BENCH_ROLES)/boost_role Sources/shm-bench/Roles/boost_role.cpp -lrt -pthread; \
+	else rm -f $(BENCH_ROLES)/boost_role; echo "no Boost.Interprocess headers (libboost-dev): not building boost_role"; fi
+	@if [ -f /usr/include/zmq.h ]; then \
+	  echo "cc -O2 -o $(BENCH_ROLES)/zmq_role Sources/shm-bench/Roles/zmq_role.c -lzmq"; \
+	  cc -O2 -std=c99 -Wall -Wextra -o $(BENCH_ROLES)/zmq_role Sources/shm-bench/Roles/zmq_role.c -lzmq; \
+	else rm -f $(BENCH_ROLES)/zmq_role; echo "no ZeroMQ headers (libzmq3-dev): not building zmq_role"; fi
+
 bench: release iceoryx-deps
 	@command -v gnuplot >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gnuplot-nox; } || true
-	@$(MAKE) --no-print-directory iceoryx-role
+	@$(MAKE) --no-print-directory iceoryx-role peer-roles
 	@mkdir -p $(BENCH_OUT) .build/baselines
 	@$(PYTHON) -c 'import iceoryx2' 2>/dev/null || { [ "$$(id -u)" = 0 ] && $(PYTHON) -m pip install -q iceoryx2==0.10.0; } || true
 	@mkdir -p $(BENCH_ROLES) && ln -sf $(CURDIR)/$(RELEASE)/libshmkit.so $(BENCH_ROLES)/libshmkit.so.1
@@ -354,7 +373,7 @@ bench: release iceoryx-deps
 	  gcc -O2 -o .build/baselines/spsc $(BASELINES)/spsc.c -lpthread && spsc="--spsc .build/baselines/spsc"; fi; \
 	iceoryx=""; if [ -x $(BENCH_ROLES)/iceoryx_role ]; then iceoryx="--iceoryx-role $(BENCH_ROLES)/iceoryx_role"; \
 	  else echo "no $(BENCH_ROLES)/iceoryx_role: the benchmark skips iceoryx"; fi; \
-	$(RELEASE)/shm-bench --rounds 5 $$spsc $$iceoryx --c-role $(BENCH_ROLES)/shmkit_role --python-roles python/bench/roles.py \
+	$(RELEASE)/shm-bench --rounds 5 $$spsc $$iceoryx --peer-roles $(BENCH_ROLES) --c-role $(BENCH_ROLES)/shmkit_role --python-roles python/bench/roles.py \
 	  --python "$$(command -v $(PYTHON))" --json $(BENCH_OUT)/results.json --csv $(BENCH_OUT)/results.csv \
 	  --plot-data $(BENCH_OUT)/throughput.dat | tee $(BENCH_OUT)/table.txt; \
 	echo; echo "== same core"; \

@@ -86,11 +86,8 @@ final class IceoryxRoudi {
     private static func removeLeftovers(prefix: String) {
         var names = ["/dev/shm/iceoryx_mgmt", "/tmp/roudi", "/tmp/roudi.lock", "/tmp/iox-unique-roudi.lock"]
         if let group = getgrgid(getegid()) { names.append("/dev/shm/" + String(cString: group.pointee.gr_name)) }
-        let files = FileManager.default
-        for name in (try? files.contentsOfDirectory(atPath: "/tmp")) ?? [] where name.hasPrefix(prefix + "-") && !name.hasSuffix(".toml") {
-            names.append("/tmp/" + name)
-        }
         for name in names { unlink(name) }
+        IceoryxLeftovers.removeRoleSockets(prefix: prefix)
     }
 
     /// A mempool per measured size (payload + iceoryx's chunk header, rounded up), with chunks

@@ -35,6 +35,8 @@ struct Sample: Codable {
     var p999: Double?
     var count: UInt64
     var errors: UInt64
+    /// Why the measurement gave no result (its deadline passed, a role failed); nil when it did.
+    var failure: String? = nil
 }
 
 /// Starts the two roles of a case as processes, pinned as asked, releases them together and
@@ -57,12 +59,24 @@ struct MeasurementRunner {
     var iceoryxRole: String? = nil
     /// The interpreter and the Python role script (`--python-roles`), for the Python transports.
     let python: [String]?
+    /// The peers' role programs (`--peer-roles`), for `Transport.peers`.
+    var peerRoles: PeerRoles? = nil
+    /// The roles' leftovers of this run, removed after roles had to be killed.
+    var sweep: () -> Void = {}
 
     /// The options each role is given, in the order of their values in `run`; a `--compare`
     /// build must take every one (`ComparedBuild` checks its `role --help`).
     static let roleOptions = ["--prefix", "--channel", "--reply-channel", "--cpu", "--warmup"]
 
-    func run(_ benchCase: BenchCase, count: UInt64) throws -> Sample {
+    /// How long a measurement of `count` messages may take before its roles are killed: 20 times
+    /// what it is expected to last (`expectedSeconds`, from calibration; else 100 µs a message,
+    /// slower than any transport measured), and 15 s more for starting and stopping processes.
+    static func deadline(count: UInt64, expectedSeconds: Double?) -> Double {
+        15 + 20 * (expectedSeconds ?? Double(count) * 100e-6)
+    }
+
+    /// Measures `benchCase` once; throws, naming it, when a role fails or the deadline passes.
+    func run(_ benchCase: BenchCase, count: UInt64, expectedSeconds: Double? = nil) throws -> Sample {
         if benchCase.transport == .cRing { return try runBaseline(benchCase, count: count) }
         let ready = try Pipe2()
         let go = try Pipe2()
@@ -99,8 +113,11 @@ struct MeasurementRunner {
             return ["role", benchCase.transport.rawValue, side, "\(benchCase.size)", "\(count)"]
                 + zip(Self.roleOptions, values).flatMap { [$0, $1] }
         }
-        // iceoryx's subscriber queue is as deep as shmd's ring of that size.
-        let extra = benchCase.transport == .iceoryx ? ["--queue", "\(BenchDaemon.slots(size: benchCase.size))"] : []
+        // iceoryx's subscriber queue and the peers' queues are as deep as shmd's ring of that size.
+        let queues = benchCase.mode == .roundTrip ? 2 : 1
+        let extra =
+            benchCase.transport == .iceoryx || benchCase.transport.roles == .peer
+            ? ["--capacity", "\(PeerRoles.capacity(benchCase.transport, size: benchCase.size, queues: queues))"] : []
         let program = try roleCommand(benchCase)
         let a: SpawnedRole
         var others: [SpawnedRole] = []
@@ -127,7 +144,9 @@ struct MeasurementRunner {
             guard !failed, now() < deadline else {
                 for role in roles { kill(role.pid, SIGKILL) }
                 let why = failed ? "a role exited before it attached" : "the roles did not attach within 30 s"
-                throw BenchError("\(benchCase.label): \(why): " + roles.map { (try? $0.finish()) ?? "" }.joined(separator: " "))
+                let said = roles.map { (try? $0.finish()) ?? "" }.joined(separator: " ")
+                sweep()
+                throw BenchError("\(Self.name(benchCase)): \(why): \(said)")
             }
             guard poll(&poller, 1, 100) > 0 else { continue }
             var byte: UInt8 = 0
@@ -135,8 +154,26 @@ struct MeasurementRunner {
         }
         var release = [UInt8](repeating: 1, count: expected)
         _ = write(go.write, &release, expected)
-        let outputA = try a.finish()
-        let outputs = try others.map { try $0.finish() }
+        let seconds = Self.deadline(count: count, expectedSeconds: expectedSeconds)
+        let end = now() + UInt64(seconds * 1e9)
+        let late = roles.filter { !$0.collect(until: end) }
+        if !late.isEmpty {
+            for role in roles { role.kill() }
+            sweep()
+            throw BenchError(
+                "\(Self.name(benchCase)): no result within its deadline of \(Int(seconds)) s (\(count) messages): killed its roles "
+                    + "(still running: pid \(late.map { "\($0.pid)" }.joined(separator: ", "))); a role that stops or deadlocks ends here, not in a hang")
+        }
+        let outputA: String
+        let outputs: [String]
+        do {
+            outputA = try a.finish()
+            outputs = try others.map { try $0.finish() }
+        } catch {
+            for role in roles { role.kill() }
+            sweep()
+            throw BenchError("\(Self.name(benchCase)): \(error)")
+        }
         let outputB = outputs.joined(separator: " ")
         withExtendedLifetime(data) {}
         let values = Self.parse(outputA + " " + outputB)
@@ -146,11 +183,11 @@ struct MeasurementRunner {
             let ends = outputs.compactMap { Self.parse($0)["t1"] } + (benchCase.transport.forksItsPeer ? [values["t1"]].compactMap { $0 } : [])
             let errors = ([outputA] + outputs).reduce(0) { $0 + (Self.parse($1)["errors"] ?? 0) }
             guard let t0 = values["t0"], let t1 = ends.max(), t1 > t0, ends.count == expected - 1 else {
-                throw BenchError("no timing from roles: \(outputA) \(outputB)")
+                throw BenchError("\(Self.name(benchCase)): no timing from roles: \(outputA) \(outputB)")
             }
             return Sample(messagesPerSecond: Double(count) / (Double(t1 - t0) / 1e9), count: count, errors: errors)
         }
-        guard let p50 = values["p50"] else { throw BenchError("no latency from ping: \(outputA)") }
+        guard let p50 = values["p50"] else { throw BenchError("\(Self.name(benchCase)): no latency from ping: \(outputA)") }
         return Sample(
             p50: Double(p50), p99: values["p99"].map { Double($0) }, p999: values["p999"].map { Double($0) },
             count: count, errors: UInt64(values["errors"] ?? 0))
@@ -173,9 +210,17 @@ struct MeasurementRunner {
         case (.iceoryx, _):
             guard let iceoryxRole else { throw BenchError("the iceoryx transport without --iceoryx-role") }
             return [iceoryxRole]
+        case (.peer, _):
+            guard let peerRoles else { throw BenchError("the \(benchCase.transport.rawValue) transport without --peer-roles") }
+            return [peerRoles.path(benchCase.transport)]
         case (.baseline, _):
             throw BenchError("the baseline runs on its own")
         }
+    }
+
+    /// The case as the table names it: label, size and mode.
+    static func name(_ benchCase: BenchCase) -> String {
+        "\(benchCase.label) \(Report.size(benchCase.size)) \(benchCase.mode.rawValue)"
     }
 
     /// spsc.c prints `RESULT ... msgs_s=N ...` or `... med_ns=N p99_ns=N ...`.

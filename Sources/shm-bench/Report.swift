@@ -46,6 +46,8 @@ struct Report: Codable {
     var idleReader: IdleReader?
     /// The language clients against their peers, where both rows ran (issue 11's targets).
     var comparisons: [Comparison] = []
+    /// What the table's peer rows need said beside them (a queue shallower than shmd's ring).
+    var peerNotes: [String] = []
 
     /// One row's median over another's, with the target it is held to.
     struct Comparison: Codable {
@@ -65,14 +67,16 @@ struct Report: Codable {
         var met: Bool
     }
 
-    /// What each language client (issue 11) and fan-out (issue 13) is measured against, at which
-    /// sizes, and the target; the fan-out's against iceoryx at each reader count the two share.
-    static let targets: [(Transport, Transport, BenchCase.Mode, [Int], Double)] = [
+    /// What each language client (issue 11), fan-out (issue 13) and shmd fast against the products
+    /// users would pick instead (issue 14) is measured against, at which sizes (nil: every size),
+    /// and the target; the fan-out's against iceoryx at each reader count the two share.
+    static let targets: [(Transport, Transport, BenchCase.Mode, [Int]?, Double)] = [
         (.c, .fast, .throughput, [64], 0.9), (.c, .fast, .roundTrip, [64], 1.2),
         (.python, .iceoryx2Python, .throughput, [64, 1024], 2), (.python, .multiprocessingQueue, .throughput, [64, 1024], 10),
         (.python, .iceoryx2Python, .roundTrip, [64], 1),
         (.fanout, .fast, .throughput, [64], 0.8),
         (.fanout, .iceoryx, .throughput, [64], 10), (.fanout, .iceoryx, .roundTrip, [64], 1.0 / 3),
+        (.fast, .boostMQ, .throughput, nil, 3), (.fast, .zmqPushPull, .throughput, nil, 3), (.fast, .zmqPair, .throughput, nil, 3),
     ]
 
     struct DaemonUsage: Codable {
@@ -128,7 +132,7 @@ struct Report: Codable {
         let sizes = Array(Set(rows.map(\.size))).sorted()
         return sizes.flatMap { size in
             targets.flatMap { transport, against, mode, sizes, target -> [Comparison] in
-                guard sizes.contains(size) else { return [] }
+                guard sizes?.contains(size) ?? true else { return [] }
                 let counts = transport.fansOut && against.fansOut ? Array(Set(rows.map(\.readers))).sorted() : [1]
                 return counts.compactMap { readers in
                     func median(_ t: Transport) -> Double? {
@@ -143,6 +147,15 @@ struct Report: Codable {
                         ratio: ratio, target: target,
                         met: mode == .throughput ? ratio >= target : ratio <= target)
                 }
+            }
+        }
+    }
+
+    /// The measurements that gave no result, by the name the table gives them, and why.
+    var failures: [(name: String, why: String)] {
+        rows.flatMap { row in
+            row.samples.compactMap { sample in
+                sample.failure.map { ("\(row.label) \(Self.size(row.size)) \(row.mode.rawValue)", $0) }
             }
         }
     }
@@ -222,6 +235,10 @@ struct Report: Codable {
         if let idle = idleReader {
             lines.append("idle fast-protocol reader blocked \(Int(idle.seconds)) s: \(String(format: "%.3f", idle.cpuPercent)) % of a core")
         }
+        if !failures.isEmpty {
+            lines.append("")
+            lines += failures.map { "FAILED \($0.name): \($0.why)" }
+        }
         let errors = rows.flatMap(\.samples).reduce(0) { $0 + $1.errors }
         let lossy = Array(Set(rows.filter { $0.samples.contains { $0.errors > 0 } }.map(\.label))).sorted()
         lines.append(
@@ -249,6 +266,11 @@ struct Report: Codable {
                 "  iceoryx: its C binding, loan/publish and take/release (zero-copy), WAIT_FOR_CONSUMER and BLOCK_PRODUCER (lossless), queue = shmd's slots, subscribers busy-poll"
             )
         }
+        if rows.contains(where: { $0.transport.roles == .peer }) {
+            notes.append(
+                "  peers: blocking send/receive, one message at a time, every sequence number checked; queues as deep as shmd's ring unless said below")
+        }
+        notes += peerNotes.map { "  " + $0 }
         return notes
     }
 

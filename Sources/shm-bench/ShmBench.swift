@@ -43,6 +43,7 @@ struct RunCommand: ParsableCommand {
               shm-bench run --c-role ./shmkit_role --transports fast,c
               shm-bench run --python-roles roles.py --python /usr/bin/python3
               shm-bench run --iceoryx-role ./iceoryx_role --fanout-readers 3
+              shm-bench run --peer-roles .build/bench-roles --transports fast,boost-mq
             """)
 
     @Option(help: "Message sizes in bytes, comma-separated.")
@@ -50,7 +51,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help:
-            "Transports, comma-separated: fast, fanout, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue, with --iceoryx-role also iceoryx."
+            "Transports, comma-separated: fast, fanout, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue, with --iceoryx-role also iceoryx, with --peer-roles also boost-mq, zmq-pushpull, zmq-pair, posix-mq."
     )
     var transports = "fast,fanout,classic,seed,pipe,socketpair"
 
@@ -89,6 +90,12 @@ struct RunCommand: ParsableCommand {
             "The C role program over iceoryx's C binding (built from Sources/shm-bench/Roles/iceoryx_role.c by make iceoryx-role): adds the transport iceoryx, run under an iox-roudi of shm-bench's own.",
             valueName: "path"))
     var iceoryxRole: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The folder of the peers' role programs (boost_role, zmq_role, mq_role, built from Sources/shm-bench/Roles by make peer-roles): adds the transports boost-mq, zmq-pushpull, zmq-pair and posix-mq; a peer whose program is missing is skipped.",
+            valueName: "folder"))
+    var peerRoles: String?
 
     @Option(
         help: ArgumentHelp(
@@ -140,6 +147,12 @@ struct RunCommand: ParsableCommand {
             throw ValidationError(
                 "--iceoryx-role \(iceoryxRole): no executable there (make iceoryx-role builds it from Sources/shm-bench/Roles/iceoryx_role.c)")
         }
+        if let peerRoles {
+            var folder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: peerRoles, isDirectory: &folder), folder.boolValue else {
+                throw ValidationError("--peer-roles \(peerRoles): no such folder (make peer-roles builds the peers' role programs in .build/bench-roles)")
+            }
+        }
         if let pythonRoles, !FileManager.default.isReadableFile(atPath: pythonRoles) {
             throw ValidationError("--python-roles \(pythonRoles): no such file (it is python/bench/roles.py in the source tree)")
         }
@@ -181,20 +194,23 @@ struct RunCommand: ParsableCommand {
         var named = try transports.split(separator: ",").map { name -> Transport in
             guard let transport = Transport(rawValue: String(name)), transport != .cRing else {
                 throw ValidationError(
-                    "--transports: unknown transport '\(name)' (fast, fanout, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx)")
+                    "--transports: unknown transport '\(name)' (fast, fanout, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx, boost-mq, zmq-pushpull, zmq-pair, posix-mq)"
+                )
             }
             switch transport.roles {
             case .c where cRole == nil:
                 throw ValidationError("--transports: \(name) needs --c-role PATH (make bench builds it)")
             case .python where pythonRoles == nil:
                 throw ValidationError("--transports: \(name) needs --python-roles PATH (python/bench/roles.py)")
+            case .peer where peerRoles == nil:
+                throw ValidationError("--transports: \(name) needs --peer-roles FOLDER (make peer-roles builds it)")
             default: return transport
             }
         }
         // The options name their transports; each is measured once.
         let added =
             (cRole == nil ? [] : [Transport.c]) + (pythonRoles == nil ? [] : [.python, .iceoryx2Python, .multiprocessingQueue])
-            + (iceoryxRole == nil ? [] : [.iceoryx])
+            + (iceoryxRole == nil ? [] : [.iceoryx]) + (peerRoles == nil ? [] : Transport.peers)
         named += added.filter { !named.contains($0) }
         return spsc == nil ? named : named + [.cRing]
     }
@@ -220,6 +236,17 @@ struct RunCommand: ParsableCommand {
                 transportList.removeAll { $0 == .iceoryx }
             }
         }
+        let peers = peerRoles.map { PeerRoles(directory: $0) }
+        if let peers {
+            for transport in Transport.peers where transportList.contains(transport) {
+                if let why = peers.unavailable(transport) {
+                    progress("skipping \(transport.rawValue): \(why)")
+                    transportList.removeAll { $0 == transport }
+                }
+            }
+        }
+        let queueLimits = transportList.contains(.posixMQ) ? PosixQueueLimits(sizes: sizeList, progress: progress) : nil
+        defer { queueLimits?.restore() }
         let readerCounts = try readerCounts()
         // The Python package finds this build's library there, unless told otherwise.
         setenv("SHMKIT_LIBRARY", directory + "/libshmkit.so", 0)
@@ -230,16 +257,23 @@ struct RunCommand: ParsableCommand {
             directory: directory, sizes: sizeList, transports: transportList,
             spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
         let roudi = try transportList.contains(.iceoryx) ? IceoryxRoudi(prefix: daemon.prefix, sizes: sizeList, readers: readerCounts) : nil
+        let prefix = daemon.prefix
+        let sweep = {
+            IceoryxLeftovers.remove(prefix: prefix)
+            PeerLeftovers.remove(prefix: prefix, sizes: sizeList)
+        }
         defer {
             roudi?.stop()
             daemon.stop()
-            IceoryxLeftovers.remove(prefix: daemon.prefix)
+            sweep()
         }
         var runner = MeasurementRunner(
             executable: executable, compared: compared?.executable, prefix: daemon.prefix,
             cpus: pinning, spsc: spsc, sameCore: sameCore,
             cRole: cRole, python: python.map { [$0, pythonRoles!] })
         runner.iceoryxRole = iceoryxRole
+        runner.peerRoles = peers
+        runner.sweep = sweep
 
         // With --compare, each shmd case is followed by the same case with B's roles.
         func cases(_ transport: Transport, _ size: Int, _ mode: BenchCase.Mode, readers: Int = 1) -> [BenchCase] {
@@ -247,9 +281,16 @@ struct RunCommand: ParsableCommand {
             return compared != nil && transport.usesShmd && transport.roles == .swift
                 ? [a, BenchCase(transport: transport, size: size, mode: mode, binary: .b, readers: readers)] : [a]
         }
+        var skipped: Set<String> = []
+        // A peer that cannot carry a size here is skipped at that size, with a line once.
+        func measurable(_ transport: Transport, _ size: Int) -> Bool {
+            guard transport == .posixMQ, let why = PosixQueueLimits.unsupported(size: size) else { return true }
+            if skipped.insert("\(size)").inserted { progress("skipping posix-mq at \(Report.size(size)): \(why)") }
+            return false
+        }
         var order: [BenchCase] = []
         for size in sizeList {
-            for transport in transportList where transport.supports(size: size) {
+            for transport in transportList where transport.supports(size: size) && measurable(transport, size) {
                 if transport.fansOut {
                     order += readerCounts.flatMap { cases(transport, size, .throughput, readers: $0) }
                 } else {
@@ -257,7 +298,7 @@ struct RunCommand: ParsableCommand {
                 }
             }
             if !noRoundTrip {
-                for transport in transportList where transport.supports(size: size) {
+                for transport in transportList where transport.supports(size: size) && measurable(transport, size) {
                     order += cases(transport, size, .roundTrip)
                 }
             }
@@ -267,18 +308,37 @@ struct RunCommand: ParsableCommand {
         let calibrated = order.filter { $0.binary == .a }
         progress("calibrating \(calibrated.count) cases")
         var counts: [BenchCase: UInt64] = [:]
-        for benchCase in calibrated {
-            counts[benchCase] = try calibrate(benchCase, runner: runner)
-        }
-
+        var expected: [BenchCase: Double] = [:]
         var results: [BenchCase: [Sample]] = [:]
+        for benchCase in calibrated {
+            // A case that fails here is reported as failed and left out of the rounds; the
+            // others still mean something.
+            do {
+                let calibration = try calibrate(benchCase, runner: runner)
+                counts[benchCase] = calibration.0
+                expected[benchCase] = calibration.1
+            } catch {
+                progress("calibrating \(MeasurementRunner.name(benchCase)) failed: \(error)")
+                results[benchCase] = [Sample(count: 0, errors: 0, failure: "calibration: \(error)")]
+            }
+        }
+        let reported = order
+        order.removeAll { counts[$0.onA] == nil && results[$0.onA] != nil }
+
         var streamed: UInt64 = 0
         var daemonCPU: UInt64 = 0
         var daemonSwitches: UInt64 = 0
         for round in 1...rounds {
             for benchCase in Self.roundOrder(order, round: round) {
                 let before = daemon.usage
-                let sample = try runner.run(benchCase, count: counts[benchCase.onA]!)
+                let sample: Sample
+                do {
+                    sample = try runner.run(benchCase, count: counts[benchCase.onA]!, expectedSeconds: expected[benchCase.onA])
+                } catch {
+                    progress("[round \(round)/\(rounds)] \(MeasurementRunner.name(benchCase)) FAILED: \(error)")
+                    results[benchCase, default: []].append(Sample(count: counts[benchCase.onA]!, errors: 0, failure: "round \(round): \(error)"))
+                    continue
+                }
                 if benchCase.transport == .fast && benchCase.mode == .throughput && benchCase.binary == .a {
                     let after = daemon.usage
                     streamed += sample.count
@@ -297,7 +357,9 @@ struct RunCommand: ParsableCommand {
                 machine: Self.machine(), cpus: cpus, command: CommandLine.arguments.joined(separator: " "),
                 date: ISO8601DateFormatter().string(from: Date()), sameCore: sameCore,
                 compared: compared?.executable, fanoutReaders: readerCounts),
-            rounds: rounds, results: results, order: order)
+            rounds: rounds, results: results, order: reported)
+        report.peerNotes = Self.queueNotes(
+            sizes: sizeList, measured: transportList.contains(.posixMQ) && !noRoundTrip ? [1, 2] : [1], transports: transportList)
         if streamed > 0 {
             report.daemon = .init(messages: streamed, cpuMilliseconds: Double(daemonCPU) / 1e6, contextSwitches: daemonSwitches)
         }
@@ -311,6 +373,11 @@ struct RunCommand: ParsableCommand {
         if let json { try encoder.encode(report).write(to: URL(fileURLWithPath: json)) }
         if let csv { try report.csv.write(toFile: csv, atomically: true, encoding: .utf8) }
         if let plotData { try report.plotData.write(toFile: plotData, atomically: true, encoding: .utf8) }
+        let failed = report.failures
+        if !failed.isEmpty {
+            throw BenchError(
+                "\(failed.count) measurement(s) failed: \(failed.map(\.name).joined(separator: "; ")); the table above says why, each in its FAILED line")
+        }
     }
 
     /// The cases of one round: `order`, except that every second round runs each B case before
@@ -325,22 +392,28 @@ struct RunCommand: ParsableCommand {
         return cases
     }
 
-    /// A count that makes one measurement last about `seconds`, from a short trial run.
-    private func calibrate(_ benchCase: BenchCase, runner: MeasurementRunner) throws -> UInt64 {
+    /// A count that makes one measurement last about `seconds`, from a short trial run, and how
+    /// long that count is expected to take (for its deadline).
+    private func calibrate(_ benchCase: BenchCase, runner: MeasurementRunner) throws -> (UInt64, Double) {
         if benchCase.mode == .throughput {
             // Grow the trial until it lasts long enough to mean something.
             var trial: UInt64 = 5_000
+            var expected: Double? = nil
             while true {
-                let rate = try runner.run(benchCase, count: trial).messagesPerSecond ?? 1
+                let rate = try runner.run(benchCase, count: trial, expectedSeconds: expected).messagesPerSecond ?? 1
                 if Double(trial) / rate >= 0.05 || trial >= 5_000_000 {
-                    return UInt64(min(max(rate * seconds, 2_000), 200_000_000))
+                    let count = UInt64(min(max(rate * seconds, 2_000), 200_000_000))
+                    return (count, Double(count) / rate)
                 }
                 trial *= 10
+                expected = Double(trial) / rate
             }
         }
         let sample = try runner.run(benchCase, count: 2_000)
         let perTrip = max(sample.p50 ?? 1_000, 50)
-        return UInt64(min(max(seconds / 2 * 1e9 / perTrip, 2_000), 1_000_000))
+        let count = UInt64(min(max(seconds / 2 * 1e9 / perTrip, 2_000), 1_000_000))
+        // The median hides the slow tail: twice it per trip.
+        return (count, Double(count) * 2 * perTrip / 1e9)
     }
 
     /// Starts a fast reader on an empty channel, lets it sit, and reads its CPU time from /proc.
@@ -366,6 +439,22 @@ struct RunCommand: ParsableCommand {
         _ = try role.finish()
         let seconds = Double(used) / Double(sysconf(Int32(_SC_CLK_TCK)))
         return .init(seconds: idleSeconds, cpuPercent: seconds / idleSeconds * 100)
+    }
+
+    /// Where the posix-mq peer's queues are shallower than shmd's ring, and why: said beside the
+    /// table, since a shallower queue is a different measurement.
+    static func queueNotes(sizes: [Int], measured queueCounts: [Int], transports: [Transport]) -> [String] {
+        guard transports.contains(.posixMQ) else { return [] }
+        return sizes.compactMap { size in
+            let slots = BenchDaemon.slots(size: size)
+            let depths = queueCounts.map { PeerRoles.capacity(.posixMQ, size: size, queues: $0) }
+            guard PosixQueueLimits.unsupported(size: size) == nil, depths.contains(where: { $0 < slots }) else { return nil }
+            let limit = PosixQueueLimits.byteLimit.map { "RLIMIT_MSGQUEUE \($0) bytes per user" } ?? "no RLIMIT_MSGQUEUE"
+            let messages = PosixQueueLimits.read(PosixQueueLimits.messagesPath).map { "msg_max \($0)" } ?? "msg_max unknown"
+            let shapes = zip(queueCounts, depths).map { $0 == 1 ? "\($1) (throughput)" : "\($1) per direction (round trip)" }
+            return
+                "posix-mq at \(Report.size(size)): queues of \(shapes.joined(separator: " and ")) messages, not shmd's \(slots) slots (\(limit), \(messages))"
+        }
     }
 
     /// Whether `python -c "import MODULE"` succeeds.

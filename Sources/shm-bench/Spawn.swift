@@ -10,7 +10,8 @@ import Glibc
 /// (the pipe or socket a role talks through, the start barrier), and its stdout captured.
 final class SpawnedRole {
     let pid: pid_t
-    private let output: Int32
+    private var output: Int32
+    private var printed: [UInt8] = []
     /// waitpid's status, once the child has been reaped.
     private var status: Int32?
 
@@ -47,24 +48,57 @@ final class SpawnedRole {
         return true
     }
 
-    /// Waits for the child and returns what it printed; throws if it failed.
-    func finish() throws -> String {
-        var bytes: [UInt8] = []
+    /// Reads what the child prints until it closes its output (it has exited) or `deadline`
+    /// (CLOCK_MONOTONIC ns) passes; whether it closed it.
+    func collect(until deadline: UInt64) -> Bool {
+        guard output >= 0 else { return true }
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
+            let left = deadline > now() ? deadline - now() : 0
+            var poller = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(left / 1_000_000 + 1, 1_000)))
+            if ready < 0 && errno != EINTR { return true }
+            if ready <= 0 {
+                if now() >= deadline { return false }
+                continue
+            }
             let count =
                 (try? chunk.withUnsafeMutableBytes { buffer in
                     try Syscall.value(call: "read", object: "role \(pid)'s output") { read(output, buffer.baseAddress, buffer.count) }
                 }) ?? 0
-            if count == 0 { break }
-            bytes += chunk[..<count]
+            if count == 0 {
+                close(output)
+                output = -1
+                return true
+            }
+            printed += chunk[..<count]
         }
-        close(output)
+    }
+
+    /// Ends a child that missed its deadline: SIGKILL (a stopped one dies of it too), then
+    /// reaps it.
+    func kill() {
+        if !hasExited() {
+            Glibc.kill(pid, SIGKILL)
+            var value: Int32 = 0
+            _ = waitpid(pid, &value, 0)
+            status = value
+        }
+        if output >= 0 {
+            close(output)
+            output = -1
+        }
+    }
+
+    /// Waits for the child and returns what it printed; throws if it failed.
+    func finish() throws -> String {
+        _ = collect(until: .max)
         var status = self.status ?? 0
         if self.status == nil {
             _ = try Syscall.value(call: "waitpid", object: "role \(pid)") { waitpid(pid, &status, 0) }
+            self.status = status
         }
-        let text = String(decoding: bytes, as: UTF8.self)
+        let text = String(decoding: printed, as: UTF8.self)
         guard status == 0 else { throw BenchError("role \(pid) failed (status \(status)): \(text)") }
         return text
     }

@@ -26,6 +26,18 @@ enum Transport: String, CaseIterable, Codable {
     /// busy-polling subscribers (Roles/iceoryx_role.c, `--iceoryx-role`), under a RouDi that
     /// shm-bench starts; one publisher and `--fanout-readers` subscribers.
     case iceoryx
+    /// Boost.Interprocess `message_queue` in /dev/shm (Roles/boost_role.cpp, `--peer-roles`).
+    case boostMQ = "boost-mq"
+    /// ZeroMQ PUSH/PULL sockets over ipc:// (Roles/zmq_role.c, `--peer-roles`).
+    case zmqPushPull = "zmq-pushpull"
+    /// A ZeroMQ PAIR socket over ipc://, both directions on one socket (Roles/zmq_role.c).
+    case zmqPair = "zmq-pair"
+    /// POSIX message queues, mq_send/mq_receive (Roles/mq_role.c, `--peer-roles`).
+    case posixMQ = "posix-mq"
+
+    /// The products users would pick instead of shmd (issue 14), each run by a role program of
+    /// its own in the `--peer-roles` folder.
+    static let peers: [Transport] = [.boostMQ, .zmqPushPull, .zmqPair, .posixMQ]
 
     /// The transports whose channels shmd hosts.
     var usesShmd: Bool { channelProtocol != nil || self == .seed }
@@ -48,6 +60,7 @@ enum Transport: String, CaseIterable, Codable {
         case .c: return .c
         case .python, .iceoryx2Python, .multiprocessingQueue: return .python
         case .iceoryx: return .iceoryx
+        case .boostMQ, .zmqPushPull, .zmqPair, .posixMQ: return .peer
         }
     }
 
@@ -80,6 +93,10 @@ enum Transport: String, CaseIterable, Codable {
         case .iceoryx2Python: return "iceoryx2 0.10 Python"
         case .multiprocessingQueue: return "multiprocessing.Queue"
         case .iceoryx: return "iceoryx 2.0.3 C"
+        case .boostMQ: return "Boost.Interprocess mq"
+        case .zmqPushPull: return "ZeroMQ PUSH/PULL ipc"
+        case .zmqPair: return "ZeroMQ PAIR ipc"
+        case .posixMQ: return "POSIX mq"
         }
     }
 }
@@ -96,6 +113,8 @@ enum RoleProgram {
     case baseline
     /// `--iceoryx-role`: the C role program over iceoryx's C binding.
     case iceoryx
+    /// `--peer-roles`: a peer's role program (`PeerRoles`).
+    case peer
 }
 
 /// The sequence number each message carries, so the reader checks order and integrity.

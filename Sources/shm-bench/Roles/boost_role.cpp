@@ -1,6 +1,6 @@
 // boost_role: the `boost-mq` transport of shm-bench, one side of a measurement over
 // Boost.Interprocess message_queue (blocking send/receive, priority 0), with the role protocol
-// of peer_role.h.
+// of role_harness.h.
 //
 // Each direction is the queue PREFIX.CHANNEL (/dev/shm/PREFIX.CHANNEL), opened by both sides
 // with open_or_create and the same geometry: --capacity messages (the shmd ring's slot count)
@@ -9,7 +9,7 @@
 //
 // Built by `make peer-roles`: g++ -O2 boost_role.cpp -lrt -pthread (Boost.Interprocess is
 // header-only).
-#include "peer_role.h"
+#include "role_harness.h"
 
 #include <boost/interprocess/ipc/message_queue.hpp>
 #include <string>
@@ -20,7 +20,7 @@ using boost::interprocess::message_queue;
 static message_queue *outbound, *inbound;
 static std::string outbound_name, inbound_name;
 
-static message_queue *open_queue(const struct peer_args *args, const char *channel, std::string &name) {
+static message_queue *open_queue(const struct role_args *args, const char *channel, std::string &name) {
     name = std::string(args->prefix) + "." + channel;
     try {
         return new message_queue(boost::interprocess::open_or_create, name.c_str(), (size_t)args->capacity, args->size);
@@ -31,7 +31,7 @@ static message_queue *open_queue(const struct peer_args *args, const char *chann
     }
 }
 
-static int peer_open(const struct peer_args *args) {
+static int role_open(const struct role_args *args) {
     if (args->outbound && !(outbound = open_queue(args, args->outbound, outbound_name))) return 1;
     if (args->inbound && !(inbound = open_queue(args, args->inbound, inbound_name))) return 1;
     // A queue left by an earlier run of the same name would have another geometry.
@@ -43,14 +43,14 @@ static int peer_open(const struct peer_args *args) {
     return 0;
 }
 
-static void peer_started(const struct peer_args *args) {
+static void role_started(const struct role_args *args) {
     (void)args;
     // The other side may have removed it first.
     if (outbound) message_queue::remove(outbound_name.c_str());
     if (inbound) message_queue::remove(inbound_name.c_str());
 }
 
-static int peer_send(const void *message, size_t length) {
+static int role_send(const void *message, size_t length) {
     try {
         outbound->send(message, length, 0);
         return 0;
@@ -60,7 +60,7 @@ static int peer_send(const void *message, size_t length) {
     }
 }
 
-static long peer_receive(void *buffer, size_t capacity) {
+static long role_receive(void *buffer, size_t capacity) {
     try {
         message_queue::size_type length = 0;
         unsigned int priority = 0;
@@ -72,10 +72,13 @@ static long peer_receive(void *buffer, size_t capacity) {
     }
 }
 
-static void peer_close(const struct peer_args *args) {
+static void role_close(const struct role_args *args) {
     (void)args;
     delete outbound;
     delete inbound;
 }
 
-int main(int argc, char **argv) { return peer_main(argc, argv); }
+int main(int argc, char **argv) {
+    static const struct role_transport transport = {role_open, role_started, role_send, role_receive, role_close};
+    return role_run_peer(argc, argv, "boost-mq", &transport);
+}

@@ -3,12 +3,9 @@
 // its zero-copy loan API. It takes the arguments of shm-bench's own roles,
 //
 //     iceoryx_role role iceoryx SIDE SIZE COUNT --prefix P --channel C --reply-channel R
-//                  --cpu N --warmup W [--queue Q]
+//                  --cpu N --warmup W [--capacity Q]
 //
-// with SIDE writer, reader, ping or pong, and follows the same start barrier: one byte to
-// descriptor 10 once connected, then one byte read from descriptor 11 before the first message.
-// It prints what the other roles print: `t0=NS` (writer), `t1=NS errors=N` (reader), or
-// `p50=NS p99=NS p999=NS errors=N` (ping), with CLOCK_MONOTONIC nanoseconds.
+// with the start barrier and output of role_harness.h, which it shares with the other roles.
 //
 // A channel is the iceoryx service (P, C, "data"); the round trip's pong answers on (P, R,
 // "data"). Settings are lossless: the publisher waits for a full subscriber queue
@@ -27,61 +24,25 @@
 //
 // Built by `make iceoryx-role`: cc -O2 iceoryx_role.c -I /usr/include/iceoryx/v2.0.3
 // -liceoryx_binding_c -liceoryx_posh -liceoryx_hoofs -liceoryx_platform.
-#define _GNU_SOURCE
+#include "role_harness.h"
+
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "iceoryx_binding_c/log.h"
 #include "iceoryx_binding_c/publisher.h"
 #include "iceoryx_binding_c/runtime.h"
 #include "iceoryx_binding_c/subscriber.h"
 
-enum { READY_FD = 10, GO_FD = 11 };
 static const uint64_t PROBE = UINT64_MAX;
 // How long a side waits for its peer to connect before it gives up, naming what it waited for.
 static const uint64_t CONNECT_TIMEOUT_NS = 30000000000ull;
 
-static uint64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static int compare(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static uint64_t percentile(const uint64_t *sorted, uint64_t count, double p) {
-    uint64_t index = (uint64_t)(p / 100.0 * (double)(count - 1) + 0.5);
-    return sorted[index < count ? index : count - 1];
-}
-
-static uint64_t sequence_of(const void *payload) {
-    uint64_t sequence;
-    memcpy(&sequence, payload, sizeof sequence);
-    return sequence;
-}
-
-static void say_ready(void) {
-    unsigned char byte = 1;
-    if (write(READY_FD, &byte, 1) != 1) {
-        perror("iceoryx_role: the start barrier (ready)");
-        exit(1);
-    }
-    close(READY_FD);
-}
+static uint64_t sequence_of(const void *payload) { return role_sequence(payload, sizeof(uint64_t), sizeof(uint64_t)); }
 
 // Whether the parent's go byte has come, within `timeout_ms`; takes it if so.
 static int go_arrived(int timeout_ms) {
-    struct pollfd p = {.fd = GO_FD, .events = POLLIN};
+    struct pollfd p = {.fd = ROLE_GO_FD, .events = POLLIN};
     int ready = poll(&p, 1, timeout_ms);
     if (ready < 0 && errno != EINTR) {
         perror("iceoryx_role: poll on the start barrier");
@@ -89,16 +50,11 @@ static int go_arrived(int timeout_ms) {
     }
     if (ready <= 0) return 0;
     unsigned char byte;
-    if (read(GO_FD, &byte, 1) != 1) {
+    if (read(ROLE_GO_FD, &byte, 1) != 1) {
         perror("iceoryx_role: the start barrier (go)");
         exit(1);
     }
     return 1;
-}
-
-static void wait_for_go(void) {
-    while (!go_arrived(-1)) {
-    }
 }
 
 static const char *allocation_error(enum iox_AllocationResult result) {
@@ -149,10 +105,10 @@ static const void *take_message(iox_sub_t subscriber) {
 // Waits, with a deadline, until a probe (or any chunk) arrives: from then on nothing published is
 // lost to this subscriber. The probe is released.
 static void wait_for_probe(iox_sub_t subscriber, const char *service) {
-    uint64_t deadline = now_ns() + CONNECT_TIMEOUT_NS;
+    uint64_t deadline = role_now_ns() + CONNECT_TIMEOUT_NS;
     const void *chunk = NULL;
     while (iox_sub_take_chunk(subscriber, &chunk) != ChunkReceiveResult_SUCCESS) {
-        if (now_ns() > deadline) {
+        if (role_now_ns() > deadline) {
             fprintf(stderr, "iceoryx_role: no probe from the publisher of %s within 30 s: is its publisher running?\n", service);
             exit(1);
         }
@@ -167,43 +123,22 @@ static void wait_for_probe(iox_sub_t subscriber, const char *service) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 6 || strcmp(argv[1], "role") != 0 || strcmp(argv[2], "iceoryx") != 0) {
-        fprintf(stderr, "usage: iceoryx_role role iceoryx writer|reader|ping|pong SIZE COUNT [--prefix P] [--channel C] "
-                        "[--reply-channel R] [--cpu N] [--warmup W] [--queue Q]\n");
+    struct role_args args;
+    int usage = role_parse(argc, argv, "iceoryx", &args);
+    if (usage) return usage;
+    if (strcmp(args.transport, "iceoryx") != 0) {
+        fprintf(stderr, "iceoryx_role: unknown transport '%s' (iceoryx)\n", args.transport);
         return 64;
     }
-    const char *side = argv[3];
-    uint64_t size64 = strtoull(argv[4], NULL, 10);
-    uint64_t count = strtoull(argv[5], NULL, 10);
-    const char *prefix = "shm-bench", *channel = "", *reply = "";
-    int cpu = -1;
-    uint64_t warmup = 0, queue = 256;
-    for (int i = 6; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--prefix")) prefix = argv[i + 1];
-        else if (!strcmp(argv[i], "--channel")) channel = argv[i + 1];
-        else if (!strcmp(argv[i], "--reply-channel")) reply = argv[i + 1];
-        else if (!strcmp(argv[i], "--cpu")) cpu = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--warmup")) warmup = strtoull(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--queue")) queue = strtoull(argv[i + 1], NULL, 10);
-    }
-    if (size64 < 16) size64 = 16;
-    if (size64 > UINT32_MAX) {
-        fprintf(stderr, "iceoryx_role: size %llu is beyond iceoryx's 32-bit payload size\n", (unsigned long long)size64);
+    if (args.size > UINT32_MAX) {
+        fprintf(stderr, "iceoryx_role: size %zu is beyond iceoryx's 32-bit payload size\n", args.size);
         return 64;
     }
-    uint32_t size = (uint32_t)size64;
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        if (sched_setaffinity(0, sizeof set, &set) != 0) perror("iceoryx_role: sched_setaffinity");
-    }
-    int ping = !strcmp(side, "ping"), pong = !strcmp(side, "pong");
-    int writer = !strcmp(side, "writer"), reader = !strcmp(side, "reader");
-    if (!ping && !pong && !writer && !reader) {
-        fprintf(stderr, "iceoryx_role: unknown side '%s' (writer, reader, ping, pong)\n", side);
-        return 64;
-    }
+    uint32_t size = (uint32_t)args.size;
+    uint64_t count = args.count, warmup = args.warmup, queue = (uint64_t)args.capacity;
+    const char *prefix = *args.prefix ? args.prefix : "shm-bench", *side = args.side, *channel = args.channel, *reply = args.reply;
+    int ping = args.ping, pong = args.pong, writer = args.writer, reader = args.reader;
+    role_pin(&args);
 
     // RouDi refuses a second runtime of the same name, and it also names the runtime's socket
     // in /tmp: the prefix lets shm-bench remove what a killed role leaves there.
@@ -238,34 +173,34 @@ int main(int argc, char **argv) {
     memset(fill, 'x', size);
     uint64_t errors = 0;
     if (writer) {
-        say_ready();
+        role_say_ready();
         // Probes until the parent's go: it comes once every reader has had one.
-        uint64_t deadline = now_ns() + CONNECT_TIMEOUT_NS;
+        uint64_t deadline = role_now_ns() + CONNECT_TIMEOUT_NS;
         do {
             if (iox_pub_has_subscribers(publisher)) publish(publisher, size, PROBE, NULL);
-            if (now_ns() > deadline) {
+            if (role_now_ns() > deadline) {
                 fprintf(stderr, "iceoryx_role: the readers of %s did not connect within 30 s\n", channel);
                 return 1;
             }
         } while (!go_arrived(1));
-        uint64_t start = now_ns();
+        uint64_t start = role_now_ns();
         for (uint64_t sequence = 0; sequence < count; sequence++) publish(publisher, size, sequence, fill);
-        printf("t0=%llu\n", (unsigned long long)start);
+        role_print_start(start);
     } else if (reader) {
         wait_for_probe(subscriber, channel);
-        say_ready();
-        wait_for_go();
+        role_say_ready();
+        role_wait_for_go();
         for (uint64_t expected = 0; expected < count; expected++) {
             const void *chunk = take_message(subscriber);
             if (sequence_of(chunk) != expected) errors++;
             iox_sub_release_chunk(subscriber, chunk);
         }
-        printf("t1=%llu errors=%llu\n", (unsigned long long)now_ns(), (unsigned long long)errors);
+        role_print_end(errors);
     } else if (pong) {
         // Echoes every chunk, probes included, so that ping learns both directions connect; ready
         // once the first probe came, echoing on until go.
         int ready = 0;
-        uint64_t answered = 0, deadline = now_ns() + CONNECT_TIMEOUT_NS;
+        uint64_t answered = 0, deadline = role_now_ns() + CONNECT_TIMEOUT_NS;
         for (;;) {
             const void *chunk = NULL;
             if (iox_sub_take_chunk(subscriber, &chunk) == ChunkReceiveResult_SUCCESS) {
@@ -273,12 +208,12 @@ int main(int argc, char **argv) {
                 publish(publisher, size, sequence, chunk);
                 iox_sub_release_chunk(subscriber, chunk);
                 if (!ready) {
-                    say_ready();
+                    role_say_ready();
                     ready = 1;
                 }
             }
             if (ready && go_arrived(0)) break;
-            if (!ready && now_ns() > deadline) {
+            if (!ready && role_now_ns() > deadline) {
                 fprintf(stderr, "iceoryx_role: no probe from ping on %s within 30 s\n", channel);
                 return 1;
             }
@@ -292,39 +227,34 @@ int main(int argc, char **argv) {
         }
     } else {
         // Probes until one comes back: then both directions deliver.
-        uint64_t deadline = now_ns() + CONNECT_TIMEOUT_NS;
+        uint64_t deadline = role_now_ns() + CONNECT_TIMEOUT_NS;
         for (int answered = 0; !answered;) {
             if (iox_pub_has_subscribers(publisher)) publish(publisher, size, PROBE, NULL);
-            for (uint64_t until = now_ns() + 1000000; !answered && now_ns() < until;) {
+            for (uint64_t until = role_now_ns() + 1000000; !answered && role_now_ns() < until;) {
                 const void *chunk = NULL;
                 if (iox_sub_take_chunk(subscriber, &chunk) == ChunkReceiveResult_SUCCESS) {
                     answered = 1;
                     iox_sub_release_chunk(subscriber, chunk);
                 }
             }
-            if (now_ns() > deadline) {
+            if (role_now_ns() > deadline) {
                 fprintf(stderr, "iceoryx_role: no answer from pong on %s within 30 s\n", reply);
                 return 1;
             }
         }
-        say_ready();
-        wait_for_go();
-        uint64_t *trips = malloc(sizeof(uint64_t) * (count ? count : 1));
-        if (!trips) return 71;
+        role_say_ready();
+        role_wait_for_go();
+        uint64_t *trips = role_trips(count);
         for (uint64_t sequence = 0; sequence < count + warmup; sequence++) {
-            uint64_t start = now_ns();
+            uint64_t start = role_now_ns();
             publish(publisher, size, sequence, fill);
             const void *chunk = take_message(subscriber);
             if (sequence_of(chunk) != sequence) errors++;
             iox_sub_release_chunk(subscriber, chunk);
-            uint64_t elapsed = now_ns() - start;
+            uint64_t elapsed = role_now_ns() - start;
             if (sequence >= warmup) trips[sequence - warmup] = elapsed;
         }
-        qsort(trips, count, sizeof *trips, compare);
-        printf("p50=%llu p99=%llu p999=%llu errors=%llu\n", (unsigned long long)percentile(trips, count, 50),
-               (unsigned long long)percentile(trips, count, 99), (unsigned long long)percentile(trips, count, 99.9),
-               (unsigned long long)errors);
-        free(trips);
+        role_print_trips(trips, count, errors);
     }
     fflush(stdout);
     if (subscriber) iox_sub_deinit(subscriber);

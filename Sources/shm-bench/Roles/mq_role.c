@@ -1,5 +1,5 @@
 // mq_role: the `posix-mq` transport of shm-bench, one side of a measurement over POSIX message
-// queues (mq_send/mq_receive, blocking, priority 0), with the role protocol of peer_role.h.
+// queues (mq_send/mq_receive, blocking, priority 0), with the role protocol of role_harness.h.
 //
 // Each direction is the queue /PREFIX.CHANNEL, opened by both sides with O_CREAT and the same
 // attributes (mq_maxmsg = --capacity, mq_msgsize = SIZE), so whichever comes first creates it.
@@ -10,7 +10,7 @@
 // first two as root, and picks the capacity within the third.
 //
 // Built by `make peer-roles`: cc -O2 mq_role.c -lrt.
-#include "peer_role.h"
+#include "role_harness.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 static mqd_t outbound = (mqd_t)-1, inbound = (mqd_t)-1;
 static char outbound_name[256], inbound_name[256];
 
-static mqd_t open_queue(const struct peer_args *args, const char *channel, char *name, size_t space) {
+static mqd_t open_queue(const struct role_args *args, const char *channel, char *name, size_t space) {
     snprintf(name, space, "/%s.%s", args->prefix, channel);
     struct mq_attr attr;
     memset(&attr, 0, sizeof attr);
@@ -37,7 +37,7 @@ static mqd_t open_queue(const struct peer_args *args, const char *channel, char 
     return queue;
 }
 
-static int peer_open(const struct peer_args *args) {
+static int role_open(const struct role_args *args) {
     if (args->outbound && (outbound = open_queue(args, args->outbound, outbound_name, sizeof outbound_name)) == (mqd_t)-1)
         return 1;
     if (args->inbound && (inbound = open_queue(args, args->inbound, inbound_name, sizeof inbound_name)) == (mqd_t)-1)
@@ -45,14 +45,14 @@ static int peer_open(const struct peer_args *args) {
     return 0;
 }
 
-static void peer_started(const struct peer_args *args) {
+static void role_started(const struct role_args *args) {
     (void)args;
     // The other side may have unlinked it first.
     if (outbound != (mqd_t)-1) mq_unlink(outbound_name);
     if (inbound != (mqd_t)-1) mq_unlink(inbound_name);
 }
 
-static int peer_send(const void *message, size_t length) {
+static int role_send(const void *message, size_t length) {
     while (mq_send(outbound, (const char *)message, length, 0) != 0) {
         if (errno == EINTR) continue;
         fprintf(stderr, "mq_role: mq_send %s: %s\n", outbound_name, strerror(errno));
@@ -61,7 +61,7 @@ static int peer_send(const void *message, size_t length) {
     return 0;
 }
 
-static long peer_receive(void *buffer, size_t capacity) {
+static long role_receive(void *buffer, size_t capacity) {
     for (;;) {
         ssize_t length = mq_receive(inbound, (char *)buffer, capacity, NULL);
         if (length >= 0) return (long)length;
@@ -71,10 +71,13 @@ static long peer_receive(void *buffer, size_t capacity) {
     }
 }
 
-static void peer_close(const struct peer_args *args) {
+static void role_close(const struct role_args *args) {
     (void)args;
     if (outbound != (mqd_t)-1) mq_close(outbound);
     if (inbound != (mqd_t)-1) mq_close(inbound);
 }
 
-int main(int argc, char **argv) { return peer_main(argc, argv); }
+int main(int argc, char **argv) {
+    static const struct role_transport transport = {role_open, role_started, role_send, role_receive, role_close};
+    return role_run_peer(argc, argv, "posix-mq", &transport);
+}

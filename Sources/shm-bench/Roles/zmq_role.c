@@ -1,6 +1,6 @@
 // zmq_role: the `zmq-pushpull` and `zmq-pair` transports of shm-bench, one side of a
 // measurement over ZeroMQ (libzmq's C API, zmq_send/zmq_recv) on ipc://, with the role protocol
-// of peer_role.h.
+// of role_harness.h.
 //
 // Each direction's endpoint is ipc://TMP/PREFIX-zmq/CHANNEL (TMP: $TMPDIR or /tmp), a folder of
 // the run's own that shm-bench removes at the end. The receiving side binds, the sending side
@@ -12,7 +12,7 @@
 // connection is up and the measurement does not include ZeroMQ's connect and reconnect delays.
 //
 // Built by `make peer-roles`: cc -O2 zmq_role.c -lzmq.
-#include "peer_role.h"
+#include "role_harness.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -27,14 +27,14 @@ static int failed(const char *call, const char *object) {
     return 1;
 }
 
-static const char *folder(const struct peer_args *args) {
+static const char *folder(const struct role_args *args) {
     static char path[256];
     const char *tmp = getenv("TMPDIR");
     snprintf(path, sizeof path, "%s/%s-zmq", tmp && *tmp ? tmp : "/tmp", args->prefix);
     return path;
 }
 
-static void *make_socket(const struct peer_args *args, int type) {
+static void *make_socket(const struct role_args *args, int type) {
     void *socket = zmq_socket(context, type);
     if (!socket) {
         failed("zmq_socket", args->transport);
@@ -51,7 +51,7 @@ static void *make_socket(const struct peer_args *args, int type) {
     return socket;
 }
 
-static int attach(const struct peer_args *args, void *socket, const char *channel, int binds) {
+static int attach(const struct role_args *args, void *socket, const char *channel, int binds) {
     char endpoint[320];
     snprintf(endpoint, sizeof endpoint, "ipc://%s/%s", folder(args), channel);
     if (binds) {
@@ -62,7 +62,7 @@ static int attach(const struct peer_args *args, void *socket, const char *channe
     return zmq_connect(socket, endpoint) != 0 ? failed("zmq_connect", endpoint) : 0;
 }
 
-static int peer_open(const struct peer_args *args) {
+static int role_open(const struct role_args *args) {
     int pair = !strcmp(args->transport, "zmq-pair");
     if (!pair && strcmp(args->transport, "zmq-pushpull") != 0) {
         fprintf(stderr, "zmq_role: unknown transport '%s' (zmq-pushpull, zmq-pair)\n", args->transport);
@@ -100,13 +100,13 @@ static int peer_open(const struct peer_args *args) {
     return 0;
 }
 
-static void peer_started(const struct peer_args *args) {
+static void role_started(const struct role_args *args) {
     (void)args;
     // Connected: the socket files are no longer needed, and a crash leaves less behind.
     for (int i = 0; i < bound; i++) unlink(bound_path[i]);
 }
 
-static int peer_send(const void *message, size_t length) {
+static int role_send(const void *message, size_t length) {
     while (zmq_send(outbound, message, length, 0) < 0) {
         if (zmq_errno() == EINTR) continue;
         return failed("zmq_send", "");
@@ -114,7 +114,7 @@ static int peer_send(const void *message, size_t length) {
     return 0;
 }
 
-static long peer_receive(void *buffer, size_t capacity) {
+static long role_receive(void *buffer, size_t capacity) {
     for (;;) {
         int length = zmq_recv(inbound, buffer, capacity, 0);
         // A longer message is truncated to capacity and reports its full length: a bad length.
@@ -125,7 +125,7 @@ static long peer_receive(void *buffer, size_t capacity) {
     }
 }
 
-static void peer_close(const struct peer_args *args) {
+static void role_close(const struct role_args *args) {
     if (monitor) {
         // An event is two frames: 2 bytes of event number and 4 of value, then the endpoint.
         zmq_pollitem_t item = {monitor, 0, ZMQ_POLLIN, 0};
@@ -150,4 +150,7 @@ static void peer_close(const struct peer_args *args) {
     zmq_ctx_term(context);
 }
 
-int main(int argc, char **argv) { return peer_main(argc, argv); }
+int main(int argc, char **argv) {
+    static const struct role_transport transport = {role_open, role_started, role_send, role_receive, role_close};
+    return role_run_peer(argc, argv, "zmq-pushpull|zmq-pair", &transport);
+}
