@@ -184,7 +184,11 @@ int main(int argc, char **argv) {
             }
         } while (!go_arrived(1));
         uint64_t start = role_now_ns();
-        for (uint64_t sequence = 0; sequence < count; sequence++) publish(publisher, size, sequence, fill);
+        struct role_pacer pacer = role_pacer_start(args.pace);
+        for (uint64_t sequence = 0; sequence < count; sequence++) {
+            if (args.pace) role_pace(&pacer, sequence);
+            publish(publisher, size, sequence, fill);
+        }
         role_print_start(start);
     } else if (reader) {
         wait_for_probe(subscriber, channel);

@@ -2,11 +2,12 @@
 // and the peers boost_role.cpp, zmq_role.c, mq_role.c), so that they measure the same way.
 //
 //     PROGRAM role TRANSPORT SIDE SIZE COUNT --prefix P --channel C --reply-channel R --cpu N
-//             --warmup W [--capacity K]
+//             --warmup W [--capacity K] [--pace RATE]
 //
 // SIDE is writer, reader, ping or pong. The writer (and ping) sends on the channel C, the reader
 // (and pong) receives on it; the round trip comes back on R. K is how many messages a queue
 // holds (the shmd ring's slot count, unless the peer's own limits say less: shm-bench decides).
+// RATE, for a paced run, is messages a second: the writer spaces its sends evenly (role_pacer).
 // The start barrier: one byte to descriptor 10 once attached, one byte read from descriptor 11
 // before the first message. A role prints `t0=NS` (writer), `t1=NS errors=N` (reader) or
 // `p50=NS p99=NS p999=NS errors=N` (ping), CLOCK_MONOTONIC nanoseconds. Every message carries its
@@ -23,11 +24,13 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +44,8 @@ struct role_args {
     const char *prefix, *channel, *reply;
     int cpu;
     long capacity;
+    /// Messages a second the writer spaces its sends at; 0 sends flat out.
+    uint64_t pace;
     int writer, reader, ping, pong;
     /// The names this side sends on and receives on (NULL when it does not), as given: each
     /// transport makes its own object names from them and the prefix.
@@ -63,7 +68,7 @@ static inline int role_parse(int argc, char **argv, const char *transports, stru
     args->capacity = 256;
     if (argc < 6 || strcmp(argv[1], "role") != 0) {
         fprintf(stderr, "usage: %s role %s writer|reader|ping|pong SIZE COUNT [--prefix P] [--channel C] "
-                        "[--reply-channel R] [--cpu N] [--warmup W] [--capacity K]\n", argv[0], transports);
+                        "[--reply-channel R] [--cpu N] [--warmup W] [--capacity K] [--pace RATE]\n", argv[0], transports);
         return 64;
     }
     args->transport = argv[2];
@@ -77,6 +82,7 @@ static inline int role_parse(int argc, char **argv, const char *transports, stru
         else if (!strcmp(argv[i], "--cpu")) args->cpu = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--warmup")) args->warmup = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--capacity")) args->capacity = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--pace")) args->pace = strtoull(argv[i + 1], NULL, 10);
     }
     if (args->size < 16) args->size = 16;
     if (args->capacity < 1) args->capacity = 1;
@@ -117,6 +123,30 @@ static inline void role_wait_for_go(void) {
     if (read(ROLE_GO_FD, &byte, 1) != 1) {
         perror("role: the start barrier (go)");
         exit(1);
+    }
+}
+
+/// A paced writer's clock, as shm-bench's own Pacer: message n is due at start + n / rate, so a
+/// late wake-up is caught up at once instead of drifting; the writer sleeps (never spins), with a
+/// timer slack of 1 ns so that a sleep ends when asked rather than up to 50 µs later.
+struct role_pacer {
+    uint64_t start;
+    double interval;
+};
+
+static inline struct role_pacer role_pacer_start(uint64_t rate) {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    struct role_pacer pacer = {role_now_ns(), 1e9 / (double)(rate ? rate : 1)};
+    return pacer;
+}
+
+/// Sleeps until message `index` is due (returns at once when it is).
+static inline void role_pace(const struct role_pacer *pacer, uint64_t index) {
+    uint64_t due = pacer->start + (uint64_t)((double)index * pacer->interval);
+    if (due <= role_now_ns()) return;
+    struct timespec time = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
+    // EINTR only shortens the sleep: sleep the rest.
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &time, NULL) == EINTR) {
     }
 }
 
@@ -200,7 +230,9 @@ static inline int role_run_peer(int argc, char **argv, const char *transports, c
     uint64_t errors = 0, count = args.count, warmup = args.warmup;
     if (args.writer) {
         uint64_t start = role_now_ns();
+        struct role_pacer pacer = role_pacer_start(args.pace);
         for (uint64_t sequence = 0; sequence < count; sequence++) {
+            if (args.pace) role_pace(&pacer, sequence);
             role_stamp(buffer, sequence);
             if (transport->send(buffer, size)) return 1;
         }

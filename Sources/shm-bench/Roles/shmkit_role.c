@@ -53,8 +53,11 @@ int main(int argc, char **argv) {
     uint64_t errors = 0;
     if (args.writer) {
         uint64_t start = role_now_ns();
+        struct role_pacer pacer = role_pacer_start(args.pace);
         for (uint64_t next = 0; next < count;) {
-            size_t batch = count - next < BATCH ? (size_t)(count - next) : BATCH;
+            // Paced, one message a batch, each when it is due.
+            if (args.pace) role_pace(&pacer, next);
+            size_t batch = args.pace ? 1 : count - next < BATCH ? (size_t)(count - next) : BATCH;
             for (size_t i = 0; i < batch; i++) role_stamp(buffer + i * size, next + i);
             size_t sent = 0;
             if (shmkit_send_batch(writer, messages, lengths, batch, SHMKIT_FOREVER, &sent)) return fail("shmkit_send_batch");
