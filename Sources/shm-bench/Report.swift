@@ -196,6 +196,7 @@ struct Report: Codable {
                         + (row.ratiosToAByRound ?? []).map { String(format: "%.3f", $0) }.joined(separator: " "))
             }
         }
+        lines += inPlaceBlock
         if !comparisons.isEmpty {
             lines.append("")
             lines.append(pad("AGAINST THE TARGETS", 28) + pad("size", 8) + pad("ratio", 10) + "target (medians: msgs/s, or p50 of the round trip)")

@@ -82,11 +82,17 @@ struct RoleJob {
         _ = try Syscall.value(call: "read", object: "the start barrier") { read(RoleDescriptor.go, &byte, 1) }
         close(RoleDescriptor.ready)
 
+        let inPlace = transport == .inPlace
         let copyIn: (Int, UnsafeMutableRawBufferPointer, UInt64) -> Void = { _, slot, sequence in
+            if inPlace {
+                InPlacePayload.fill(slot.baseAddress!, size: size, sequence: sequence)
+                return
+            }
             slot.baseAddress!.copyMemory(from: template.baseAddress!, byteCount: size)
             Payload.stamp(sequence, into: slot, size: size, textual: textual)
         }
         let copyOut: (UnsafeRawBufferPointer) -> UInt64 = { message in
+            if inPlace { return InPlacePayload.check(message) }
             local.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count)
             return Payload.sequence(in: UnsafeRawBufferPointer(rebasing: local[..<message.count]), textual: textual)
         }
@@ -118,9 +124,15 @@ struct RoleJob {
         case .pong:
             let (outbox, inbox) = (outbox!, inbox!)
             for _ in 0..<(count + warmup) {
-                _ = try inbox.receive(maximum: 1, size: size) { message in _ = copyOut(message) }
+                var sequence: UInt64 = 0
+                _ = try inbox.receive(maximum: 1, size: size) { message in sequence = copyOut(message) }
                 _ = try outbox.send(maximum: 1, size: size) { _, slot in
-                    slot.baseAddress!.copyMemory(from: local.baseAddress!, byteCount: size)
+                    // In place the reply is written anew; otherwise the copy taken is sent back.
+                    if inPlace {
+                        copyIn(0, slot, sequence)
+                    } else {
+                        slot.baseAddress!.copyMemory(from: local.baseAddress!, byteCount: size)
+                    }
                 }
             }
         case .ping:

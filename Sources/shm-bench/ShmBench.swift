@@ -50,7 +50,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help:
-            "Transports, comma-separated: fast, fanout, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue, with --iceoryx-role also iceoryx."
+            "Transports, comma-separated: fast, fanout, in-place, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue, with --iceoryx-role also iceoryx."
     )
     var transports = "fast,fanout,classic,seed,pipe,socketpair"
 
@@ -181,7 +181,7 @@ struct RunCommand: ParsableCommand {
         var named = try transports.split(separator: ",").map { name -> Transport in
             guard let transport = Transport(rawValue: String(name)), transport != .cRing else {
                 throw ValidationError(
-                    "--transports: unknown transport '\(name)' (fast, fanout, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx)")
+                    "--transports: unknown transport '\(name)' (fast, fanout, in-place, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx)")
             }
             switch transport.roles {
             case .c where cRole == nil:

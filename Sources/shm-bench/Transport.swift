@@ -6,6 +6,10 @@ enum Transport: String, CaseIterable, Codable {
     /// `slow-reader = "block"`), one writer and `--fanout-readers` readers, each of which
     /// receives and checks every message: what publish/subscribe costs.
     case fanout
+    /// A fast channel used in place on both sides (issue 14's zero-copy rows): the writer fills
+    /// the claimed slot itself and the reader checks every byte of the message where it lies,
+    /// neither copying it anywhere else, as iceoryx's loan API is used.
+    case inPlace = "in-place"
     /// A shmd ring channel with the seed's protocol over N slots.
     case classic
     /// A shmd channel in the seed's own layout: one 1024-byte buffer, so only messages < 1024 B.
@@ -33,7 +37,7 @@ enum Transport: String, CaseIterable, Codable {
     /// The protocol of its ring channels, for the transports on ring channels.
     var channelProtocol: String? {
         switch self {
-        case .fast, .fanout, .c, .python: return "fast"
+        case .fast, .fanout, .inPlace, .c, .python: return "fast"
         case .classic: return "classic"
         default: return nil
         }
@@ -43,7 +47,7 @@ enum Transport: String, CaseIterable, Codable {
     /// baseline program for both sides.
     var roles: RoleProgram {
         switch self {
-        case .fast, .fanout, .classic, .seed, .pipe, .socketpair: return .swift
+        case .fast, .fanout, .inPlace, .classic, .seed, .pipe, .socketpair: return .swift
         case .cRing: return .baseline
         case .c: return .c
         case .python, .iceoryx2Python, .multiprocessingQueue: return .python
@@ -70,6 +74,7 @@ enum Transport: String, CaseIterable, Codable {
         switch self {
         case .fast: return "shmd fast"
         case .fanout: return "shmd fanout"
+        case .inPlace: return "shmd fast, in place"
         case .classic: return "shmd classic"
         case .seed: return "shmd seed layout"
         case .pipe: return "pipe(2)"
