@@ -31,8 +31,13 @@ final class BenchDaemon {
             }
         }
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let shmd = directory + "/shmd"
+        guard access(shmd, X_OK) == 0 else {
+            throw BenchError(
+                "\(shmd): no shmd beside shm-bench; build both together (swift build -c release, or make release)")
+        }
         process = Process()
-        process.executableURL = URL(fileURLWithPath: directory + "/shmd")
+        process.executableURL = URL(fileURLWithPath: shmd)
         process.arguments = ["--config", configPath]
         process.standardError = FileHandle.nullDevice
         process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "NOTIFY_SOCKET" }

@@ -7,23 +7,21 @@ extension Report {
         guard !rows.isEmpty else { return [] }
         var lines = [
             "",
-            Self.padded("IN PLACE (claim and borrow)", 28) + Self.padded("size", 8) + Self.padded("ns/msg", 10) + Self.padded("ns/KiB", 10)
-                + Self.padded("GB/s", 8) + "copying fast channel: ns/msg, × in place",
+            pad("IN PLACE (claim and borrow)", 28) + pad("size", 8) + pad("ns/msg", 10) + pad("ns/KiB", 10)
+                + pad("GB/s", 8) + "copying fast channel: ns/msg, × in place",
         ]
         for row in rows {
             let perMessage = 1e9 / row.median
             let copying = self.rows.first { $0.transport == .fast && $0.mode == .throughput && $0.binary == .a && $0.size == row.size && $0.median > 0 }
             let against = copying.map { String(format: "%.0f, %.2f×", 1e9 / $0.median, row.median / $0.median) } ?? "-"
             lines.append(
-                Self.padded(row.label, 28) + Self.padded(Self.size(row.size), 8) + Self.padded(String(format: "%.0f", perMessage), 10)
-                    + Self.padded(String(format: "%.1f", perMessage / (Double(row.size) / 1024)), 10)
-                    + Self.padded(String(format: "%.1f", row.median * Double(row.size) / 1e9), 8) + against)
+                pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(String(format: "%.0f", perMessage), 10)
+                    + pad(String(format: "%.1f", perMessage / (Double(row.size) / 1024)), 10)
+                    + pad(String(format: "%.1f", row.median * Double(row.size) / 1e9), 8) + against)
         }
-        lines.append("  (the writer fills every byte of the slot and the reader checks every byte where it lies; ns/KiB level across sizes = time grows with the bytes touched)")
+        lines.append(
+            "  (the writer fills every byte of the slot and the reader checks every byte where it lies; ns/KiB level across sizes = time grows with the bytes touched)"
+        )
         return lines
-    }
-
-    fileprivate static func padded(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 }

@@ -32,6 +32,8 @@ struct RoleCommand: ParsableCommand {
     @Option var cpu: Int = -1
     @Option var warmup: UInt64 = 0
     @Option var batch = 64
+    /// Messages per second the writer spaces its sends at (a paced run); 0 sends flat out.
+    @Option var pace: UInt64 = 0
 
     func run() throws {
         guard let transport = Transport(rawValue: transport), transport.roles == .swift else {
@@ -41,7 +43,7 @@ struct RoleCommand: ParsableCommand {
         // more than a message.
         try RoleJob(
             transport: transport, side: side, size: size, count: count, prefix: prefix, channel: channel,
-            replyChannel: replyChannel, cpu: cpu, warmup: warmup, batch: batch
+            replyChannel: replyChannel, cpu: cpu, warmup: warmup, batch: batch, pace: pace
         ).run()
     }
 }
@@ -58,6 +60,7 @@ struct RoleJob {
     let cpu: Int
     let warmup: UInt64
     let batch: Int
+    let pace: UInt64
 
     func run() throws {
         if cpu >= 0 { pin(to: cpu) }
@@ -103,6 +106,14 @@ struct RoleJob {
             let outbox = outbox! // unwrapped once: unwrapping copies the existential, with a retain
             let start = now()
             var next: UInt64 = 0
+            if pace > 0 {
+                let pacer = Pacer(rate: pace)
+                while next < count {
+                    pacer.wait(for: next)
+                    let sequence = next
+                    next += UInt64(try outbox.send(maximum: 1, size: size) { index, slot in copyIn(index, slot, sequence) })
+                }
+            }
             while next < count {
                 let base = next
                 next += UInt64(

@@ -66,6 +66,15 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Skip the round-trip measurements.")
     var noRoundTrip = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Also a paced run at this many messages a second, evenly spaced, for --pace-seconds, at the smallest size: what each transport's processes cost in CPU at a light load (0: none).",
+            valueName: "msgs/s"))
+    var pace: UInt64 = 0
+
+    @Option(help: "Seconds of each paced measurement.")
+    var paceSeconds = 1.0
+
     @Option(help: "Spin budget of the fast protocol in microseconds (default: shmd's default).")
     var spinUs: Double?
 
@@ -125,6 +134,10 @@ struct RunCommand: ParsableCommand {
         _ = try readerCounts()
         guard rounds >= 1 else { throw ValidationError("--rounds must be 1 or more, not \(rounds)") }
         guard seconds > 0 else { throw ValidationError("--seconds must be more than 0, not \(seconds)") }
+        guard pace <= 10_000_000 else { throw ValidationError("--pace must be at most 10000000 messages a second, not \(pace)") }
+        guard paceSeconds > 0, Double(pace) * paceSeconds <= 1e9 else {
+            throw ValidationError("--pace-seconds must be more than 0, and --pace × --pace-seconds at most 1e9 messages, not \(paceSeconds)")
+        }
         guard idleSeconds >= 0 else { throw ValidationError("--idle-seconds must be 0 (skip) or more, not \(idleSeconds)") }
         if let spinUs, !(0...Double(Layout.spinRange.upperBound) / 1000).contains(spinUs) {
             throw ValidationError("--spin-us must be between 0 and \(Layout.spinRange.upperBound / 1000), not \(spinUs)")
@@ -181,7 +194,8 @@ struct RunCommand: ParsableCommand {
         var named = try transports.split(separator: ",").map { name -> Transport in
             guard let transport = Transport(rawValue: String(name)), transport != .cRing else {
                 throw ValidationError(
-                    "--transports: unknown transport '\(name)' (fast, fanout, in-place, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx)")
+                    "--transports: unknown transport '\(name)' (fast, fanout, in-place, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx)"
+                )
             }
             switch transport.roles {
             case .c where cRole == nil:
@@ -240,6 +254,7 @@ struct RunCommand: ParsableCommand {
             cpus: pinning, spsc: spsc, sameCore: sameCore,
             cRole: cRole, python: python.map { [$0, pythonRoles!] })
         runner.iceoryxRole = iceoryxRole
+        runner.pace = pace
 
         // With --compare, each shmd case is followed by the same case with B's roles.
         func cases(_ transport: Transport, _ size: Int, _ mode: BenchCase.Mode, readers: Int = 1) -> [BenchCase] {
@@ -261,6 +276,15 @@ struct RunCommand: ParsableCommand {
                     order += cases(transport, size, .roundTrip)
                 }
             }
+            if pace > 0, size == sizeList.min() {
+                for transport in transportList where transport.canPace && transport.supports(size: size) {
+                    order += cases(transport, size, .paced)
+                }
+            }
+        }
+        if pace > 0 {
+            let unpaced = transportList.filter { !$0.canPace }.map(\.rawValue)
+            if !unpaced.isEmpty { progress("no paced run of \(unpaced.joined(separator: ", ")): its writer cannot space its messages") }
         }
 
         // B runs a case with A's count: the same measurement, not one of the same length.
@@ -296,7 +320,7 @@ struct RunCommand: ParsableCommand {
             environment: .init(
                 machine: Self.machine(), cpus: cpus, command: CommandLine.arguments.joined(separator: " "),
                 date: ISO8601DateFormatter().string(from: Date()), sameCore: sameCore,
-                compared: compared?.executable, fanoutReaders: readerCounts),
+                compared: compared?.executable, fanoutReaders: readerCounts, pace: pace),
             rounds: rounds, results: results, order: order)
         if streamed > 0 {
             report.daemon = .init(messages: streamed, cpuMilliseconds: Double(daemonCPU) / 1e6, contextSwitches: daemonSwitches)
@@ -327,6 +351,7 @@ struct RunCommand: ParsableCommand {
 
     /// A count that makes one measurement last about `seconds`, from a short trial run.
     private func calibrate(_ benchCase: BenchCase, runner: MeasurementRunner) throws -> UInt64 {
+        if benchCase.mode == .paced { return max(UInt64(Double(pace) * paceSeconds), 1) }
         if benchCase.mode == .throughput {
             // Grow the trial until it lasts long enough to mean something.
             var trial: UInt64 = 5_000

@@ -63,6 +63,10 @@ enum Transport: String, CaseIterable, Codable {
     /// `multiprocessing.Queue` reaches no process but one forked from its creator.
     var forksItsPeer: Bool { self == .multiprocessingQueue }
 
+    /// Whether its writer can space its messages at `--pace` (shm-bench's own roles; the C ring
+    /// and the Python roles cannot).
+    var canPace: Bool { roles == .swift }
+
     /// The seed layout carries C strings, so the payload is text there.
     var textual: Bool { self == .seed }
 
