@@ -74,7 +74,7 @@ struct MeasurementRunner {
     static let roleOptions = ["--prefix", "--channel", "--reply-channel", "--cpu", "--warmup"]
 
     func run(_ benchCase: BenchCase, count: UInt64) throws -> Sample {
-        if benchCase.transport == .cRing { return try runBaseline(benchCase, count: count) }
+        if benchCase.transport.roles == .baseline { return try runBaseline(benchCase, count: count) }
         let ready = try Pipe2()
         let go = try Pipe2()
         var data: [AnyObject] = []
@@ -208,7 +208,10 @@ struct MeasurementRunner {
         process.executableURL = URL(fileURLWithPath: spsc)
         process.arguments =
             (benchCase.mode == .roundTrip ? ["-l"] : [])
-            + ["-N", "\(BenchDaemon.slots(size: benchCase.size))", "-a", sameCore ? "s" : "x", "\(benchCase.size)", "\(count)"]
+            + [
+                "-N", "\(benchCase.transport == .cRingSmall ? 16 : BenchDaemon.slots(size: benchCase.size))", "-a", sameCore ? "s" : "x", "\(benchCase.size)",
+                "\(count)",
+            ]
         process.standardOutput = output
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -80,6 +80,9 @@ struct Report: Codable {
         (.python, .iceoryx2Python, .roundTrip, [64], 1),
         (.fanout, .fast, .throughput, [64], 0.8),
         (.fanout, .iceoryx, .throughput, [64], 10), (.fanout, .iceoryx, .roundTrip, [64], 1.0 / 3),
+        // Issue 14: the fast channel against the C ring of 256 slots (64 slots at 64 KiB) and iceoryx.
+        (.fast, .cRing, .throughput, [64, 1024], 1.0), (.fast, .cRing, .throughput, [65536], 0.95), (.fast, .cRing, .roundTrip, [64], 1.3),
+        (.fast, .iceoryx, .throughput, [64, 1024], 10), (.fast, .iceoryx, .throughput, [65536], 1.3), (.fast, .iceoryx, .roundTrip, [64], 0.2),
     ]
 
     struct DaemonUsage: Codable {

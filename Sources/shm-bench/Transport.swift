@@ -18,6 +18,9 @@ enum Transport: String, CaseIterable, Codable {
     case socketpair
     /// The C lock-free ring of the reference baselines (spsc.c, busy-poll), when given with --spsc.
     case cRing = "c-ring"
+    /// The same ring with 16 slots: its working set fits the caches at every size, which is
+    /// worth up to 1.9× at 64 B and 1 KiB (issue 14), so its figure stands beside the 256-slot one.
+    case cRingSmall = "c-ring-16"
     /// A fast channel driven by a C program over libshmkit (Roles/shmkit_role.c, `--c-role`).
     case c
     /// A fast channel driven by the Python package `shmkit` (python/bench/roles.py, `--python-roles`).
@@ -48,7 +51,7 @@ enum Transport: String, CaseIterable, Codable {
     var roles: RoleProgram {
         switch self {
         case .fast, .fanout, .inPlace, .classic, .seed, .pipe, .socketpair: return .swift
-        case .cRing: return .baseline
+        case .cRing, .cRingSmall: return .baseline
         case .c: return .c
         case .python, .iceoryx2Python, .multiprocessingQueue: return .python
         case .iceoryx: return .iceoryx
@@ -84,6 +87,7 @@ enum Transport: String, CaseIterable, Codable {
         case .pipe: return "pipe(2)"
         case .socketpair: return "unix socketpair"
         case .cRing: return "C lock-free ring (spsc.c)"
+        case .cRingSmall: return "C ring, 16 slots"
         case .c: return "shmd fast, C (libshmkit)"
         case .python: return "shmd fast, Python"
         case .iceoryx2Python: return "iceoryx2 0.10 Python"
