@@ -9,11 +9,17 @@ int cshim_sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *abst
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/prctl.h>
+
 int cshim_pin_to_cpu(int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof set, &set);
+}
+
+int cshim_set_timer_slack(unsigned long nanoseconds) {
+    return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);
 }
 
 int cshim_pipe_cloexec(int fds[2]) {

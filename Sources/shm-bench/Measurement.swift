@@ -10,6 +10,8 @@ struct BenchCase: Hashable, Codable {
     enum Mode: String, Codable {
         case throughput
         case roundTrip = "round-trip"
+        /// One-way at `--pace` messages a second, evenly spaced: what a light load costs in CPU.
+        case paced
     }
     let transport: Transport
     let size: Int
@@ -37,6 +39,13 @@ struct Sample: Codable {
     var errors: UInt64
     /// Why the measurement gave no result (its deadline passed, a role failed); nil when it did.
     var failure: String? = nil
+    /// CPU time, user and system, per message (per trip for a round trip) of the writer or ping
+    /// role, and of the reader or pong roles together, in ns; from the start barrier to exit.
+    var writerCPU: Double? = nil
+    var readerCPU: Double? = nil
+    /// The CPU time per message of all the processes, in ns: the two above together, or what the
+    /// C ring reports of its two children.
+    var cpu: Double? = nil
 }
 
 /// Starts the two roles of a case as processes, pinned as asked, releases them together and
@@ -57,6 +66,8 @@ struct MeasurementRunner {
     let cRole: String?
     /// The iceoryx role program (`--iceoryx-role`), for `.iceoryx`.
     var iceoryxRole: String? = nil
+    /// Messages per second of the `.paced` cases (`--pace`).
+    var pace: UInt64 = 0
     /// The interpreter and the Python role script (`--python-roles`), for the Python transports.
     let python: [String]?
     /// The peers' role programs (`--peer-roles`), for `Transport.peers`.
@@ -77,14 +88,14 @@ struct MeasurementRunner {
 
     /// Measures `benchCase` once; throws, naming it, when a role fails or the deadline passes.
     func run(_ benchCase: BenchCase, count: UInt64, expectedSeconds: Double? = nil) throws -> Sample {
-        if benchCase.transport == .cRing { return try runBaseline(benchCase, count: count) }
+        if benchCase.transport.roles == .baseline { return try runBaseline(benchCase, count: count) }
         let ready = try Pipe2()
         let go = try Pipe2()
         var data: [AnyObject] = []
         var first: [Int32: Int32] = [RoleDescriptor.ready: ready.write, RoleDescriptor.go: go.read]
         var second = first
         switch (benchCase.transport, benchCase.mode) {
-        case (.pipe, .throughput):
+        case (.pipe, .throughput), (.pipe, .paced):
             let pipe = try Pipe2()
             data.append(pipe)
             first[RoleDescriptor.output] = pipe.write
@@ -103,7 +114,7 @@ struct MeasurementRunner {
         default:
             break
         }
-        let sides = benchCase.mode == .throughput ? ("writer", "reader") : ("ping", "pong")
+        let sides = benchCase.mode == .roundTrip ? ("ping", "pong") : ("writer", "reader")
         let warmup = benchCase.mode == .roundTrip ? min(1_000, count / 10) : 0
         func arguments(_ side: String, cpu: Int32) -> [String] {
             let values = [
@@ -118,6 +129,7 @@ struct MeasurementRunner {
         let extra =
             benchCase.transport == .iceoryx || benchCase.transport.roles == .peer
             ? ["--capacity", "\(PeerRoles.capacity(benchCase.transport, size: benchCase.size, queues: queues))"] : []
+        let paced = benchCase.mode == .paced ? ["--pace", "\(pace)"] : []
         let program = try roleCommand(benchCase)
         let a: SpawnedRole
         var others: [SpawnedRole] = []
@@ -125,7 +137,7 @@ struct MeasurementRunner {
             // One process, which forks the other side: both say ready, both take a go byte.
             a = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.0, cpu: cpus.0) + ["--peer-cpu", "\(cpus.1)"], descriptors: first)
         } else {
-            a = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.0, cpu: cpus.0) + extra, descriptors: first)
+            a = try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.0, cpu: cpus.0) + extra + paced, descriptors: first)
             // A fan-out's readers share the reader's core: the writer keeps one to itself.
             for _ in 0..<max(benchCase.readers, 1) {
                 others.append(try SpawnedRole(program[0], Array(program.dropFirst()) + arguments(sides.1, cpu: cpus.1) + extra, descriptors: second))
@@ -152,6 +164,8 @@ struct MeasurementRunner {
             var byte: UInt8 = 0
             if read(ready.read, &byte, 1) == 1 { gathered += 1 }
         }
+        // Each waits at the barrier now: what it used to start and attach is not counted.
+        for role in roles { role.markStart() }
         var release = [UInt8](repeating: 1, count: expected)
         _ = write(go.write, &release, expected)
         let seconds = Self.deadline(count: count, expectedSeconds: expectedSeconds)
@@ -177,7 +191,12 @@ struct MeasurementRunner {
         let outputB = outputs.joined(separator: " ")
         withExtendedLifetime(data) {}
         let values = Self.parse(outputA + " " + outputB)
-        if benchCase.mode == .throughput {
+        // A role that forks its peer runs the other side in a process not counted here.
+        let counted = benchCase.transport.forksItsPeer ? nil : roles.map(\.cpuSinceStart)
+        let trips = Double(count + (benchCase.mode == .roundTrip ? warmup : 0))
+        let writerCPU = counted?.first.flatMap { $0 }.map { Double($0) / trips }
+        let readerCPU = counted.flatMap { all in all.dropFirst().contains(nil) ? nil : Double(all.dropFirst().reduce(0) { $0 + $1! }) / trips }
+        if benchCase.mode != .roundTrip {
             // Each reader's rate: every reader gets all `count`, and the run lasts until the last
             // one has them.
             let ends = outputs.compactMap { Self.parse($0)["t1"] } + (benchCase.transport.forksItsPeer ? [values["t1"]].compactMap { $0 } : [])
@@ -185,12 +204,15 @@ struct MeasurementRunner {
             guard let t0 = values["t0"], let t1 = ends.max(), t1 > t0, ends.count == expected - 1 else {
                 throw BenchError("\(Self.name(benchCase)): no timing from roles: \(outputA) \(outputB)")
             }
-            return Sample(messagesPerSecond: Double(count) / (Double(t1 - t0) / 1e9), count: count, errors: errors)
+            return Sample(
+                messagesPerSecond: Double(count) / (Double(t1 - t0) / 1e9), count: count, errors: errors, writerCPU: writerCPU, readerCPU: readerCPU,
+                cpu: writerCPU.flatMap { w in readerCPU.map { w + $0 } })
         }
         guard let p50 = values["p50"] else { throw BenchError("\(Self.name(benchCase)): no latency from ping: \(outputA)") }
         return Sample(
             p50: Double(p50), p99: values["p99"].map { Double($0) }, p999: values["p999"].map { Double($0) },
-            count: count, errors: UInt64(values["errors"] ?? 0))
+            count: count, errors: UInt64(values["errors"] ?? 0), writerCPU: writerCPU, readerCPU: readerCPU,
+            cpu: writerCPU.flatMap { w in readerCPU.map { w + $0 } })
     }
 
     /// The program and its first arguments for the roles of `benchCase`; the role's own
@@ -231,7 +253,10 @@ struct MeasurementRunner {
         process.executableURL = URL(fileURLWithPath: spsc)
         process.arguments =
             (benchCase.mode == .roundTrip ? ["-l"] : [])
-            + ["-N", "\(BenchDaemon.slots(size: benchCase.size))", "-a", sameCore ? "s" : "x", "\(benchCase.size)", "\(count)"]
+            + [
+                "-N", "\(benchCase.transport == .cRingSmall ? 16 : BenchDaemon.slots(size: benchCase.size))", "-a", sameCore ? "s" : "x", "\(benchCase.size)",
+                "\(count)",
+            ]
         process.standardOutput = output
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -242,12 +267,14 @@ struct MeasurementRunner {
             let parts = pair.split(separator: "=")
             if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
         }
+        // Its two children's rusage, in seconds to the millisecond.
+        let cpu = values["usr"].flatMap { user in values["sys"].map { (user + $0) * 1e9 / Double(count) } }
         if benchCase.mode == .throughput {
             guard let rate = values["msgs_s"] else { throw BenchError("no msgs_s from \(spsc): \(text)") }
-            return Sample(messagesPerSecond: rate, count: count, errors: UInt64(values["errors"] ?? 0))
+            return Sample(messagesPerSecond: rate, count: count, errors: UInt64(values["errors"] ?? 0), cpu: cpu)
         }
         guard let p50 = values["med_ns"] else { throw BenchError("no med_ns from \(spsc): \(text)") }
-        return Sample(p50: p50, p99: values["p99_ns"], count: count, errors: UInt64(values["errors"] ?? 0))
+        return Sample(p50: p50, p99: values["p99_ns"], count: count, errors: UInt64(values["errors"] ?? 0), cpu: cpu)
     }
 
     private static func parse(_ text: String) -> [String: UInt64] {

@@ -12,6 +12,8 @@ struct Report: Codable {
         var compared: String?
         /// The reader counts of the fan-out throughput rows (`--fanout-readers`).
         var fanoutReaders: [Int] = [1]
+        /// Messages per second of the paced rows (`--pace`); 0 when there were none.
+        var pace: UInt64 = 0
     }
 
     struct Row: Codable {
@@ -30,6 +32,11 @@ struct Report: Codable {
         /// Median p99 and p99.9 of the round trips, in ns.
         var p99: Double?
         var p999: Double?
+        /// Median CPU time per message (per trip) of all the processes, of the writer or ping,
+        /// and of the readers or pong, in ns (`Sample.cpu`).
+        var cpu: Double?
+        var writerCPU: Double?
+        var readerCPU: Double?
         /// Throughput: median over the pipe's median; round trip: pipe's median over this median.
         var ratioToPipe: Double?
         /// B's rows: B's median over A's for the same case (throughput: msgs/s; round trip: p50).
@@ -77,6 +84,9 @@ struct Report: Codable {
         (.fanout, .fast, .throughput, [64], 0.8),
         (.fanout, .iceoryx, .throughput, [64], 10), (.fanout, .iceoryx, .roundTrip, [64], 1.0 / 3),
         (.fast, .boostMQ, .throughput, nil, 3), (.fast, .zmqPushPull, .throughput, nil, 3), (.fast, .zmqPair, .throughput, nil, 3),
+        // Issue 14: the fast channel against the C ring of 256 slots (64 slots at 64 KiB) and iceoryx.
+        (.fast, .cRing, .throughput, [64, 1024], 1.0), (.fast, .cRing, .throughput, [65536], 0.95), (.fast, .cRing, .roundTrip, [64], 1.3),
+        (.fast, .iceoryx, .throughput, [64, 1024], 10), (.fast, .iceoryx, .throughput, [65536], 1.3), (.fast, .iceoryx, .roundTrip, [64], 0.2),
     ]
 
     struct DaemonUsage: Codable {
@@ -95,17 +105,19 @@ struct Report: Codable {
         self.rounds = rounds
         rows = order.compactMap { benchCase in
             guard let samples = results[benchCase], !samples.isEmpty else { return nil }
-            let values = samples.compactMap { benchCase.mode == .throughput ? $0.messagesPerSecond : $0.p50 }.sorted()
+            let values = samples.compactMap { benchCase.mode == .roundTrip ? $0.p50 : $0.messagesPerSecond }.sorted()
             return Row(
                 transport: benchCase.transport, binary: benchCase.binary, label: benchCase.label, size: benchCase.size, mode: benchCase.mode,
                 readers: benchCase.readers, samples: samples, median: Self.median(values), minimum: values.first ?? 0, maximum: values.last ?? 0,
-                p99: Self.medianIfAny(samples.compactMap(\.p99)), p999: Self.medianIfAny(samples.compactMap(\.p999)))
+                p99: Self.medianIfAny(samples.compactMap(\.p99)), p999: Self.medianIfAny(samples.compactMap(\.p999)),
+                cpu: Self.medianIfAny(samples.compactMap(\.cpu)), writerCPU: Self.medianIfAny(samples.compactMap(\.writerCPU)),
+                readerCPU: Self.medianIfAny(samples.compactMap(\.readerCPU)))
         }
         for index in rows.indices {
             guard let pipe = rows.first(where: { $0.transport == .pipe && $0.size == rows[index].size && $0.mode == rows[index].mode }),
                 pipe.median > 0, rows[index].median > 0
             else { continue }
-            rows[index].ratioToPipe = rows[index].mode == .throughput ? rows[index].median / pipe.median : pipe.median / rows[index].median
+            rows[index].ratioToPipe = rows[index].mode == .roundTrip ? pipe.median / rows[index].median : rows[index].median / pipe.median
         }
         for index in rows.indices where rows[index].binary == .b {
             let row = rows[index]
@@ -117,8 +129,8 @@ struct Report: Codable {
             else { continue }
             rows[index].ratioToA = row.median / a.median
             rows[index].ratiosToAByRound = zip(row.samples, a.samples).compactMap { b, a in
-                guard let b = row.mode == .throughput ? b.messagesPerSecond : b.p50,
-                    let a = row.mode == .throughput ? a.messagesPerSecond : a.p50, a > 0
+                guard let b = row.mode == .roundTrip ? b.p50 : b.messagesPerSecond,
+                    let a = row.mode == .roundTrip ? a.p50 : a.messagesPerSecond, a > 0
                 else { return nil }
                 return b / a
             }
@@ -181,12 +193,15 @@ struct Report: Codable {
                 "A: this shm-bench's writer and reader; B: those of \(compared), on the same shmd and channels; B/A: B's median over A's (msgs/s, p50)")
         }
         lines.append("")
-        lines.append(pad("THROUGHPUT", 28) + pad("size", 8) + pad("msgs/s", 10) + pad("MB/s", 10) + pad("min–max msgs/s", 22) + ratioColumns("× pipe"))
+        lines.append(
+            pad("THROUGHPUT", 28) + pad("size", 8) + pad("msgs/s", 10) + pad("MB/s", 10) + pad("min–max msgs/s", 22) + pad("CPU ns/msg", 12)
+                + ratioColumns("× pipe"))
         for row in rows where row.mode == .throughput {
             lines.append(
                 pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.count(row.median), 10)
                     + pad(Self.count(row.median * Double(row.size) / 1e6), 10)
-                    + pad("\(Self.count(row.minimum))–\(Self.count(row.maximum))", 22) + ratios(row))
+                    + pad("\(Self.count(row.minimum))–\(Self.count(row.maximum))", 22) + pad(row.cpu.map { String(format: "%.0f", $0) } ?? "-", 12)
+                    + ratios(row))
         }
         lines += notes
         lines.append("")
@@ -209,6 +224,8 @@ struct Report: Codable {
                         + (row.ratiosToAByRound ?? []).map { String(format: "%.3f", $0) }.joined(separator: " "))
             }
         }
+        lines += inPlaceBlock
+        lines += pacedBlock
         if !comparisons.isEmpty {
             lines.append("")
             lines.append(pad("AGAINST THE TARGETS", 28) + pad("size", 8) + pad("ratio", 10) + "target (medians: msgs/s, or p50 of the round trip)")
@@ -317,7 +334,7 @@ struct Report: Codable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func pad(_ text: String, _ width: Int) -> String {
+    func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 

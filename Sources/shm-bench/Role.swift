@@ -32,6 +32,8 @@ struct RoleCommand: ParsableCommand {
     @Option var cpu: Int = -1
     @Option var warmup: UInt64 = 0
     @Option var batch = 64
+    /// Messages per second the writer spaces its sends at (a paced run); 0 sends flat out.
+    @Option var pace: UInt64 = 0
 
     func run() throws {
         guard let transport = Transport(rawValue: transport), transport.roles == .swift else {
@@ -41,7 +43,7 @@ struct RoleCommand: ParsableCommand {
         // more than a message.
         try RoleJob(
             transport: transport, side: side, size: size, count: count, prefix: prefix, channel: channel,
-            replyChannel: replyChannel, cpu: cpu, warmup: warmup, batch: batch
+            replyChannel: replyChannel, cpu: cpu, warmup: warmup, batch: batch, pace: pace
         ).run()
     }
 }
@@ -58,6 +60,7 @@ struct RoleJob {
     let cpu: Int
     let warmup: UInt64
     let batch: Int
+    let pace: UInt64
 
     func run() throws {
         if cpu >= 0 { pin(to: cpu) }
@@ -82,11 +85,17 @@ struct RoleJob {
         _ = try Syscall.value(call: "read", object: "the start barrier") { read(RoleDescriptor.go, &byte, 1) }
         close(RoleDescriptor.ready)
 
+        let inPlace = transport == .inPlace
         let copyIn: (Int, UnsafeMutableRawBufferPointer, UInt64) -> Void = { _, slot, sequence in
+            if inPlace {
+                InPlacePayload.fill(slot.baseAddress!, size: size, sequence: sequence)
+                return
+            }
             slot.baseAddress!.copyMemory(from: template.baseAddress!, byteCount: size)
             Payload.stamp(sequence, into: slot, size: size, textual: textual)
         }
         let copyOut: (UnsafeRawBufferPointer) -> UInt64 = { message in
+            if inPlace { return InPlacePayload.check(message) }
             local.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count)
             return Payload.sequence(in: UnsafeRawBufferPointer(rebasing: local[..<message.count]), textual: textual)
         }
@@ -97,6 +106,14 @@ struct RoleJob {
             let outbox = outbox! // unwrapped once: unwrapping copies the existential, with a retain
             let start = now()
             var next: UInt64 = 0
+            if pace > 0 {
+                let pacer = Pacer(rate: pace)
+                while next < count {
+                    pacer.wait(for: next)
+                    let sequence = next
+                    next += UInt64(try outbox.send(maximum: 1, size: size) { index, slot in copyIn(index, slot, sequence) })
+                }
+            }
             while next < count {
                 let base = next
                 next += UInt64(
@@ -118,9 +135,15 @@ struct RoleJob {
         case .pong:
             let (outbox, inbox) = (outbox!, inbox!)
             for _ in 0..<(count + warmup) {
-                _ = try inbox.receive(maximum: 1, size: size) { message in _ = copyOut(message) }
+                var sequence: UInt64 = 0
+                _ = try inbox.receive(maximum: 1, size: size) { message in sequence = copyOut(message) }
                 _ = try outbox.send(maximum: 1, size: size) { _, slot in
-                    slot.baseAddress!.copyMemory(from: local.baseAddress!, byteCount: size)
+                    // In place the reply is written anew; otherwise the copy taken is sent back.
+                    if inPlace {
+                        copyIn(0, slot, sequence)
+                    } else {
+                        slot.baseAddress!.copyMemory(from: local.baseAddress!, byteCount: size)
+                    }
                 }
             }
         case .ping:

@@ -51,7 +51,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help:
-            "Transports, comma-separated: fast, fanout, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue, with --iceoryx-role also iceoryx, with --peer-roles also boost-mq, zmq-pushpull, zmq-pair, posix-mq."
+            "Transports, comma-separated: fast, fanout, in-place, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue, with --iceoryx-role also iceoryx, with --peer-roles also boost-mq, zmq-pushpull, zmq-pair, posix-mq."
     )
     var transports = "fast,fanout,classic,seed,pipe,socketpair"
 
@@ -66,6 +66,15 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Skip the round-trip measurements.")
     var noRoundTrip = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Also a paced run at this many messages a second, evenly spaced, for --pace-seconds, at the smallest size: what each transport's processes cost in CPU at a light load (0: none).",
+            valueName: "msgs/s"))
+    var pace: UInt64 = 0
+
+    @Option(help: "Seconds of each paced measurement.")
+    var paceSeconds = 1.0
 
     @Option(help: "Spin budget of the fast protocol in microseconds (default: shmd's default).")
     var spinUs: Double?
@@ -132,6 +141,10 @@ struct RunCommand: ParsableCommand {
         _ = try readerCounts()
         guard rounds >= 1 else { throw ValidationError("--rounds must be 1 or more, not \(rounds)") }
         guard seconds > 0 else { throw ValidationError("--seconds must be more than 0, not \(seconds)") }
+        guard pace <= 10_000_000 else { throw ValidationError("--pace must be at most 10000000 messages a second, not \(pace)") }
+        guard paceSeconds > 0, Double(pace) * paceSeconds <= 1e9 else {
+            throw ValidationError("--pace-seconds must be more than 0, and --pace × --pace-seconds at most 1e9 messages, not \(paceSeconds)")
+        }
         guard idleSeconds >= 0 else { throw ValidationError("--idle-seconds must be 0 (skip) or more, not \(idleSeconds)") }
         if let spinUs, !(0...Double(Layout.spinRange.upperBound) / 1000).contains(spinUs) {
             throw ValidationError("--spin-us must be between 0 and \(Layout.spinRange.upperBound / 1000), not \(spinUs)")
@@ -192,9 +205,9 @@ struct RunCommand: ParsableCommand {
 
     private func transportList() throws -> [Transport] {
         var named = try transports.split(separator: ",").map { name -> Transport in
-            guard let transport = Transport(rawValue: String(name)), transport != .cRing else {
+            guard let transport = Transport(rawValue: String(name)), transport.roles != .baseline else {
                 throw ValidationError(
-                    "--transports: unknown transport '\(name)' (fast, fanout, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx, boost-mq, zmq-pushpull, zmq-pair, posix-mq)"
+                    "--transports: unknown transport '\(name)' (fast, fanout, in-place, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx, boost-mq, zmq-pushpull, zmq-pair, posix-mq)"
                 )
             }
             switch transport.roles {
@@ -212,7 +225,7 @@ struct RunCommand: ParsableCommand {
             (cRole == nil ? [] : [Transport.c]) + (pythonRoles == nil ? [] : [.python, .iceoryx2Python, .multiprocessingQueue])
             + (iceoryxRole == nil ? [] : [.iceoryx]) + (peerRoles == nil ? [] : Transport.peers)
         named += added.filter { !named.contains($0) }
-        return spsc == nil ? named : named + [.cRing]
+        return spsc == nil ? named : named + [.cRing, .cRingSmall]
     }
 
     func run() throws {
@@ -274,6 +287,7 @@ struct RunCommand: ParsableCommand {
         runner.iceoryxRole = iceoryxRole
         runner.peerRoles = peers
         runner.sweep = sweep
+        runner.pace = pace
 
         // With --compare, each shmd case is followed by the same case with B's roles.
         func cases(_ transport: Transport, _ size: Int, _ mode: BenchCase.Mode, readers: Int = 1) -> [BenchCase] {
@@ -298,10 +312,20 @@ struct RunCommand: ParsableCommand {
                 }
             }
             if !noRoundTrip {
-                for transport in transportList where transport.supports(size: size) && measurable(transport, size) {
+                // The 16-slot ring stands beside the other in throughput; a round trip holds one message.
+                for transport in transportList where transport.supports(size: size) && transport != .cRingSmall && measurable(transport, size) {
                     order += cases(transport, size, .roundTrip)
                 }
             }
+            if pace > 0, size == sizeList.min() {
+                for transport in transportList where transport.canPace && transport.supports(size: size) {
+                    order += cases(transport, size, .paced)
+                }
+            }
+        }
+        if pace > 0 {
+            let unpaced = transportList.filter { !$0.canPace }.map(\.rawValue)
+            if !unpaced.isEmpty { progress("no paced run of \(unpaced.joined(separator: ", ")): its writer cannot space its messages") }
         }
 
         // B runs a case with A's count: the same measurement, not one of the same length.
@@ -356,7 +380,7 @@ struct RunCommand: ParsableCommand {
             environment: .init(
                 machine: Self.machine(), cpus: cpus, command: CommandLine.arguments.joined(separator: " "),
                 date: ISO8601DateFormatter().string(from: Date()), sameCore: sameCore,
-                compared: compared?.executable, fanoutReaders: readerCounts),
+                compared: compared?.executable, fanoutReaders: readerCounts, pace: pace),
             rounds: rounds, results: results, order: reported)
         report.peerNotes = Self.queueNotes(
             sizes: sizeList, measured: transportList.contains(.posixMQ) && !noRoundTrip ? [1, 2] : [1], transports: transportList)
@@ -395,6 +419,7 @@ struct RunCommand: ParsableCommand {
     /// A count that makes one measurement last about `seconds`, from a short trial run, and how
     /// long that count is expected to take (for its deadline).
     private func calibrate(_ benchCase: BenchCase, runner: MeasurementRunner) throws -> (UInt64, Double) {
+        if benchCase.mode == .paced { return (max(UInt64(Double(pace) * paceSeconds), 1), paceSeconds) }
         if benchCase.mode == .throughput {
             // Grow the trial until it lasts long enough to mean something.
             var trial: UInt64 = 5_000

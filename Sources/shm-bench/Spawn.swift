@@ -14,6 +14,10 @@ final class SpawnedRole {
     private var printed: [UInt8] = []
     /// waitpid's status, once the child has been reaped.
     private var status: Int32?
+    /// The CPU time the child had used when `markStart()` read it, in ns.
+    private var cpuAtStart: UInt64?
+    /// The CPU time it used in all, user and system, from its reaping (wait4's rusage).
+    private var cpuAtExit: UInt64?
 
     /// - Parameter descriptors: child descriptor number → parent descriptor to put there.
     init(_ executable: String, _ arguments: [String], descriptors: [Int32: Int32]) throws {
@@ -43,9 +47,28 @@ final class SpawnedRole {
     func hasExited() -> Bool {
         if status != nil { return true }
         var value: Int32 = 0
-        guard waitpid(pid, &value, WNOHANG) == pid else { return false }
-        status = value
+        var usage = rusage()
+        guard wait4(pid, &value, WNOHANG, &usage) == pid else { return false }
+        reaped(value, usage)
         return true
+    }
+
+    /// Reads the CPU time the child has used so far, to be taken off its total: called while it
+    /// waits at the start barrier, so that what it costs to start and attach is not counted.
+    func markStart() {
+        cpuAtStart = ProcessCPU.nanoseconds(of: pid)
+    }
+
+    /// The CPU time, user and system, the child used from `markStart()` to its exit; nil until it
+    /// has been reaped, or without a mark.
+    var cpuSinceStart: UInt64? {
+        guard let cpuAtStart, let cpuAtExit else { return nil }
+        return cpuAtExit > cpuAtStart ? cpuAtExit - cpuAtStart : 0
+    }
+
+    private func reaped(_ value: Int32, _ usage: rusage) {
+        status = value
+        cpuAtExit = ProcessCPU.nanoseconds(usage)
     }
 
     /// Reads what the child prints until it closes its output (it has exited) or `deadline`
@@ -81,8 +104,9 @@ final class SpawnedRole {
         if !hasExited() {
             Glibc.kill(pid, SIGKILL)
             var value: Int32 = 0
-            _ = waitpid(pid, &value, 0)
-            status = value
+            var usage = rusage()
+            _ = wait4(pid, &value, 0, &usage)
+            reaped(value, usage)
         }
         if output >= 0 {
             close(output)
@@ -93,11 +117,13 @@ final class SpawnedRole {
     /// Waits for the child and returns what it printed; throws if it failed.
     func finish() throws -> String {
         _ = collect(until: .max)
-        var status = self.status ?? 0
         if self.status == nil {
-            _ = try Syscall.value(call: "waitpid", object: "role \(pid)") { waitpid(pid, &status, 0) }
-            self.status = status
+            var value: Int32 = 0
+            var usage = rusage()
+            _ = try Syscall.value(call: "wait4", object: "role \(pid)") { wait4(pid, &value, 0, &usage) }
+            reaped(value, usage)
         }
+        let status = self.status ?? 0
         let text = String(decoding: printed, as: UTF8.self)
         guard status == 0 else { throw BenchError("role \(pid) failed (status \(status)): \(text)") }
         return text

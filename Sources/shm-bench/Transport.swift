@@ -6,6 +6,10 @@ enum Transport: String, CaseIterable, Codable {
     /// `slow-reader = "block"`), one writer and `--fanout-readers` readers, each of which
     /// receives and checks every message: what publish/subscribe costs.
     case fanout
+    /// A fast channel used in place on both sides (issue 14's zero-copy rows): the writer fills
+    /// the claimed slot itself and the reader checks every byte of the message where it lies,
+    /// neither copying it anywhere else, as iceoryx's loan API is used.
+    case inPlace = "in-place"
     /// A shmd ring channel with the seed's protocol over N slots.
     case classic
     /// A shmd channel in the seed's own layout: one 1024-byte buffer, so only messages < 1024 B.
@@ -14,6 +18,9 @@ enum Transport: String, CaseIterable, Codable {
     case socketpair
     /// The C lock-free ring of the reference baselines (spsc.c, busy-poll), when given with --spsc.
     case cRing = "c-ring"
+    /// The same ring with 16 slots: its working set fits the caches at every size, which is
+    /// worth up to 1.9× at 64 B and 1 KiB (issue 14), so its figure stands beside the 256-slot one.
+    case cRingSmall = "c-ring-16"
     /// A fast channel driven by a C program over libshmkit (Roles/shmkit_role.c, `--c-role`).
     case c
     /// A fast channel driven by the Python package `shmkit` (python/bench/roles.py, `--python-roles`).
@@ -45,7 +52,7 @@ enum Transport: String, CaseIterable, Codable {
     /// The protocol of its ring channels, for the transports on ring channels.
     var channelProtocol: String? {
         switch self {
-        case .fast, .fanout, .c, .python: return "fast"
+        case .fast, .fanout, .inPlace, .c, .python: return "fast"
         case .classic: return "classic"
         default: return nil
         }
@@ -55,8 +62,8 @@ enum Transport: String, CaseIterable, Codable {
     /// baseline program for both sides.
     var roles: RoleProgram {
         switch self {
-        case .fast, .fanout, .classic, .seed, .pipe, .socketpair: return .swift
-        case .cRing: return .baseline
+        case .fast, .fanout, .inPlace, .classic, .seed, .pipe, .socketpair: return .swift
+        case .cRing, .cRingSmall: return .baseline
         case .c: return .c
         case .python, .iceoryx2Python, .multiprocessingQueue: return .python
         case .iceoryx: return .iceoryx
@@ -72,6 +79,10 @@ enum Transport: String, CaseIterable, Codable {
     /// `multiprocessing.Queue` reaches no process but one forked from its creator.
     var forksItsPeer: Bool { self == .multiprocessingQueue }
 
+    /// Whether its writer can space its messages at `--pace` (shm-bench's own roles and the C
+    /// role programs; the C ring and the Python roles cannot).
+    var canPace: Bool { [.swift, .c, .iceoryx, .peer].contains(roles) }
+
     /// The seed layout carries C strings, so the payload is text there.
     var textual: Bool { self == .seed }
 
@@ -83,11 +94,13 @@ enum Transport: String, CaseIterable, Codable {
         switch self {
         case .fast: return "shmd fast"
         case .fanout: return "shmd fanout"
+        case .inPlace: return "shmd fast, in place"
         case .classic: return "shmd classic"
         case .seed: return "shmd seed layout"
         case .pipe: return "pipe(2)"
         case .socketpair: return "unix socketpair"
         case .cRing: return "C lock-free ring (spsc.c)"
+        case .cRingSmall: return "C ring, 16 slots"
         case .c: return "shmd fast, C (libshmkit)"
         case .python: return "shmd fast, Python"
         case .iceoryx2Python: return "iceoryx2 0.10 Python"

@@ -27,6 +27,8 @@ struct BenchCommandTests {
             (["--python-roles", "/nonexistent/roles.py"], "--python-roles /nonexistent/roles.py: no such file"),
             (["--iceoryx-role", "/nonexistent/iceoryx_role"], "--iceoryx-role /nonexistent/iceoryx_role: no executable there"),
             (["--fanout-readers", "1,0"], "--fanout-readers: '0' is not a reader count"),
+            (["--pace", "20000000"], "--pace must be at most 10000000 messages a second"),
+            (["--pace", "1000", "--pace-seconds", "0"], "--pace-seconds must be more than 0"),
         ])
     func badOption(arguments: [String], message: String) throws {
         let child = try ChildProcess(Executables.path("shm-bench"), ["run"] + arguments)
@@ -64,6 +66,47 @@ struct BenchCommandTests {
             #expect(fast.last?["ratioToA"] as? Double != nil, "\(mode): \(fast)")
         }
         #expect(child.stdout.contains("every message arrived, in order, intact"), "\(child.stdout)")
+        #expect(TestNames.leftovers("bench\(child.pid)").isEmpty)
+    }
+
+    @Test(
+        "in place and paced: the in-place rows at each size, CPU per message in every row, and a paced run that keeps its rate with a writer that sleeps"
+    )
+    func inPlaceAndPaced() throws {
+        let json = NSTemporaryDirectory() + "shm-bench-paced-\(getpid()).json"
+        defer { unlink(json) }
+        let pace = 20_000.0
+        let child = try ChildProcess(
+            Executables.path("shm-bench"),
+            [
+                "run", "--sizes", "64,65536", "--transports", "fast,in-place,pipe", "--rounds", "1", "--seconds", "0.05",
+                "--no-round-trip", "--pace", "\(Int(pace))", "--pace-seconds", "0.3", "--idle-seconds", "0", "--json", json,
+            ])
+        defer { child.terminate() }
+        #expect(child.waitForExit(seconds: 120) == 0, "\(child.stderr)")
+        #expect(child.stdout.contains("IN PLACE"), "\(child.stdout)")
+        #expect(child.stdout.contains("PACED"), "\(child.stdout)")
+        #expect(child.stdout.contains("every message arrived, in order, intact"), "\(child.stdout)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let rows = try #require(report["rows"] as? [[String: Any]])
+        let shape = rows.map { "\($0["transport"]!) \($0["size"]!) \($0["mode"]!)" }
+        #expect(
+            shape == [
+                "fast 64 throughput", "in-place 64 throughput", "pipe 64 throughput", "fast 64 paced", "in-place 64 paced", "pipe 64 paced",
+                "fast 65536 throughput", "in-place 65536 throughput", "pipe 65536 throughput",
+            ])
+        for row in rows {
+            let cpu = row["cpu"] as? Double ?? 0
+            #expect(cpu > 0, "\(row["label"]!) \(row["size"]!): no CPU per message")
+            guard row["mode"] as? String == "paced" else { continue }
+            // Each message is due at start + n / rate, so no run can be faster than the rate; a
+            // slower one means the pacer fell behind and never caught up.
+            let rate = row["median"] as? Double ?? 0
+            #expect(rate > pace * 0.5 && rate <= pace * 1.01, "\(row["label"]!): \(rate) msgs/s, asked \(pace)")
+            // A writer that spun between messages would burn the whole interval (50 µs) on each.
+            let writer = row["writerCPU"] as? Double ?? .infinity
+            #expect(writer < 1e9 / pace / 2, "\(row["label"]!): the writer used \(writer) ns per message")
+        }
         #expect(TestNames.leftovers("bench\(child.pid)").isEmpty)
     }
 

@@ -20,7 +20,8 @@ enum PeerRolePrograms {
         for (compiler, arguments, name) in programs {
             let result = try run(compiler, ["-O2", "-Wall", "-Wextra", "-Werror", "-o", directory + "/" + name] + arguments, seconds: 180)
             guard result.status == 0 else {
-                throw TestFailure("\(compiler) \(name) failed: \(result.stderr) (its headers come with libboost-dev and libzmq3-dev: make deps installs them, as root)")
+                throw TestFailure(
+                    "\(compiler) \(name) failed: \(result.stderr) (its headers come with libboost-dev and libzmq3-dev: make deps installs them, as root)")
             }
         }
         return directory

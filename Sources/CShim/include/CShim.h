@@ -28,6 +28,9 @@ static inline void cshim_cpu_relax(void) {
 /// Pins the calling process to one CPU (sched_setaffinity(2), a GNU interface). Returns 0 or -1
 /// with errno set.
 int cshim_pin_to_cpu(int cpu);
+/// Sets this thread's timer slack to `nanoseconds` (prctl PR_SET_TIMERSLACK): a paced writer's
+/// sleeps then end when asked, not up to 50 µs later. Returns 0, or -1 with errno.
+int cshim_set_timer_slack(unsigned long nanoseconds);
 
 /// pipe2(2) with O_CLOEXEC, a GNU interface. Returns 0 or -1 with errno set.
 int cshim_pipe_cloexec(int fds[2]);
