@@ -374,8 +374,11 @@ bench: release iceoryx-deps
 	iceoryx=""; if [ -x $(BENCH_ROLES)/iceoryx_role ]; then iceoryx="--iceoryx-role $(BENCH_ROLES)/iceoryx_role"; \
 	  else echo "no $(BENCH_ROLES)/iceoryx_role: the benchmark skips iceoryx"; fi; \
 	$(RELEASE)/shm-bench --rounds 5 $$spsc $$iceoryx --peer-roles $(BENCH_ROLES) --c-role $(BENCH_ROLES)/shmkit_role --python-roles python/bench/roles.py \
-	  --python "$$(command -v $(PYTHON))" --json $(BENCH_OUT)/results.json --csv $(BENCH_OUT)/results.csv \
+	  --python "$$(command -v $(PYTHON))" --pace 100000 --json $(BENCH_OUT)/results.json --csv $(BENCH_OUT)/results.csv \
 	  --plot-data $(BENCH_OUT)/throughput.dat | tee $(BENCH_OUT)/table.txt; \
+	echo; echo "== in place, up to 1 MiB"; \
+	$(RELEASE)/shm-bench --rounds 5 --sizes 64,1024,65536,1048576 --transports fast,in-place --no-round-trip --idle-seconds 0 \
+	  --json $(BENCH_OUT)/in-place.json | tee $(BENCH_OUT)/in-place.txt; \
 	echo; echo "== same core"; \
 	$(RELEASE)/shm-bench --rounds 5 --same-core --sizes 64 --transports fast,classic,pipe --no-round-trip --idle-seconds 0 \
 	  --json $(BENCH_OUT)/same-core.json | tee $(BENCH_OUT)/same-core.txt
