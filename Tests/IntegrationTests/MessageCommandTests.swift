@@ -185,9 +185,10 @@ struct MessageCommandTests {
         let roles = try run("/usr/bin/env", ["python3", PackageRoot.path + "/python/bench/roles.py", "--help"], seconds: 20)
         #expect(roles.status == 0, "python/bench/roles.py --help: \(roles.stderr)")
         anyOfOurs.formUnion(Self.longOptions(roles.stdout))
-        // And its C role programs (Sources/shm-bench/Roles) with theirs, which their sources name.
+        // And its C and C++ role programs (Sources/shm-bench/Roles) with theirs, which their
+        // sources and their shared harness (role_harness.h) name.
         let rolesFolder = PackageRoot.path + "/Sources/shm-bench/Roles"
-        for file in try FileManager.default.contentsOfDirectory(atPath: rolesFolder) where file.hasSuffix(".c") {
+        for file in try FileManager.default.contentsOfDirectory(atPath: rolesFolder) where [".c", ".cpp", ".h"].contains(where: { file.hasSuffix($0) }) {
             anyOfOurs.formUnion(Self.longOptions(try String(contentsOfFile: rolesFolder + "/" + file, encoding: .utf8)))
         }
         // And iceoryx's daemon, which it starts for the iceoryx rows (when installed).

@@ -32,9 +32,15 @@ enum PeerRolePrograms {
     /// /dev/mqueue is not mounted everywhere (mq_unlink removes one it finds: a leftover).
     static func leftovers(_ prefix: String, sizes: [Int]) -> [String] {
         let tmp = ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix(prefix + "-") }.map { "/tmp/" + $0 }
-        let queues = sizes.flatMap { ["posix-mq-\($0)", "posix-mq-\($0)-back"] }.map { "/\(prefix).\($0)" }.filter { mq_unlink($0) == 0 }
+        let queues = sizes.flatMap { ["posix-mq-\($0)", "posix-mq-\($0)-back"] }.map { "/\(prefix).\($0)" }.filter { name in
+            name.withCString { unlinkQueue?($0) } == 0
+        }
         return TestNames.leftovers(prefix).map { "/dev/shm/" + $0 } + tmp + queues.map { "mq " + $0 }
     }
+
+    /// glibc's mq_unlink, which Swift's Glibc module does not import.
+    static let unlinkQueue: (@convention(c) (UnsafePointer<CChar>) -> Int32)? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mq_unlink")
+        .map { unsafeBitCast($0, to: (@convention(c) (UnsafePointer<CChar>) -> Int32).self) }
 
     static func sysctl(_ name: String) -> String? {
         try? String(contentsOfFile: "/proc/sys/fs/mqueue/" + name, encoding: .utf8)
@@ -85,8 +91,8 @@ struct PeerBenchTests {
         // RLIMIT_MSGQUEUE decides how deep a 64 KiB queue can be; the table says so when it is
         // shallower than shmd's 64 slots.
         var limit = rlimit()
-        _ = getrlimit(Int32(RLIMIT_MSGQUEUE.rawValue), &limit)
-        if posix64k, limit.rlim_cur != RLIM_INFINITY, Int(limit.rlim_cur) / (65536 + 128) < 64 {
+        _ = getrlimit(__rlimit_resource_t(__RLIMIT_MSGQUEUE.rawValue), &limit)
+        if posix64k, limit.rlim_cur != rlim_t.max, Int(limit.rlim_cur) / (65536 + 128) < 64 {
             #expect(child.stdout.contains("posix-mq at 64 KiB: queues of \(Int(limit.rlim_cur) / (65536 + 128)) (throughput)"), "\(child.stdout)")
         }
 
