@@ -245,7 +245,7 @@ uninstall: uninstall-man-completions
 # written by hand or committed. shmd is a daemon that systemd starts, so its page is in section 8
 # (system administration commands and daemons, man-pages(7)), as sshd(8) and
 # systemd-journald(8) are; the others are commands a user runs, in section 1.
-DOC_PROGRAMS    := shmd shm-writer shm-reader shm-bench shmctl
+DOC_PROGRAMS    := shmd shm-writer shm-reader shm-bench shmctl shm-bridge
 MAN8_PROGRAMS   := shmd
 MAN1_PROGRAMS   := $(filter-out $(MAN8_PROGRAMS),$(DOC_PROGRAMS))
 MAN_OUT         := .build/man

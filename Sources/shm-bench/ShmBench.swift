@@ -43,7 +43,7 @@ struct RunCommand: ParsableCommand {
               shm-bench run --c-role ./shmkit_role --transports fast,c
               shm-bench run --python-roles roles.py --python /usr/bin/python3
               shm-bench run --iceoryx-role ./iceoryx_role --fanout-readers 3
-              shm-bench run --peer-roles .build/bench-roles --transports fast,boost-mq
+              shm-bench run --peer-roles ./roles --transports fast,boost-mq
             """)
 
     @Option(help: "Message sizes in bytes, comma-separated.")
