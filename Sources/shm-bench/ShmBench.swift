@@ -258,6 +258,7 @@ struct RunCommand: ParsableCommand {
             spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
         let roudi = try transportList.contains(.iceoryx) ? IceoryxRoudi(prefix: daemon.prefix, sizes: sizeList, readers: readerCounts) : nil
         let prefix = daemon.prefix
+        DaemonReaper.armLeftovers(prefix: prefix, sizes: sizeList)
         let sweep = {
             IceoryxLeftovers.remove(prefix: prefix)
             PeerLeftovers.remove(prefix: prefix, sizes: sizeList)
