@@ -27,6 +27,8 @@ struct BenchCommandTests {
             (["--python-roles", "/nonexistent/roles.py"], "--python-roles /nonexistent/roles.py: no such file"),
             (["--iceoryx-role", "/nonexistent/iceoryx_role"], "--iceoryx-role /nonexistent/iceoryx_role: no executable there"),
             (["--fanout-readers", "1,0"], "--fanout-readers: '0' is not a reader count"),
+            (["--peer-roles", "/nonexistent/roles"], "--peer-roles /nonexistent/roles: no such folder"),
+            (["--transports", "fast,boost-mq"], "--transports: boost-mq needs --peer-roles FOLDER"),
         ])
     func badOption(arguments: [String], message: String) throws {
         let child = try ChildProcess(Executables.path("shm-bench"), ["run"] + arguments)
