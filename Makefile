@@ -33,7 +33,7 @@ APT_NEEDS  := libsystemd-dev libnats-dev nats-server pkg-config gcc g++ binutils
 # which the benchmark measures and its tests build.
 APT_NEEDS  += libboost-dev libzmq3-dev
 
-.PHONY: iceoryx-role iceoryx-deps peer-roles
+.PHONY: iceoryx-role iceoryx-deps
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall
 
 all: build
@@ -245,7 +245,7 @@ uninstall: uninstall-man-completions
 # written by hand or committed. shmd is a daemon that systemd starts, so its page is in section 8
 # (system administration commands and daemons, man-pages(7)), as sshd(8) and
 # systemd-journald(8) are; the others are commands a user runs, in section 1.
-DOC_PROGRAMS    := shmd shm-writer shm-reader shm-bench shmctl
+DOC_PROGRAMS    := shmd shm-writer shm-reader shm-bench shmctl shm-bridge
 MAN8_PROGRAMS   := shmd
 MAN1_PROGRAMS   := $(filter-out $(MAN8_PROGRAMS),$(DOC_PROGRAMS))
 MAN_OUT         := .build/man
@@ -349,6 +349,7 @@ iceoryx-role:
 # The peers' role programs (Sources/shm-bench/Roles: boost_role.cpp, zmq_role.c, mq_role.c) in
 # $(BENCH_ROLES), which shm-bench is given as --peer-roles; each only where its headers are
 # installed (libboost-dev, libzmq3-dev; POSIX mq is glibc's), and it says which it does not build.
+.PHONY: peer-roles
 peer-roles:
 	@mkdir -p $(BENCH_ROLES)
 	cc -O2 -std=c99 -Wall -Wextra -o $(BENCH_ROLES)/mq_role Sources/shm-bench/Roles/mq_role.c -lrt

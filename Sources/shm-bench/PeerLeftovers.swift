@@ -25,14 +25,24 @@ enum PeerLeftovers {
     }
 
     /// glibc's mq_unlink, which Swift's Glibc module does not import (mqueue.h is not in it).
-    private static let unlinkQueue: (@convention(c) (UnsafePointer<CChar>) -> Int32)? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mq_unlink")
+    static let unlinkQueue: (@convention(c) (UnsafePointer<CChar>) -> Int32)? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mq_unlink")
         .map { unsafeBitCast($0, to: (@convention(c) (UnsafePointer<CChar>) -> Int32).self) }
 
-    static func remove(prefix: String, sizes: [Int]) {
-        for name in queueNames(prefix: prefix, sizes: sizes) {
-            unlink("/dev/shm/" + name)
-            _ = unlinkQueue?("/" + name)
+    /// Every file and POSIX queue a peer of the run may leave, and ZeroMQ's folder, which goes
+    /// once its socket files have.
+    static func names(prefix: String, sizes: [Int]) -> (files: [String], queues: [String], folder: String) {
+        let folder = zmqFolder(prefix: prefix)
+        let sockets = sizes.flatMap { size in
+            [Transport.zmqPushPull, .zmqPair].flatMap { [BenchDaemon.channel($0, size), BenchDaemon.replyChannel($0, size)] }
         }
-        try? FileManager.default.removeItem(atPath: zmqFolder(prefix: prefix))
+        let queues = queueNames(prefix: prefix, sizes: sizes)
+        return (queues.map { "/dev/shm/" + $0 } + sockets.map { folder + "/" + $0 }, queues.map { "/" + $0 }, folder)
+    }
+
+    static func remove(prefix: String, sizes: [Int]) {
+        let names = names(prefix: prefix, sizes: sizes)
+        for file in names.files { unlink(file) }
+        for queue in names.queues { _ = unlinkQueue?(queue) }
+        try? FileManager.default.removeItem(atPath: names.folder)
     }
 }

@@ -28,6 +28,7 @@ final class PosixQueueLimits {
             guard let original = Self.read(path), original < value else { continue }
             if Self.write(value, to: path) {
                 raised.append((path, original, value))
+                DaemonReaper.armLimit(path: path, original: original)
             } else {
                 progress(
                     "posix-mq: cannot raise \(path) from \(original) to \(value) (\(String(cString: strerror(errno)))); run as root to measure deeper queues")
@@ -39,6 +40,7 @@ final class PosixQueueLimits {
 
     /// Puts back what `init` raised, unless someone has changed it since: then it is theirs.
     func restore() {
+        DaemonReaper.disarmLimits()
         for entry in raised where Self.read(entry.path) == entry.value {
             _ = Self.write(entry.original, to: entry.path)
         }

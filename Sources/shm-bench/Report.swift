@@ -201,6 +201,10 @@ struct Report: Codable {
             pad("THROUGHPUT", 28) + pad("size", 8) + pad("msgs/s", 10) + pad("MB/s", 10) + pad("min–max msgs/s", 22) + pad("CPU ns/msg", 12)
                 + ratioColumns("× pipe"))
         for row in rows where row.mode == .throughput {
+            if let failed = failedRow(row) {
+                lines.append(failed)
+                continue
+            }
             lines.append(
                 pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.count(row.median), 10)
                     + pad(Self.count(row.median * Double(row.size) / 1e6), 10)
@@ -213,6 +217,10 @@ struct Report: Codable {
             pad("ROUND TRIP (ping-pong)", 28) + pad("size", 8) + pad("p50", 10) + pad("p99", 10) + pad("p99.9", 10) + pad("p50 min–max", 22)
                 + ratioColumns("pipe/this"))
         for row in rows where row.mode == .roundTrip {
+            if let failed = failedRow(row) {
+                lines.append(failed)
+                continue
+            }
             lines.append(
                 pad(row.label, 28) + pad(Self.size(row.size), 8) + pad(Self.time(row.median), 10)
                     + pad(row.p99.map(Self.time) ?? "-", 10) + pad(row.p999.map(Self.time) ?? "-", 10)
@@ -297,6 +305,12 @@ struct Report: Codable {
         }
         notes += peerNotes.map { "  " + $0 }
         return notes
+    }
+
+    /// A row none of whose rounds gave a result, in place of its zeros.
+    private func failedRow(_ row: Row) -> String? {
+        guard row.samples.allSatisfy({ $0.failure != nil }) else { return nil }
+        return pad(row.label, 28) + pad(Self.size(row.size), 8) + "FAILED in every round (below)"
     }
 
     /// The last columns' headings: the pipe's ratio, and B/A when there is a B.

@@ -43,7 +43,7 @@ struct RunCommand: ParsableCommand {
               shm-bench run --c-role ./shmkit_role --transports fast,c
               shm-bench run --python-roles roles.py --python /usr/bin/python3
               shm-bench run --iceoryx-role ./iceoryx_role --fanout-readers 3
-              shm-bench run --peer-roles .build/bench-roles --transports fast,boost-mq
+              shm-bench run --peer-roles ./roles --transports fast,boost-mq
             """)
 
     @Option(help: "Message sizes in bytes, comma-separated.")
@@ -271,6 +271,7 @@ struct RunCommand: ParsableCommand {
             spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
         let roudi = try transportList.contains(.iceoryx) ? IceoryxRoudi(prefix: daemon.prefix, sizes: sizeList, readers: readerCounts) : nil
         let prefix = daemon.prefix
+        DaemonReaper.armLeftovers(prefix: prefix, sizes: sizeList)
         let sweep = {
             IceoryxLeftovers.remove(prefix: prefix)
             PeerLeftovers.remove(prefix: prefix, sizes: sizeList)

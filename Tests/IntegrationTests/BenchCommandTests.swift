@@ -29,6 +29,8 @@ struct BenchCommandTests {
             (["--fanout-readers", "1,0"], "--fanout-readers: '0' is not a reader count"),
             (["--pace", "20000000"], "--pace must be at most 10000000 messages a second"),
             (["--pace", "1000", "--pace-seconds", "0"], "--pace-seconds must be more than 0"),
+            (["--peer-roles", "/nonexistent/roles"], "--peer-roles /nonexistent/roles: no such folder"),
+            (["--transports", "fast,boost-mq"], "--transports: boost-mq needs --peer-roles FOLDER"),
         ])
     func badOption(arguments: [String], message: String) throws {
         let child = try ChildProcess(Executables.path("shm-bench"), ["run"] + arguments)
