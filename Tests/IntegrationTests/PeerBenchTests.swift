@@ -103,6 +103,30 @@ struct PeerBenchTests {
         #expect(PeerRolePrograms.sysctl("msg_max") == limits.0 && PeerRolePrograms.sysctl("msgsize_max") == limits.1)
     }
 
+    @Test("paced, the C role programs keep the rate with a writer that sleeps, and every row has its CPU per message")
+    func paced() throws {
+        let roles = try PeerRolePrograms.build()
+        defer { try? FileManager.default.removeItem(atPath: roles) }
+        let json = NSTemporaryDirectory() + "shm-bench-peers-paced-\(getpid()).json"
+        defer { unlink(json) }
+        let pace = 20_000.0
+        let transports = ["fast", "boost-mq", "zmq-pushpull", "zmq-pair", "posix-mq"]
+        let child = try ChildProcess(
+            Executables.path("shm-bench"),
+            [
+                "run", "--peer-roles", roles, "--transports", transports.joined(separator: ","), "--sizes", "64", "--no-round-trip",
+                "--rounds", "1", "--seconds", "0.05", "--pace", "\(Int(pace))", "--pace-seconds", "0.2", "--idle-seconds", "0", "--json", json,
+            ])
+        defer { child.terminate() }
+        #expect(child.waitForExit(seconds: 600) == 0, "\(child.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let rows = try #require(report["rows"] as? [[String: Any]])
+        #expect(rows.map { "\($0["transport"]!) \($0["mode"]!)" } == transports.map { "\($0) throughput" } + transports.map { "\($0) paced" })
+        PacedRows.check(rows, pace: pace)
+        #expect(child.stdout.contains("PACED"), "\(child.stdout)")
+        #expect(PeerRolePrograms.leftovers("bench\(child.pid)", sizes: [64]).isEmpty)
+    }
+
     @Test("a role that stops (SIGSTOP) ends its measurement at the deadline: its roles killed, the case named as FAILED, no hang")
     func deadline() throws {
         let json = NSTemporaryDirectory() + "shm-bench-deadline-\(getpid()).json"
