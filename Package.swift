@@ -194,7 +194,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["ShmFuzz"]),
-        .testTarget(name: "ShmBridgeTests", dependencies: ["ShmBridge", "ShmDaemon"]),
+        .testTarget(name: "ShmBridgeTests", dependencies: ["ShmBridge", "ShmDaemon", "ShmInspect"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ShmKit", "TestSupport", "shmd", "shm-writer", "shm-reader", "shm-bench"],
@@ -208,7 +208,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SystemdTests",
-            dependencies: ["TestSupport", "shmd", "shm-writer", "shm-reader", "shmctl"],
+            dependencies: ["TestSupport", "shmd", "shm-writer", "shm-reader", "shmctl", "shm-bridge"],
             exclude: ["sandbox.sh"]
         ),
     ],
