@@ -86,6 +86,10 @@ extension ServiceTests {
         let dropIn = try sandbox.exec(["/usr/local/bin/shm-bridge", "--print-drop-in", "demo"])
         #expect(dropIn.status == 0 && dropIn.stdout.hasSuffix("[Service]\nIPAddressAllow=127.0.0.1\n"), "\(dropIn)")
 
+        // demo-in with a short watchdog, to see its pings arrive.
+        try sandbox.write("/etc/systemd/system/shm-bridge@demo-in.service.d/watchdog.conf", "[Service]\nWatchdogSec=2\n")
+        try sandbox.systemctl("daemon-reload")
+
         let journal = { (unit: String) in (try? sandbox.exec(["journalctl", "-u", unit, "--no-pager", "-o", "cat"]))?.stdout ?? "" }
         for unit in ["shm-bridge@demo", "shm-bridge@demo-in"] {
             let start = try sandbox.systemctl("start", unit)
@@ -96,6 +100,19 @@ extension ServiceTests {
         #expect(try sandbox.show("StatusText", unit: "shm-bridge@demo") == "forwarding channel 'outbound' to 'shmd.demo' on stream 'SHMD_DEMO'")
         #expect(try sandbox.show("StatusText", unit: "shm-bridge@demo-in").hasPrefix("delivering 'shmd.demo' (consumer 'demo-in') into channel 'inbound'"))
         #expect(try sandbox.show("WatchdogUSec", unit: "shm-bridge@demo") == "20s")
+
+        #expect(try sandbox.show("WatchdogUSec", unit: "shm-bridge@demo-in") == "2s")
+        // systemd stamps each WATCHDOG=1: two new stamps are two pings, each within the period.
+        var stamps: [String] = [try sandbox.show("WatchdogTimestampMonotonic", unit: "shm-bridge@demo-in")]
+        for count in [2, 3] {
+            #expect(
+                waitUntil(seconds: 5, interval: 100_000) {
+                    let now = (try? sandbox.show("WatchdogTimestampMonotonic", unit: "shm-bridge@demo-in")) ?? ""
+                    if !now.isEmpty && now != stamps.last { stamps.append(now) }
+                    return stamps.count >= count
+                }, "no watchdog ping within 5 s: \(stamps)")
+        }
+        #expect(try sandbox.show("NRestarts", unit: "shm-bridge@demo-in") == "0")
 
         let reader = try sandbox.start(["/usr/local/bin/shm-reader", "inbound", "--count", "2", "--timeout", "30"])
         let writer = try sandbox.exec(["/usr/local/bin/shm-writer", "outbound", "--message", "across the bridge", "--message", "and the next"])
@@ -151,6 +168,19 @@ extension ServiceTests {
         let order = entries.compactMap(\.event).filter { expected.map(\.event).contains($0) }
         #expect(order == expected.map(\.event), "\(order)")
         #expect(try sandbox.journal(["SHMD_EVENT=ready"], unit: "shm-bridge@demo-in").first?["SHMD_BRIDGE"] == "demo-in")
+
+        // The instance passes systemd-analyze verify silently (but for its man page, which the
+        // sandbox's install has none of: make install-files installs .build/man's, absent here);
+        // its exposure is quoted in the README.
+        let verify = try sandbox.exec(["systemd-analyze", "verify", "--man=no", "/usr/local/lib/systemd/system/shm-bridge@demo.service"])
+        #expect(verify.status == 0 && verify.stdout.isEmpty && verify.stderr.isEmpty, "verify: \(verify)")
+        let security = try sandbox.exec(["systemd-analyze", "security", "--no-pager", "shm-bridge@demo.service"])
+        let line = try #require(
+            security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level for shm-bridge@demo.service:") }, "\(security)")
+        let figure = String(line[try #require(line.range(of: "service: ")).upperBound...].prefix { $0.isNumber || $0 == "." })
+        #expect(try #require(Double(figure)) <= 2.5, "\(line)")
+        let readme = try String(contentsOfFile: PackageRoot.path + "/README.md", encoding: .utf8)
+        #expect(readme.contains("Overall exposure level for shm-bridge@demo.service: \(figure)"), "the README must quote: \(line)")
 
         // Refused credentials: exit 77, named, and RestartPreventExitStatus keeps it down.
         try sandbox.write("/etc/shmd/nats.toml", "user = \"bridge\"\npassword = \"wrong\"\n")
