@@ -34,7 +34,7 @@ CONFIGS    := shmd.toml bridge.toml
 # libnats-dev and nats-server: shm-bridge links the NATS C client, and its tests run a JetStream server.
 APT_NEEDS  := libsystemd-dev libnats-dev nats-server pkg-config gcc g++ binutils util-linux tmux procps prometheus-node-exporter curl
 
-.PHONY: iceoryx-role iceoryx-deps
+.PHONY: iceoryx-role iceoryx-deps bench-bridge
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall
 
 all: build
@@ -376,6 +376,16 @@ bench: release iceoryx-deps
 	@if command -v gnuplot >/dev/null; then \
 	  gnuplot -e "datafile='$(BENCH_OUT)/throughput.dat'; output='$(BENCH_OUT)/throughput.png'" bench/throughput.gp \
 	  && echo "chart: $(BENCH_OUT)/throughput.png"; fi
+
+# The bridge's benchmark (README, "Beyond one host"): one nats-server with JetStream on loopback
+# (file storage), two shm-bridges between two channels of a shmd of its own, against the C
+# publisher and subscriber on libnats (Sources/shm-bench/Roles/nats_role.c) with the same
+# JetStream settings, in the same run. Writes $(BENCH_OUT)/bridge.txt.
+bench-bridge: release
+	@mkdir -p $(BENCH_ROLES) $(BENCH_OUT)
+	cc -O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -o $(BENCH_ROLES)/nats_role Sources/shm-bench/Roles/nats_role.c \
+	  $$(pkg-config --cflags --libs libnats) -lpthread
+	$(RELEASE)/shm-bench bridge --sizes 64,1024 --count 100000 --rounds 3 --in-flight 1024 --nats-role $(BENCH_ROLES)/nats_role | tee $(BENCH_OUT)/bridge.txt
 
 # ShmKit's documentation (Sources/ShmKit/ShmKit.docc and the doc comments), built with
 # swift-docc-plugin into $(DOCS_OUT); any docc warning (a symbol link that does not resolve, a

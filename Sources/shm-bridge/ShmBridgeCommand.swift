@@ -133,5 +133,12 @@ struct ShmBridgeCommand: ParsableCommand {
             sigemptyset(&action.sa_mask)
             sigaction(signal, &action, nil)
         }
+        // A parent may have left them blocked (test runners and some supervisors do): the
+        // handler would then never run, and the bridge never stop.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGTERM)
+        sigaddset(&unblock, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 }
