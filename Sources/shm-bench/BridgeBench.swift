@@ -69,7 +69,7 @@ struct BridgeCommand: ParsableCommand {
             }
         }
         print(
-            "shm-bench bridge: \(count) messages per run, \(rounds) rounds (medians, min-max), one nats-server \(scene.version) with JetStream, file storage, loopback; in-flight \(inFlight)"
+            "shm-bench bridge: \(count) messages per run, \(rounds) rounds (medians, min-max), one \(scene.version) with JetStream, file storage, loopback; in-flight \(inFlight)"
         )
         var rows = [["SIZE", "PATH", "MSG/S", "MB/S", "P50 µs", "P99 µs", "×LIBNATS"]]
         for size in sizeList {
