@@ -70,7 +70,7 @@ extension ServiceTests {
     }
 
     @Test(
-        "systemctl start shm-bridge@demo and @demo-in: ready once attached, a message crosses channel → JetStream → channel, journalctl -u shm-bridge@demo has the lifecycle with SHMD_BRIDGE and SHMD_EVENT, shmctl bridges the counters; wrong credentials: exit 77, not restarted"
+        "systemctl start shm-bridge@demo and @demo-in: ready once attached, a message crosses channel → JetStream → channel, journalctl -u shm-bridge@demo has the lifecycle with SHMD_BRIDGE and SHMD_EVENT, shmctl bridges the counters; wrong credentials: exit 77, not restarted; kill -9: restarted, the next message crosses once"
     )
     func bridgeUnit() throws {
         let sandbox = try sandbox(config: Self.bridgeChannels)
@@ -193,5 +193,26 @@ extension ServiceTests {
         usleep(2_000_000)
         #expect(try sandbox.show("ActiveState", unit: "shm-bridge@demo") == "failed")
         #expect(try sandbox.show("NRestarts", unit: "shm-bridge@demo") == "0")
+
+        // The right password again; kill -9 of the out bridge: systemd starts it again
+        // (Restart=on-failure), and the next message crosses, once.
+        try sandbox.write("/etc/shmd/nats.toml", "user = \"bridge\"\npassword = \"\(Self.natsPassword)\"\n")
+        for unit in ["shm-bridge@demo", "shm-bridge@demo-in"] { #expect(try sandbox.systemctl("start", unit).status == 0, "\(journal(unit))") }
+        let killed = try #require(Int32(try sandbox.show("MainPID", unit: "shm-bridge@demo")))
+        try #require(killed > 0)
+        #expect(try sandbox.exec(["kill", "-9", "\(killed)"]).status == 0)
+        #expect(
+            waitUntil(seconds: 20, interval: 100_000) {
+                let pid = Int32((try? sandbox.show("MainPID", unit: "shm-bridge@demo")) ?? "") ?? 0
+                return pid > 0 && pid != killed && (try? sandbox.show("ActiveState", unit: "shm-bridge@demo")) == "active"
+            }, "shm-bridge@demo was not restarted after kill -9: \(journal("shm-bridge@demo"))")
+        #expect(try sandbox.show("NRestarts", unit: "shm-bridge@demo") == "1")
+        let after = try sandbox.start(["/usr/local/bin/shm-reader", "inbound", "--count", "1", "--timeout", "30"])
+        #expect(try sandbox.exec(["/usr/local/bin/shm-writer", "outbound", "--message", "after the restart"]).status == 0)
+        #expect(after.waitForExit(seconds: 40) == 0, "\(after.stderr)")
+        #expect(after.stdout == "after the restart\n")
+        // Nothing else arrives: no message of before came round again.
+        let rest = try sandbox.exec(["/usr/local/bin/shm-reader", "inbound", "--timeout", "1"])
+        #expect(rest.status == 75 && rest.stdout.isEmpty, "\(rest)")
     }
 }
