@@ -23,9 +23,13 @@ RELEASE    := .build/release
 DEBUG      := .build/debug
 # Where install-files takes the executables from: `make install` builds them in release mode.
 BUILT      ?= $(RELEASE)
-PROGRAMS   := shmd shm-writer shm-reader shmctl
+PROGRAMS   := shmd shm-writer shm-reader shmctl shm-bridge
 # The systemd units in systemd/, installed with /usr/local/bin/ rewritten to $(BINDIR).
-UNITS      := shmd.service shmd-metrics.service shmd-metrics.timer
+UNITS      := shmd.service shmd-metrics.service shmd-metrics.timer shm-bridge@.service
+# The system users of the units (sysusers.d), each installed as NAME.conf.
+SYSUSERS   := shmd shm-bridge
+# The shipped configs, each installed in CONFDIR only when there is none there.
+CONFIGS    := shmd.toml bridge.toml
 # prometheus-node-exporter and curl: the metrics tests read shmctl's file through the real exporter.
 # libnats-dev and nats-server: shm-bridge links the NATS C client, and its tests run a JetStream server.
 APT_NEEDS  := libsystemd-dev libnats-dev nats-server pkg-config gcc g++ binutils util-linux tmux procps prometheus-node-exporter curl
@@ -33,7 +37,7 @@ APT_NEEDS  := libsystemd-dev libnats-dev nats-server pkg-config gcc g++ binutils
 # which the benchmark measures and its tests build.
 APT_NEEDS  += libboost-dev libzmq3-dev
 
-.PHONY: iceoryx-role iceoryx-deps
+.PHONY: iceoryx-role iceoryx-deps bench-bridge
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall
 
 all: build
@@ -178,11 +182,12 @@ demo: release
 	echo; echo "== kill -TERM shmd"; kill -TERM $$pid; wait $$pid; trap - EXIT; \
 	echo "== shmd exited 0; ls -l /dev/shm:"; ls -l /dev/shm
 
-# Installs shmd as a systemd service: the release executables, the units (shmd.service, and
-# shmd-metrics.service with its timer), the sysusers.d file, the README, and /etc/shmd/shmd.toml
-# unless one exists (an edited config is never replaced). On a running systemd (and without
-# DESTDIR) it then creates the user and group shmd and reloads systemd; `systemctl enable --now
-# shmd` (and shmd-metrics.timer) is left to you.
+# Installs shmd as a systemd service: the release executables, the units (shmd.service,
+# shmd-metrics.service with its timer, and the template shm-bridge@.service), the sysusers.d
+# files, the README, and /etc/shmd/shmd.toml and bridge.toml unless they exist (an edited config
+# is never replaced). On a running systemd (and without DESTDIR) it then creates the users shmd
+# and shm-bridge and reloads systemd; `systemctl enable --now shmd` (and shmd-metrics.timer,
+# shm-bridge@NAME) is left to you.
 install: release static
 	$(MAKE) man
 	$(MAKE) install-files BUILT=$(RELEASE)
@@ -204,11 +209,14 @@ install-files: install-man-completions
 	  sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/shmd|$(DOCDIR)|g' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp; \
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp; mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u; \
 	done; \
-	install -m 0644 systemd/shmd.sysusers $(DESTDIR)$(SYSUSERSDIR)/shmd.conf; \
-	install -m 0644 README.md config/shmd.toml $(DESTDIR)$(DOCDIR)/; \
-	if [ -e $(DESTDIR)$(CONFDIR)/shmd.toml ]; then \
-	  echo "kept the existing $(DESTDIR)$(CONFDIR)/shmd.toml; the shipped one is $(DESTDIR)$(DOCDIR)/shmd.toml"; \
-	else install -m 0644 config/shmd.toml $(DESTDIR)$(CONFDIR)/shmd.toml; fi; \
+	for u in $(SYSUSERS); do install -m 0644 systemd/$$u.sysusers $(DESTDIR)$(SYSUSERSDIR)/$$u.conf; done; \
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/; \
+	for c in $(CONFIGS); do \
+	  install -m 0644 config/$$c $(DESTDIR)$(DOCDIR)/$$c; \
+	  if [ -e $(DESTDIR)$(CONFDIR)/$$c ]; then \
+	    echo "kept the existing $(DESTDIR)$(CONFDIR)/$$c; the shipped one is $(DESTDIR)$(DOCDIR)/$$c"; \
+	  else install -m 0644 config/$$c $(DESTDIR)$(CONFDIR)/$$c; fi; \
+	done; \
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR); \
 	install -m 0755 $(BUILT)/libshmkit.so $(DESTDIR)$(LIBDIR)/libshmkit.so.$(SHMKIT_VERSION); \
 	ln -sf libshmkit.so.$(SHMKIT_VERSION) $(DESTDIR)$(LIBDIR)/libshmkit.so.1; \
@@ -218,24 +226,29 @@ install-files: install-man-completions
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' 'Name: shmkit' \
 	  "Description: shmd's client library: shared-memory message channels" 'Version: $(SHMKIT_VERSION)' \
 	  'Libs: -L$${libdir} -lshmkit' 'Libs.private: -lstdc++ -lm -lpthread -ldl' 'Cflags: -I$${includedir}' > $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
-	echo "installed $(PROGRAMS) in $(DESTDIR)$(BINDIR), shmd.service and shmd-metrics.{service,timer} in $(DESTDIR)$(UNITDIR), libshmkit in $(DESTDIR)$(LIBDIR)"; \
+	echo "installed $(PROGRAMS) in $(DESTDIR)$(BINDIR), $(UNITS) in $(DESTDIR)$(UNITDIR), libshmkit in $(DESTDIR)$(LIBDIR)"; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
-	  systemd-sysusers $(SYSUSERSDIR)/shmd.conf; systemctl daemon-reload; \
-	  echo "next: systemctl enable --now shmd; usermod -aG shmd USER for each client user; for Prometheus, systemctl enable --now shmd-metrics.timer"; \
+	  systemd-sysusers $(foreach u,$(SYSUSERS),$(SYSUSERSDIR)/$(u).conf); systemctl daemon-reload; \
+	  echo "next: systemctl enable --now shmd; usermod -aG shmd USER for each client user; for Prometheus, systemctl enable --now shmd-metrics.timer; for a bridge, systemctl enable --now shm-bridge@NAME"; \
 	fi
 
 # Removes what install put there. /etc/shmd/shmd.toml goes only if it is still the shipped
 # one; the user and group shmd stay (sysusers.d never removes accounts): `userdel shmd` if wanted.
 uninstall: uninstall-man-completions
 	@set -e; \
-	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl disable --now shmd-metrics.timer shmd.service 2>/dev/null || true; fi; \
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	  systemctl stop 'shm-bridge@*.service' 2>/dev/null || true; \
+	  systemctl disable --now shmd-metrics.timer shmd.service 2>/dev/null || true; fi; \
 	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done; \
 	rm -f $(DESTDIR)$(LIBDIR)/libshmkit.so $(DESTDIR)$(LIBDIR)/libshmkit.so.1 $(DESTDIR)$(LIBDIR)/libshmkit.so.$(SHMKIT_VERSION); \
 	rm -f $(DESTDIR)$(LIBDIR)/libshmkit.a $(DESTDIR)$(INCLUDEDIR)/shmkit.h $(DESTDIR)$(PKGCONFIGDIR)/shmkit.pc; \
-	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done; rm -f $(DESTDIR)$(SYSUSERSDIR)/shmd.conf; \
-	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/shmd.toml; rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true; \
-	if cmp -s config/shmd.toml $(DESTDIR)$(CONFDIR)/shmd.toml; then rm -f $(DESTDIR)$(CONFDIR)/shmd.toml; \
-	elif [ -e $(DESTDIR)$(CONFDIR)/shmd.toml ]; then echo "kept $(DESTDIR)$(CONFDIR)/shmd.toml: it was edited"; fi; \
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done; \
+	for u in $(SYSUSERS); do rm -f $(DESTDIR)$(SYSUSERSDIR)/$$u.conf; done; \
+	rm -f $(DESTDIR)$(DOCDIR)/README.md; for c in $(CONFIGS); do rm -f $(DESTDIR)$(DOCDIR)/$$c; done; rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true; \
+	for c in $(CONFIGS); do \
+	  if cmp -s config/$$c $(DESTDIR)$(CONFDIR)/$$c; then rm -f $(DESTDIR)$(CONFDIR)/$$c; \
+	  elif [ -e $(DESTDIR)$(CONFDIR)/$$c ]; then echo "kept $(DESTDIR)$(CONFDIR)/$$c: it was edited"; fi; \
+	done; \
 	rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 	echo "uninstalled shmd"
@@ -246,7 +259,7 @@ uninstall: uninstall-man-completions
 # (system administration commands and daemons, man-pages(7)), as sshd(8) and
 # systemd-journald(8) are; the others are commands a user runs, in section 1.
 DOC_PROGRAMS    := shmd shm-writer shm-reader shm-bench shmctl shm-bridge
-MAN8_PROGRAMS   := shmd
+MAN8_PROGRAMS   := shmd shm-bridge
 MAN1_PROGRAMS   := $(filter-out $(MAN8_PROGRAMS),$(DOC_PROGRAMS))
 MAN_OUT         := .build/man
 COMPLETIONS_OUT := .build/completions
@@ -262,7 +275,7 @@ APT_NEEDS       += man-db groff-base zsh fish bash-completion
 .PHONY: man completions install-man-completions uninstall-man-completions
 
 # The pages of $(DOC_PROGRAMS) in $(MAN_OUT)/man1 and man8, each with its subcommands, by the
-# generate-manual plugin; a second run makes shmd's in section 8. The plugin builds the package
+# generate-manual plugin; a second run makes those of $(MAN8_PROGRAMS) in section 8. The plugin builds the package
 # first, in debug: the pages are the same from either build, and a release build of its own
 # would relink the executables of `make release` without --static-swift-stdlib. It cannot run
 # inside `swift test`, which holds the build folder's lock, so `make test` runs it before.
@@ -386,6 +399,16 @@ bench: release iceoryx-deps
 	@if command -v gnuplot >/dev/null; then \
 	  gnuplot -e "datafile='$(BENCH_OUT)/throughput.dat'; output='$(BENCH_OUT)/throughput.png'" bench/throughput.gp \
 	  && echo "chart: $(BENCH_OUT)/throughput.png"; fi
+
+# The bridge's benchmark (README, "Beyond one host"): one nats-server with JetStream on loopback
+# (file storage), two shm-bridges between two channels of a shmd of its own, against the C
+# publisher and subscriber on libnats (Sources/shm-bench/Roles/nats_role.c) with the same
+# JetStream settings, in the same run. Writes $(BENCH_OUT)/bridge.txt.
+bench-bridge: release
+	@mkdir -p $(BENCH_ROLES) $(BENCH_OUT)
+	cc -O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -o $(BENCH_ROLES)/nats_role Sources/shm-bench/Roles/nats_role.c \
+	  $$(pkg-config --cflags --libs libnats) -lpthread
+	$(RELEASE)/shm-bench bridge --sizes 64,1024 --count 100000 --rounds 3 --in-flight 1024 --nats-role $(BENCH_ROLES)/nats_role | tee $(BENCH_OUT)/bridge.txt
 
 # ShmKit's documentation (Sources/ShmKit/ShmKit.docc and the doc comments), built with
 # swift-docc-plugin into $(DOCS_OUT); any docc warning (a symbol link that does not resolve, a

@@ -194,10 +194,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["ShmFuzz"]),
-        .testTarget(name: "ShmBridgeTests", dependencies: ["ShmBridge", "ShmDaemon"]),
+        .testTarget(name: "ShmBridgeTests", dependencies: ["ShmBridge", "ShmDaemon", "ShmInspect"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ShmKit", "TestSupport", "shmd", "shm-writer", "shm-reader", "shm-bench"],
+            dependencies: ["ShmKit", "TestSupport", "shmd", "shm-writer", "shm-reader", "shm-bench", "shm-bridge"],
             exclude: ["C"]
         ),
         // shmd under a real systemd booted in namespaces (sandbox.sh); depends on the executables
@@ -208,7 +208,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SystemdTests",
-            dependencies: ["TestSupport", "shmd", "shm-writer", "shm-reader", "shmctl"],
+            dependencies: ["TestSupport", "shmd", "shm-writer", "shm-reader", "shmctl", "shm-bridge"],
             exclude: ["sandbox.sh"]
         ),
     ],

@@ -17,7 +17,7 @@ struct ShmBench: ParsableCommand {
               shm-bench run --sizes 64 --transports fast,pipe --rounds 3
               shm-bench help run
             """,
-        subcommands: [RunCommand.self, RoleCommand.self],
+        subcommands: [RunCommand.self, RoleCommand.self, BridgeCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

@@ -25,6 +25,7 @@ struct ShmBridgeCommand: ParsableCommand {
             Examples:
               shm-bridge --config /etc/shmd/bridge.toml orders-out
               shm-bridge --check-config --config /etc/shmd/bridge.toml
+              shm-bridge --print-drop-in orders-out > network.conf
             """)
 
     static let exitCodes = ExitCodeTable([
@@ -42,6 +43,12 @@ struct ShmBridgeCommand: ParsableCommand {
     @Flag(name: .long, help: "Validate the config (and the credentials files it names), print 'ok' or the error, and exit.")
     var checkConfig = false
 
+    @Flag(
+        name: .long,
+        help: "Print the drop-in for shm-bridge@NAME.service that lets it reach the bridge's NATS servers (IPAddressAllow=, names resolved now), and exit."
+    )
+    var printDropIn = false
+
     @Argument(help: "The bridge to run (its name in the config); optional when the config has only one.")
     var name: String?
 
@@ -58,6 +65,10 @@ struct ShmBridgeCommand: ParsableCommand {
                 return
             }
             bridge = try Self.pick(name, from: bridges, file: config)
+            if printDropIn {
+                print(try NetworkDropIn.text(for: bridge, file: config), terminator: "")
+                return
+            }
             credentials = try bridge.credentialsFile.map { try CredentialsFile.load(path: $0, key: "credentials") }
         } catch let error as ConfigError {
             Self.fail(logger, "invalid configuration: \(error)", event: "config-error", code: .config)
@@ -122,5 +133,12 @@ struct ShmBridgeCommand: ParsableCommand {
             sigemptyset(&action.sa_mask)
             sigaction(signal, &action, nil)
         }
+        // A parent may have left them blocked (test runners and some supervisors do): the
+        // handler would then never run, and the bridge never stop.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGTERM)
+        sigaddset(&unblock, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 }

@@ -16,6 +16,7 @@ struct Shmctl: ParsableCommand {
               shmctl status demo
               shmctl list --json | jq '.[].stuck'
               shmctl metrics --output /var/lib/prometheus/node-exporter/shmd.prom
+              shmctl bridges
             """,
-        subcommands: [ListCommand.self, StatusCommand.self, WatchCommand.self, GCCommand.self, MetricsCommand.self])
+        subcommands: [ListCommand.self, StatusCommand.self, WatchCommand.self, GCCommand.self, MetricsCommand.self, BridgesCommand.self])
 }

@@ -12,8 +12,9 @@ import Testing
 /// runs `make man` before the tests, and without it the page tests fail saying so.
 @Suite("man pages and shell completions")
 struct ManPageAndCompletionTests {
-    /// shmd is a daemon that systemd starts: section 8, as the Makefile's MAN8_PROGRAMS says.
-    static let sectionEight: Set<String> = ["shmd"]
+    /// shmd and shm-bridge are daemons that systemd starts: section 8, as the Makefile's
+    /// MAN8_PROGRAMS says.
+    static let sectionEight: Set<String> = ["shmd", "shm-bridge"]
     static let manOut = PackageRoot.path + "/.build/man"
 
     static func section(_ program: String) -> Int { sectionEight.contains(program) ? 8 : 1 }
@@ -62,7 +63,7 @@ struct ManPageAndCompletionTests {
         return Set(result.stdout.split(separator: "\n").map { String($0.prefix { $0 != "\t" }) })
     }
 
-    @Test("make man wrote one page for each program, shmd's in section 8 and the others' in section 1, and none for anything else")
+    @Test("make man wrote one page for each program, those of daemons (shmd, shm-bridge) in section 8 and the others' in section 1, and none for anything else")
     func pagesMade() throws {
         #expect(Set(["shmd", "shm-writer", "shm-reader", "shm-bench", "shmctl"]).isSubset(of: DocumentedPrograms.all), "\(DocumentedPrograms.all)")
         let files = FileManager.default

@@ -193,6 +193,8 @@ struct MessageCommandTests {
         }
         // And iceoryx's daemon, which it starts for the iceoryx rows (when installed).
         if (try? Self.missing(["iox-roudi"]))?.isEmpty == true { anyOfOurs.formUnion(try Self.helpOptions(of: "iox-roudi")) }
+        // And nats-server, which shm-bench bridge starts (-js, --ports_file_dir ...).
+        if (try? Self.missing(["nats-server"]))?.isEmpty == true { anyOfOurs.formUnion(try Self.helpOptions(of: "nats-server")) }
         var problems: [String] = []
         var checked = 0
         for message in Self.messages {

@@ -129,7 +129,7 @@ final class Sandbox {
             [
                 "-C", PackageRoot.path, "-cf", "-", "Makefile", "systemd", "config", "README.md",
                 "Sources/ShmKitC/include/shmkit.h", "Tests/IntegrationTests/C/shmkit_crash.c",
-                "-C", Executables.directory, "shmd", "shm-writer", "shm-reader", "shmctl", "libshmkit.so",
+                "-C", Executables.directory, "shmd", "shm-writer", "shm-reader", "shmctl", "shm-bridge", "libshmkit.so",
             ])
         guard archive.waitForExit(seconds: 60) == 0 else { throw TestFailure("tar of the install files failed: \(archive.stderr)") }
         let unpacked = try exec(["sh", "-c", "mkdir -p \"$1\" && tar -C \"$1\" -xf -", "sh", stage], input: archive.stdoutData, seconds: 120)
@@ -150,17 +150,17 @@ final class Sandbox {
         try exec(["ls", "-1", "/dev/shm"]).stdout.split(separator: "\n").map(String.init).sorted()
     }
 
-    /// `journalctl -u shmd -o json` (plus `filters`), one dictionary per entry, oldest first.
-    func journal(_ filters: [String] = []) throws -> [JournalEntry] {
-        let result = try exec(["journalctl", "-u", "shmd", "-o", "json", "--no-pager"] + filters)
+    /// `journalctl -u UNIT -o json` (plus `filters`), one dictionary per entry, oldest first.
+    func journal(_ filters: [String] = [], unit: String = "shmd") throws -> [JournalEntry] {
+        let result = try exec(["journalctl", "-u", unit, "-o", "json", "--no-pager"] + filters)
         return result.stdout.split(separator: "\n").compactMap { JournalEntry(json: Data($0.utf8)) }
     }
 
     /// Waits until the journal has an entry matching `predicate`, at most `seconds`.
-    func waitForJournal(seconds: Double = 15, _ predicate: (JournalEntry) -> Bool) throws -> JournalEntry? {
+    func waitForJournal(seconds: Double = 15, unit: String = "shmd", _ predicate: (JournalEntry) -> Bool) throws -> JournalEntry? {
         var found: JournalEntry?
         _ = waitUntil(seconds: seconds, interval: 100_000) {
-            found = (try? journal())?.first(where: predicate)
+            found = (try? journal(unit: unit))?.first(where: predicate)
             return found != nil
         }
         return found
