@@ -176,7 +176,8 @@ struct MeasurementRunner {
             sweep()
             throw BenchError(
                 "\(Self.name(benchCase)): no result within its deadline of \(Int(seconds)) s (\(count) messages): killed its roles "
-                    + "(still running: pid \(late.map { "\($0.pid)" }.joined(separator: ", "))); a role that stops or deadlocks ends here, not in a hang")
+                    + "(still running: \(late.map { "\($0 === a ? sides.0 : sides.1) pid \($0.pid)" }.joined(separator: ", "))); a role that stops or deadlocks ends here, not in a hang"
+            )
         }
         let outputA: String
         let outputs: [String]
