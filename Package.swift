@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(name: "ShmBridgeTests", dependencies: ["ShmBridge", "ShmDaemon"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ShmKit", "TestSupport", "shmd", "shm-writer", "shm-reader", "shm-bench"],
+            dependencies: ["ShmKit", "TestSupport", "shmd", "shm-writer", "shm-reader", "shm-bench", "shm-bridge"],
             exclude: ["C"]
         ),
         // shmd under a real systemd booted in namespaces (sandbox.sh); depends on the executables

@@ -1,0 +1,76 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// Issue 15's faults, each in the middle of a stream of 100,000 messages, and the stream counted
+/// in full afterwards. Both "hosts" share a namespace here (two shmd, prefixes of their own):
+/// what is under test is the bridge's recovery, and the two-host test carries the network.
+@Suite("shm-bridge faults mid-stream: nothing lost, duplicates only as counted", .serialized)
+struct BridgeFaultTests {
+    static let count = 100_000
+
+    @Test("SIGKILL the out-bridge, restart it: nothing lost, and no duplicate reaches B (Nats-Msg-Id)")
+    func outBridgeKilled() throws {
+        let rig = try BridgeRig(count: Self.count, twoHosts: false, subnet: 11)
+        try rig.startWriter()
+        #expect(rig.waitForProgress(Self.count / 3), "\(rig.check.summary)")
+        let out = rig.outBridge!
+        out.kill()
+        try out.start()
+        #expect(out.logs.contains("ready: forwarding channel 'source'"), "\(out.logs)")
+        rig.finish(seconds: 300)
+        // Every republish of the killed bridge's window was dropped by JetStream: the stream, and so
+        // the in-bridge that was never restarted, saw each message once.
+        let into = rig.inBridge!.status
+        #expect(into["forwarded"] == "\(Self.count)" && into["duplicates-dropped"] == "0", "in-bridge: \(into)")
+    }
+
+    @Test("SIGKILL the in-bridge, restart it: nothing lost; redeliveries dropped and counted")
+    func inBridgeKilled() throws {
+        let rig = try BridgeRig(count: Self.count, twoHosts: false, subnet: 12)
+        try rig.startWriter()
+        #expect(rig.waitForProgress(Self.count / 3), "\(rig.check.summary)")
+        let into = rig.inBridge!
+        into.kill()
+        try into.start()
+        // A duplicate reaches B only if the bridge died between a write and recording its
+        // sequence (SequenceFile): at most the one message it was writing.
+        rig.finish(seconds: 300, allowedDuplicates: 1)
+        let status = into.status
+        print("in-bridge killed mid-stream: \(rig.check.duplicates) duplicates at B, restarted bridge: \(status)")
+    }
+
+    @Test("nats-server stopped for 5 s mid-stream, then started again: both bridges reconnect, nothing lost")
+    func serverStopped() throws {
+        let rig = try BridgeRig(count: Self.count, twoHosts: false, subnet: 13)
+        try rig.startWriter()
+        #expect(rig.waitForProgress(Self.count / 3), "\(rig.check.summary)")
+        rig.nats.stop()
+        for bridge in [rig.outBridge!, rig.inBridge!] {
+            #expect(waitUntil(seconds: 15) { bridge.logs.contains("lost the connection to NATS") }, "\(bridge.name): \(bridge.logs)")
+        }
+        // The outage itself, not a wait for something: the server stays away for 5 s.
+        Thread.sleep(forTimeInterval: 5)
+        try rig.nats.start()
+        for bridge in [rig.outBridge!, rig.inBridge!] {
+            #expect(waitUntil(seconds: 30) { bridge.logs.contains("reconnected to NATS at") }, "\(bridge.name): \(bridge.logs)")
+        }
+        rig.finish(seconds: 300)
+        for bridge in [rig.outBridge!, rig.inBridge!] {
+            #expect(bridge.status["reconnects"].flatMap { UInt64($0) } ?? 0 >= 1, "\(bridge.name): \(bridge.status)")
+            #expect(bridge.logs.components(separatedBy: "lost the connection to NATS").count == 2, "one line per change: \(bridge.logs)")
+        }
+    }
+
+    @Test("SIGKILL host B's shmd mid-stream, restart it as systemd would: it adopts the channel, nothing lost")
+    func daemonKilled() throws {
+        let rig = try BridgeRig(count: Self.count, twoHosts: false, subnet: 14)
+        try rig.startWriter()
+        #expect(rig.waitForProgress(Self.count / 3), "\(rig.check.summary)")
+        try rig.restartDaemonB()
+        rig.finish(seconds: 300)
+        let into = rig.inBridge!.status
+        #expect(into["forwarded"] == "\(Self.count)", "in-bridge: \(into)")
+    }
+}
