@@ -163,7 +163,11 @@ final class BridgeRig {
         #expect(check.duplicates <= allowedDuplicates, "\(check.summary)")
         #expect(writer?.waitForExit(seconds: 10) == 0, "writer: \(writer?.stderr ?? "")")
         for bridge in [outBridge, inBridge].compactMap({ $0 }) {
+            let logged = bridge.logs.count
             #expect(bridge.stop() == 0, "shm-bridge \(bridge.name) did not stop cleanly on SIGTERM; log:\n\(bridge.logs)")
+            #expect(bridge.status["state"] == "stopped", "\(bridge.name): \(bridge.status)")
+            let atStop = String(bridge.logs.dropFirst(logged))
+            #expect(!atStop.contains("lost the connection"), "its own close at the stop is no loss: \(atStop)")
         }
         reader?.signal(SIGTERM)
         #expect(reader?.waitForExit(seconds: 10) == 128 + SIGTERM, "reader: \(reader?.stderr ?? "")")
