@@ -74,6 +74,19 @@ struct BridgeFaultTests {
         }
     }
 
+    @Test("shmd on host A restarted between two streams: the new channel's messages are not taken for the old one's duplicates")
+    func sourceChannelRecreated() throws {
+        let count = 20_000
+        let rig = try BridgeRig(count: count, twoHosts: false, subnet: 16)
+        try rig.startWriter(0..<count / 2)
+        #expect(rig.waitForProgress(count / 2), "\(rig.check.summary)")
+        #expect(rig.writer?.waitForExit(seconds: 10) == 0, "first writer: \(rig.writer?.stderr ?? "")")
+        try rig.restartDaemonA()
+        // Within JetStream's duplicate window: the same channel name, generation and tickets.
+        try rig.startWriter(count / 2..<count)
+        rig.finish(seconds: 120)
+    }
+
     @Test("SIGKILL host B's shmd mid-stream, restart it as systemd would: it adopts the channel, nothing lost")
     func daemonKilled() throws {
         let rig = try BridgeRig(count: Self.count, twoHosts: false, subnet: 14)

@@ -126,10 +126,17 @@ final class BridgeRig {
         try BridgeProcess(name, on: host, config: configPath, statusDirectory: folder.path, ready: ready)
     }
 
-    /// Starts the writer: it sends every frame, then exits.
-    func startWriter() throws {
-        writerStarted = Date()
-        writer = try shell(on: hostA, "exec \(Executables.path("shm-writer")) source --binary --prefix \(prefixA) < \(frames.path)")
+    /// Starts the writer: it sends the frames of messages `messages` (all by default), then exits.
+    func startWriter(_ messages: Range<Int>? = nil) throws {
+        let write = "\(Executables.path("shm-writer")) source --binary --prefix \(prefixA)"
+        if writer == nil { writerStarted = Date() }
+        if let messages {
+            let start = frames.offsets[messages.lowerBound]
+            let length = frames.offsets[messages.upperBound] - start
+            writer = try shell(on: hostA, "tail -c +\(start + 1) \(frames.path) | head -c \(length) | \(write)")
+        } else {
+            writer = try shell(on: hostA, "exec \(write) < \(frames.path)")
+        }
     }
 
     /// Waits until the check has seen at least `messages` messages in order (or a failure).
@@ -138,6 +145,14 @@ final class BridgeRig {
             check.poll()
             return check.next >= messages || check.failure != nil
         }
+    }
+
+    /// Stops host A's shmd (SIGTERM: it removes its channels) and starts it again, as
+    /// `systemctl restart shmd` does: channel `source` is a new one, its tickets from 0 again.
+    func restartDaemonA() throws {
+        #expect(daemonA!.stop() == 0)
+        daemonA = nil
+        daemonA = try TestDaemon(channels: channelA, prefix: prefixA, launcher: hostA.launcher)
     }
 
     /// SIGKILLs host B's shmd and starts another with the same config, as systemd's
