@@ -124,21 +124,22 @@ struct ShmBridgeCommand: ParsableCommand {
         Glibc.exit(code.rawValue)
     }
 
-    /// SIGTERM and SIGINT ask the bridge loop to stop after the window at hand.
+    /// SIGTERM and SIGINT ask the bridge loop to stop after the window at hand. They are also
+    /// unblocked: a parent may have left them blocked (test runners and some supervisors do),
+    /// and then `systemctl stop` would wait for its timeout and SIGKILL. This runs before
+    /// libnats starts its threads, which inherit the mask; the handler only sets a flag, so
+    /// whichever thread takes the signal is fine.
     static func handleTermination() {
         _ = BridgeRuntime.stopRequested.load(ordering: .relaxed) // initialised outside the handler
+        var handled = sigset_t()
+        sigemptyset(&handled)
         for signal in [SIGTERM, SIGINT] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { _ in BridgeRuntime.stopRequested.store(true, ordering: .relaxed) }
             sigemptyset(&action.sa_mask)
             sigaction(signal, &action, nil)
+            sigaddset(&handled, signal)
         }
-        // A parent may have left them blocked (test runners and some supervisors do): the
-        // handler would then never run, and the bridge never stop.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGTERM)
-        sigaddset(&unblock, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
     }
 }

@@ -49,11 +49,16 @@ package final class BridgeRuntime {
         let link = self.link
         return { event in
             switch event {
-            case .disconnected: link.change(to: "disconnected", "lost the connection to NATS: reconnecting with backoff", level: .warning)
+            case .disconnected:
+                // At a stop the bridge closes the connection itself: no loss, and no reconnecting.
+                guard !BridgeRuntime.stopRequested.load(ordering: .relaxed) else { return }
+                link.change(to: "disconnected", "lost the connection to NATS: reconnecting with backoff", level: .warning)
             case let .reconnected(server):
                 link.countReconnect()
                 link.change(to: "connected", "reconnected to NATS at \(server)", level: .notice)
-            case .closed: link.change(to: "closed", "the NATS connection is closed", level: .notice)
+            case .closed:
+                guard !BridgeRuntime.stopRequested.load(ordering: .relaxed) else { return }
+                link.change(to: "closed", "the NATS connection is closed", level: .notice)
             }
         }
     }
@@ -93,13 +98,13 @@ package final class BridgeRuntime {
         }
     }
 
-    /// `STOPPING=1`, a last status file, and a log line.
+    /// `STOPPING=1`, a log line, and a last status file (state `stopped`).
     package func stopped() {
         notifier.stopping(status: "stopping")
+        state(
+            "stopped",
+            "stopped: forwarded \(counters.forwarded), duplicates dropped \(counters.duplicatesDropped), dead-lettered \(counters.deadLettered)")
         writeStatus()
-        logger.notice(
-            "stopped: forwarded \(counters.forwarded), duplicates dropped \(counters.duplicatesDropped), dead-lettered \(counters.deadLettered)",
-            metadata: ["event": "stopped"])
     }
 
     /// Sleeps `milliseconds`, in slices, pinging the watchdog; returns early when stopping.

@@ -105,20 +105,24 @@ package struct InBridge {
         if last != 0 && number > last &+ 1 {
             for missing in (last &+ 1)..<number {
                 let found: Void? = try jetStream.message(stream: runtime.config.stream, sequence: missing) { direct in
-                    if direct.subject == runtime.config.subject { try write(direct.data, jetStream: jetStream, writer: &writer) }
+                    if direct.subject == runtime.config.subject, try write(direct.data, jetStream: jetStream, writer: &writer) {
+                        runtime.counters.forwarded += 1
+                    }
                 }
                 if found == nil { runtime.logger.debug("stream '\(runtime.config.stream)' has no message \(missing): skipped") }
                 sequence.value = missing
             }
         }
-        try write(message.data, jetStream: jetStream, writer: &writer)
+        let written = try write(message.data, jetStream: jetStream, writer: &writer)
         sequence.value = number
-        runtime.counters.forwarded += 1
+        if written { runtime.counters.forwarded += 1 }
     }
 
     /// Writes `bytes` as one message, waiting for room, attaching again if shmd went away;
     /// or sends it to the dead-letter subject when it can never fit.
-    private func write(_ bytes: UnsafeRawBufferPointer, jetStream: JetStream, writer: inout ChannelWriter) throws {
+    ///
+    /// - Returns: whether it is in the channel (`false`: dead-lettered), for the counters.
+    private func write(_ bytes: UnsafeRawBufferPointer, jetStream: JetStream, writer: inout ChannelWriter) throws -> Bool {
         let config = runtime.config
         if bytes.count > writer.maximumMessageSize {
             runtime.counters.deadLettered += 1
@@ -131,7 +135,7 @@ package struct InBridge {
             runtime.logger.warning(
                 "a message of \(bytes.count) bytes does not fit channel '\(config.channel)' (slots of \(writer.maximumMessageSize) bytes): \(config.deadLetterSubject.map { "sent to '\($0)'" } ?? "dropped (set dead-letter to keep such messages)"); raise slot-size in shmd.toml",
                 metadata: ["event": "dead-letter"])
-            return
+            return false
         }
         while true {
             do {
@@ -139,7 +143,7 @@ package struct InBridge {
                     area.copyMemory(from: bytes)
                     return bytes.count
                 }
-                return
+                return true
             } catch ChannelError.timedOut {
                 // The channel is full: wait for its readers, acknowledging nothing meanwhile.
                 runtime.tick()

@@ -8,7 +8,9 @@ import ShmKit
 ///
 /// - The bridge reads with `peek`, which lends the published messages at the channel's read
 ///   cursor *without moving it*, and publishes them asynchronously, at most `in-flight` at a
-///   time, each with `Nats-Msg-Id: CHANNEL.GENERATION.TICKET`.
+///   time, each with `Nats-Msg-Id: CHANNEL.CREATED.GENERATION.TICKET` (`CREATED`: when shmd
+///   made the channel, in nanoseconds; without it, the messages of a channel made anew by a
+///   restarted shmd would reuse the old one's ids, and JetStream would drop them as duplicates).
 /// - Only when JetStream has acknowledged every message of the window does the bridge `take`
 ///   them: the read cursor moves past them and their slots are freed for writers.
 /// - Killed before the take, the bridge leaves the window in the ring, untouched, at the front of
@@ -87,7 +89,7 @@ package struct OutBridge {
     /// - Returns: whether all were acknowledged.
     private func publish(_ window: ChannelReader.Peeked, from reader: ChannelReader, to jetStream: JetStream) -> Bool {
         let config = runtime.config
-        let idPrefix = "\(config.channel).\(window.generation)."
+        let idPrefix = "\(config.channel).\(reader.createdAt).\(window.generation)."
         do {
             for index in 0..<window.count {
                 let ticket = window.first &+ UInt64(index)

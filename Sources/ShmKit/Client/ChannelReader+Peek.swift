@@ -32,6 +32,11 @@ extension ChannelReader {
     /// The channel's generation: incremented each time a daemon takes the channel over.
     package var generation: UInt64 { attached.header.generation }
 
+    /// When shmd created the channel (CLOCK_REALTIME nanoseconds), kept when another daemon
+    /// adopts it: a channel made anew, after a clean restart of shmd, starts again at generation
+    /// 1 and ticket 0, so only this tells its messages from the old channel's.
+    package var createdAt: UInt64 { attached.header.createdAt }
+
     /// Lends up to `maximum` consecutive published messages at the read cursor without taking
     /// them, waiting up to `timeoutSeconds` (`nil` or +inf: as long as the channel is open) for
     /// the first. Read each with `peekedMessage(_:)`; then `take(_:)` them.
