@@ -76,6 +76,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seconds of each paced measurement.")
     var paceSeconds = 1.0
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a measurement may take beyond 20 times what calibration expects, before its roles are killed and it is reported as FAILED.",
+            valueName: "seconds"))
+    var deadline = 120.0
+
     @Option(help: "Spin budget of the fast protocol in microseconds (default: shmd's default).")
     var spinUs: Double?
 
@@ -141,6 +147,7 @@ struct RunCommand: ParsableCommand {
         _ = try readerCounts()
         guard rounds >= 1 else { throw ValidationError("--rounds must be 1 or more, not \(rounds)") }
         guard seconds > 0 else { throw ValidationError("--seconds must be more than 0, not \(seconds)") }
+        guard deadline > 0 else { throw ValidationError("--deadline must be more than 0 seconds, not \(deadline)") }
         guard pace <= 10_000_000 else { throw ValidationError("--pace must be at most 10000000 messages a second, not \(pace)") }
         guard paceSeconds > 0, Double(pace) * paceSeconds <= 1e9 else {
             throw ValidationError("--pace-seconds must be more than 0, and --pace × --pace-seconds at most 1e9 messages, not \(paceSeconds)")
@@ -289,6 +296,7 @@ struct RunCommand: ParsableCommand {
         runner.peerRoles = peers
         runner.sweep = sweep
         runner.pace = pace
+        runner.deadlineSlack = deadline
 
         // With --compare, each shmd case is followed by the same case with B's roles.
         func cases(_ transport: Transport, _ size: Int, _ mode: BenchCase.Mode, readers: Int = 1) -> [BenchCase] {

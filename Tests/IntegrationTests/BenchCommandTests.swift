@@ -28,6 +28,7 @@ struct BenchCommandTests {
             (["--iceoryx-role", "/nonexistent/iceoryx_role"], "--iceoryx-role /nonexistent/iceoryx_role: no executable there"),
             (["--fanout-readers", "1,0"], "--fanout-readers: '0' is not a reader count"),
             (["--pace", "20000000"], "--pace must be at most 10000000 messages a second"),
+            (["--deadline", "0"], "--deadline must be more than 0 seconds"),
             (["--pace", "1000", "--pace-seconds", "0"], "--pace-seconds must be more than 0"),
             (["--peer-roles", "/nonexistent/roles"], "--peer-roles /nonexistent/roles: no such folder"),
             (["--transports", "fast,boost-mq"], "--transports: boost-mq needs --peer-roles FOLDER"),

@@ -135,7 +135,7 @@ struct PeerBenchTests {
             Executables.path("shm-bench"),
             [
                 "run", "--transports", "pipe", "--sizes", "64", "--no-round-trip", "--rounds", "1", "--seconds", "0.2",
-                "--idle-seconds", "0", "--json", json,
+                "--idle-seconds", "0", "--deadline", "5", "--json", json,
             ])
         defer { child.terminate() }
         // The first role of the run that is stopped for good (one that was exiting is not).
@@ -145,7 +145,16 @@ struct PeerBenchTests {
             waitUntil(seconds: 60) {
                 guard let role = Self.roles(of: child.pid).first else { return false }
                 kill(role, SIGSTOP)
-                guard waitUntil(seconds: 2, { Self.state(role) != "R" && Self.state(role) != "S" }), Self.state(role) == "T" else { return false }
+                // The role may have exited between the listing and the signal, and its pid gone to
+                // another program (another test's): whatever this stopped that is not shm-bench's
+                // role, or did not stop for good, is let go again at once.
+                let stoppedOurs =
+                    waitUntil(seconds: 2, { Self.state(role) != "R" && Self.state(role) != "S" }) && Self.state(role) == "T"
+                    && Self.roles(of: child.pid).contains(role)
+                guard stoppedOurs else {
+                    kill(role, SIGCONT)
+                    return false
+                }
                 stopped = role
                 return true
             }, "no role of shm-bench could be stopped: \(child.stderr)")
