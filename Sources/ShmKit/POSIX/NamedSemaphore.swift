@@ -132,8 +132,21 @@ package final class NamedSemaphore: @unchecked Sendable {
     /// - Throws: `SystemCallError` from `sem_post`.
     @inline(__always)
     package func wakeAnnounced(_ waiting: UnsafeAtomic<UInt32>) throws {
+        try Self.wakeAnnounced(waiting) { self }
+    }
+
+    /// `wakeAnnounced(_:)` for a semaphore that `semaphore` fetches only when a waiter is
+    /// announced: on the hot path, where nobody waits, no object is touched, so there is no
+    /// retain and release (atomic read-modify-writes) of it.
+    @inline(__always)
+    package static func wakeAnnounced(_ waiting: UnsafeAtomic<UInt32>, _ semaphore: () -> NamedSemaphore) throws {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        if waiting.load(ordering: .relaxed) != 0 && value <= 0 { try post() }
+        if waiting.load(ordering: .relaxed) != 0 { try semaphore().postUnlessPending() }
+    }
+
+    @inline(never)
+    private func postUnlessPending() throws {
+        if value <= 0 { try post() }
     }
 
     /// The current value (a snapshot: it may change at once).

@@ -52,9 +52,17 @@ struct FastRing {
     /// least one is free.
     func claimWrite(maximum: Int, until deadline: Deadline?) throws -> TicketOutcome {
         if attached.header.isClosing { return .closed }
-        let outcome = try waitFor(
-            { tryClaimWrite(maximum: maximum) }, more: { ring.isFree(attached.header.writeCursor.load(ordering: .relaxed)) },
-            waiting: attached.header.writersWaiting, on: attached.empty, until: deadline, closedWhenEmpty: true)
+        // The first attempt is made here, not in `waitFor`: passing the semaphore to `waitFor`
+        // costs a retain and a release of it, atomic read-modify-writes that on x86 also drain
+        // the store buffer, so every message waited for its previous slot's store to reach the
+        // other core (bench/round-trip-analysis.md). A claim that succeeds at once touches no
+        // object.
+        let outcome: TicketOutcome
+        if let got = tryClaimWrite(maximum: maximum) {
+            outcome = got
+        } else {
+            outcome = try waitForWrite(maximum: maximum, until: deadline)
+        }
         // The claim and this load are both sequentially consistent, as is the daemon's store of
         // `closing`: a claim the daemon's close overtook is given up here (published as
         // abandoned, so no reader waits for it), and the caller is told the message was not
@@ -66,6 +74,13 @@ struct FastRing {
         return .closed
     }
 
+    @inline(never)
+    private func waitForWrite(maximum: Int, until deadline: Deadline?) throws -> TicketOutcome {
+        try waitFor(
+            { tryClaimWrite(maximum: maximum) }, more: { ring.isFree(attached.header.writeCursor.load(ordering: .relaxed)) },
+            waiting: attached.header.writersWaiting, on: attached.empty, until: deadline, closedWhenEmpty: true)
+    }
+
     @inline(__always)
     func tryClaimWrite(maximum: Int) -> TicketOutcome? {
         tryClaim(.writer, maximum: maximum)
@@ -74,7 +89,8 @@ struct FastRing {
     /// After publishing: wakes readers if any announced that they sleep.
     @inline(__always)
     func published() throws {
-        try attached.full.wakeAnnounced(attached.header.readersWaiting)
+        // The semaphore is fetched only when a reader sleeps: see `claimWrite`.
+        try NamedSemaphore.wakeAnnounced(attached.header.readersWaiting) { attached.full }
     }
 
     // MARK: reader
@@ -82,6 +98,13 @@ struct FastRing {
     /// Takes up to `maximum` consecutive published slots with one cursor update, waiting until
     /// at least one is published. After the channel closed it still takes what is left.
     func claimRead(maximum: Int, until deadline: Deadline?) throws -> TicketOutcome {
+        // First attempt here, not in `waitFor`, for the reason given in `claimWrite`.
+        if let got = tryClaimRead(maximum: maximum) { return got }
+        return try waitForRead(maximum: maximum, until: deadline)
+    }
+
+    @inline(never)
+    private func waitForRead(maximum: Int, until deadline: Deadline?) throws -> TicketOutcome {
         try waitFor(
             { tryClaimRead(maximum: maximum) }, more: { ring.isPublished(attached.header.readCursor.load(ordering: .relaxed)) },
             // While it spins, the reader keeps the payload it waits for in its cache, so the
@@ -146,7 +169,7 @@ struct FastRing {
     /// After freeing slots: wakes writers if any announced that they sleep.
     @inline(__always)
     func freed() throws {
-        try attached.empty.wakeAnnounced(attached.header.writersWaiting)
+        try NamedSemaphore.wakeAnnounced(attached.header.writersWaiting) { attached.empty }
     }
 
     // MARK: waiting
