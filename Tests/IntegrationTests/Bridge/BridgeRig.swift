@@ -198,7 +198,10 @@ final class BridgeRig {
             }
         }
         let elapsed = Date().timeIntervalSince(writerStarted)
-        #expect(arrived, "\(check.summary)")
+        let trouble = bridges.map { bridge in
+            "\(bridge.name): " + bridge.logs.split(separator: "\n").filter { $0.hasPrefix("<3>") || $0.hasPrefix("<4>") }.joined(separator: "\n")
+        }
+        #expect(arrived, "\(check.summary); the bridges' warnings and errors:\n\(trouble.joined(separator: "\n"))")
         #expect(check.duplicates <= allowedDuplicates, "\(check.summary)")
         #expect(writer?.waitForExit(seconds: 10) == 0, "writer: \(writer?.stderr ?? "")")
         for bridge in [outBridge, inBridge].compactMap({ $0 }) {
