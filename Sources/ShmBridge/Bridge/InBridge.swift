@@ -109,7 +109,12 @@ package struct InBridge {
                         runtime.counters.forwarded += 1
                     }
                 }
-                if found == nil { runtime.logger.debug("stream '\(runtime.config.stream)' has no message \(missing): skipped") }
+                if found == nil {
+                    // Said loudly: a message skipped here is a message B never gets.
+                    runtime.logger.warning(
+                        "stream '\(runtime.config.stream)' has no message \(missing) (deleted or purged?): skipped",
+                        metadata: ["event": "gap-skipped"])
+                }
                 sequence.value = missing
             }
         }

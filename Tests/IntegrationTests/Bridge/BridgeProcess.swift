@@ -25,9 +25,15 @@ final class BridgeProcess: @unchecked Sendable {
 
     deinit { child?.terminate() }
 
+    /// How many times it was started again.
+    private(set) var restarts = 0
+
     /// Starts the bridge (again).
     func start(ready: Bool = true) throws {
-        if let child { earlierLogs += child.stderr }
+        if let child {
+            earlierLogs += child.stderr
+            restarts += 1
+        }
         let socket = try FakeNotifySocket()
         let command = host.launcher + [Executables.path("shm-bridge"), "--config", configPath, name]
         let started = try ChildProcess(command[0], Array(command.dropFirst()), environment: ["NOTIFY_SOCKET": socket.path])

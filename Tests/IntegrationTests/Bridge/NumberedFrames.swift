@@ -143,10 +143,11 @@ final class FrameCheck {
     /// Polls until every message arrived or something is wrong, at most `seconds`.
     ///
     /// - Returns: whether every message arrived.
-    func waitForAll(seconds: Double) -> Bool {
+    /// - Parameter giveUp: checked at each poll: `true` ends the wait at once (a part died).
+    func waitForAll(seconds: Double, giveUp: () -> Bool = { false }) -> Bool {
         _ = waitUntil(seconds: seconds, interval: 20_000) {
             poll()
-            return done
+            return done || giveUp()
         }
         return next == expected.count && failure == nil
     }
