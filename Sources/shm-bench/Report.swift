@@ -212,10 +212,13 @@ struct Report: Codable {
                     + ratios(row))
         }
         lines += notes
-        lines.append("")
-        lines.append(
-            pad("ROUND TRIP (ping-pong)", 28) + pad("size", 8) + pad("p50", 10) + pad("p99", 10) + pad("p99.9", 10) + pad("p50 min–max", 22)
-                + ratioColumns("pipe/this"))
+        // With --no-round-trip, no heading over an empty table.
+        if rows.contains(where: { $0.mode == .roundTrip }) {
+            lines.append("")
+            lines.append(
+                pad("ROUND TRIP (ping-pong)", 28) + pad("size", 8) + pad("p50", 10) + pad("p99", 10) + pad("p99.9", 10) + pad("p50 min–max", 22)
+                    + ratioColumns("pipe/this"))
+        }
         for row in rows where row.mode == .roundTrip {
             if let failed = failedRow(row) {
                 lines.append(failed)
