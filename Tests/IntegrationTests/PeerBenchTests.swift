@@ -47,7 +47,9 @@ enum PeerRolePrograms {
     }
 }
 
-@Suite("shm-bench: the peers (Boost.Interprocess, ZeroMQ, POSIX mq) and the deadline of a measurement")
+// Serialized: two runs with posix-mq at once would each raise the kernel's queue limits and
+// restore them under the other.
+@Suite("shm-bench: the peers (Boost.Interprocess, ZeroMQ, POSIX mq) and the deadline of a measurement", .serialized)
 struct PeerBenchTests {
     @Test("boost-mq, zmq-pushpull, zmq-pair and posix-mq beside shmd fast: every row, every message checked, the ratios computed, nothing left behind")
     func peers() throws {
