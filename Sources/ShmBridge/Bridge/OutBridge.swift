@@ -19,15 +19,20 @@ import ShmKit
 ///   `duplicate-window`, 2 minutes by default) drops those that had landed. Order is kept because
 ///   nothing was ever put back: the window simply was not consumed.
 /// - A failed or late acknowledgement (the server went away, a timeout) leaves the window in
-///   place too: it is republished, with the same ids, until it is acknowledged.
+///   place too: it is republished, with the same ids, until it is acknowledged. Each message
+///   but a window's first also names its predecessor (`Nats-Expected-Last-Msg-Id`), so that a
+///   copy of a failed window libnats still sends after a reconnect cannot land ahead of a
+///   message of that window that was lost (see `publish`).
 /// - The one window where a forwarded message can come round again: the bridge dies inside
 ///   `take`, after the cursor moved and before the slots are freed. shmd then redelivers those
 ///   messages under new tickets (new ids), so B may see them twice. That window is a few
 ///   instructions long.
 ///
 /// Requirements that follow: the bridge is its channel's only reader (`peek` refuses a second),
-/// on a queue channel with `protocol = "fast"`; and a restart must come within the duplicate
-/// window (systemd restarts the unit in seconds).
+/// on a queue channel with `protocol = "fast"`; a restart must come within the duplicate
+/// window (systemd restarts the unit in seconds); and nothing else publishes into its stream
+/// (the last-message check is the stream's, not the subject's: another publisher's message
+/// between two of a window would have that window rejected until it lands whole).
 package struct OutBridge {
     let runtime: BridgeRuntime
     /// How long to wait for a window's acknowledgements before republishing it.
@@ -90,12 +95,26 @@ package struct OutBridge {
     private func publish(_ window: ChannelReader.Peeked, from reader: ChannelReader, to jetStream: JetStream) -> Bool {
         let config = runtime.config
         let idPrefix = "\(config.channel).\(reader.createdAt).\(window.generation)."
+        // Each message after the window's first is stored only right after its predecessor
+        // (`Nats-Expected-Last-Msg-Id`). Without that, a failed window could land out of order:
+        // the messages libnats buffered while it was reconnecting (and whatever was still in its
+        // write buffer) go to the new server as soon as it reconnects, before the republish, and
+        // are stored there, ahead of the messages that were lost in the old socket; those then
+        // land behind them when the window is republished (issue 15: B saw "87 messages lost",
+        // a window's middle arriving after its end). With the header the stream's part of a
+        // window is always a prefix of it, in order: such an early message is rejected (its
+        // late error ack is ignored, it was forgotten) and lands again, in place, with the
+        // republish, which JetStream checks for duplicates first. The window's first message
+        // needs no check: every earlier window was acknowledged in full before it was published.
+        var previousID: String?
         do {
             for index in 0..<window.count {
                 let ticket = window.first &+ UInt64(index)
                 // An abandoned slot (its writer died mid-message) carries nothing to forward.
                 guard let message = reader.peekedMessage(ticket) else { continue }
-                try jetStream.publishAsync(subject: config.subject, payload: message, messageID: idPrefix + String(ticket))
+                let messageID = idPrefix + String(ticket)
+                try jetStream.publishAsync(subject: config.subject, payload: message, messageID: messageID, previousID: previousID)
+                previousID = messageID
                 runtime.counters.inFlight += 1
             }
         } catch {

@@ -88,10 +88,16 @@ package final class JetStream {
 
     /// Publishes `payload` to `subject` with header `Nats-Msg-Id: messageID`, without waiting for
     /// the acknowledgement (see `waitForAcknowledgements`). libnats copies the bytes.
-    package func publishAsync(subject: String, payload: UnsafeRawBufferPointer, messageID: String) throws(NatsError) {
+    ///
+    /// With `previousID`, also `Nats-Expected-Last-Msg-Id: previousID`: JetStream stores the
+    /// message only if the stream's last message is that one, and rejects it (an error ack)
+    /// otherwise. It checks the duplicate window first, so a republished message that had landed
+    /// is still acknowledged as a duplicate.
+    package func publishAsync(subject: String, payload: UnsafeRawBufferPointer, messageID: String, previousID: String? = nil) throws(NatsError) {
         var message: OpaquePointer?
         try check(natsMsg_Create(&message, subject, nil, payload.baseAddress, Int32(payload.count)), "natsMsg_Create", "subject '\(subject)'")
-        let status = natsMsgHeader_Set(message, "Nats-Msg-Id", messageID)
+        var status = natsMsgHeader_Set(message, "Nats-Msg-Id", messageID)
+        if status == NATS_OK, let previousID { status = natsMsgHeader_Set(message, "Nats-Expected-Last-Msg-Id", previousID) }
         if status != NATS_OK {
             natsMsg_Destroy(message)
             throw NatsError(call: "natsMsgHeader_Set", object: "subject '\(subject)'", status: status)

@@ -187,6 +187,11 @@ final class BridgeRig {
                 Issue.record("shm-bridge \(crashed.name) ended (status \(status.map(String.init) ?? "?")) before the stream did: \(log)")
                 break
             }
+            // Under ASan (issue 15) the in-bridge stopped at the outage's disconnect with a
+            // heap-buffer-overflow READ in PullSubscription.fetch: `list.Msgs[256]` of the
+            // 256-pointer array libnats's `_fetch` had calloc'd, so natsSubscription_Fetch
+            // returned a Count above the batch, its writes past that array presumably being the
+            // corruption glibc reports. Not fixed yet.
             withKnownIssue("shm-bridge in: heap corruption after a NATS reconnect (malloc_consolidate, SIGABRT), not understood yet", isIntermittent: true) {
                 Issue.record("shm-bridge \(crashed.name) crashed (status \(status.map(String.init) ?? "?")): \(log)")
             }
