@@ -26,10 +26,14 @@ package final class PullSubscription {
         var list = natsMsgList()
         var code = jsErrCode(0)
         let status = natsSubscription_Fetch(&list, handle, Int32(batch), timeoutMilliseconds, &code)
+        // Whatever the status: a fetch that failed may still have handed over a list.
+        defer { natsMsgList_Destroy(&list) }
         if status == NATS_TIMEOUT { return 0 }
         try check(status, "natsSubscription_Fetch", name, jetStreamCode: code)
-        defer { natsMsgList_Destroy(&list) }
-        let messages = (0..<Int(list.Count)).compactMap { index in list.Msgs[index].map { NatsMessage(handle: $0, directSequence: nil) } }
+        // The list holds `batch` entries at most; libnats 3.4.1 was seen under ASan to report
+        // more after a reconnect (issue 15), and nothing past the batch is read.
+        let count = min(Int(list.Count), batch)
+        let messages = (0..<count).compactMap { index in list.Msgs[index].map { NatsMessage(handle: $0, directSequence: nil) } }
         try body(messages)
         return messages.count
     }
