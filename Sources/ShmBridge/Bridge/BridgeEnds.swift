@@ -14,8 +14,11 @@ extension BridgeRuntime {
         let servers = config.servers.joined(separator: ",")
         while !stopping {
             do {
+                // An in-bridge's pull requests must not wait in a reconnect buffer (see
+                // PullSubscription); an out-bridge's publishes may, the window republishes anyway.
                 let connection = try NatsConnection(
-                    servers: config.servers, name: "shm-bridge \(config.name)", credentials: credentials, events: linkEvents)
+                    servers: config.servers, name: "shm-bridge \(config.name)", credentials: credentials,
+                    bufferWhileReconnecting: config.direction == .out, events: linkEvents)
                 let jetStream = try JetStream(connection: connection, maxPending: config.inFlight)
                 state("connected", "connected to NATS at \(connection.connectedServer)")
                 return jetStream

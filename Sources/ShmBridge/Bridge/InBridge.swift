@@ -44,6 +44,12 @@ package struct InBridge {
         var attempt = 0
         while !runtime.stopping {
             runtime.tick()
+            // libnats reconnects by itself and its callbacks log the link's state: a fetch
+            // now would only fail (and must not be asked, see PullSubscription).
+            guard jetStream.connection.isConnected else {
+                runtime.pause(milliseconds: 20)
+                continue
+            }
             do {
                 try subscription.fetch(batch: config.inFlight, timeoutMilliseconds: 200) { messages in
                     runtime.counters.inFlight = UInt64(messages.count)

@@ -154,7 +154,7 @@ package final class JetStream {
         try check(
             js_PullSubscribe(&subscription, handle, subject, durable, nil, &options, &code), "js_PullSubscribe",
             "consumer '\(durable)' of stream '\(stream)'", jetStreamCode: code)
-        return PullSubscription(handle: subscription!, name: "consumer '\(durable)' of stream '\(stream)'")
+        return PullSubscription(handle: subscription!, connection: connection, name: "consumer '\(durable)' of stream '\(stream)'")
     }
 
     /// Message `sequence` of `stream`, read directly (not through a consumer), or `nil` when the

@@ -35,12 +35,16 @@ package final class NatsConnection: @unchecked Sendable {
     ///   - name: the client's name, as the server's monitoring shows it.
     ///   - credentials: how to log in, if the server asks.
     ///   - timeoutMilliseconds: how long one connect attempt may take.
+    ///   - bufferWhileReconnecting: whether what is published while the link is down is kept
+    ///     for the next server (libnats's default, 8 MB), or refused at once
+    ///     (`NATS_INSUFFICIENT_BUFFER`, `isUnreachable`). A pull consumer must refuse: a pull
+    ///     request kept for later is answered after its fetch gave up (see `PullSubscription`).
     ///   - events: called (on a libnats thread) on each change of the connection's state.
     /// - Throws: `NatsError`: `isPermission` for refused credentials, `isUnreachable` when no
     ///   server answered.
     package init(
         servers: [String], name: String, credentials: NatsCredentials?, timeoutMilliseconds: Int64 = 2000,
-        events: @escaping @Sendable (NatsConnectionEvent) -> Void
+        bufferWhileReconnecting: Bool = true, events: @escaping @Sendable (NatsConnectionEvent) -> Void
     ) throws(NatsError) {
         self.servers = servers.joined(separator: ",")
         var options: OpaquePointer?
@@ -60,6 +64,9 @@ package final class NatsConnection: @unchecked Sendable {
             "natsOptions_SetCustomReconnectDelay", self.servers)
         // A quick ping notices a dead server in seconds rather than the default two minutes.
         try check(natsOptions_SetPingInterval(options, 1000), "natsOptions_SetPingInterval", self.servers)
+        if !bufferWhileReconnecting {
+            try check(natsOptions_SetReconnectBufSize(options, 0), "natsOptions_SetReconnectBufSize", self.servers)
+        }
         try credentials?.apply(to: options, servers: self.servers)
         // The box outlives the connection on purpose: libnats may call the closed handler from
         // its own thread after natsConnection_Destroy returned. One per connection, a few bytes.
@@ -83,6 +90,9 @@ package final class NatsConnection: @unchecked Sendable {
     deinit {
         natsConnection_Destroy(handle)
     }
+
+    /// Whether the link is up now (not reconnecting, not closed).
+    package var isConnected: Bool { natsConnection_Status(handle) == NATS_CONN_STATUS_CONNECTED }
 
     /// The server this connection uses now.
     package var connectedServer: String { Self.connectedURL(handle) }

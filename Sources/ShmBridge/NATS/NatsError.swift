@@ -45,6 +45,12 @@ package struct NatsError: Error, CustomStringConvertible, Sendable {
         status == NATS_NO_SERVER.rawValue || status == NATS_CONNECTION_CLOSED.rawValue
             || status == NATS_CONNECTION_DISCONNECTED.rawValue || status == NATS_TIMEOUT.rawValue
             || status == NATS_IO_ERROR.rawValue || status == NATS_NO_RESPONDERS.rawValue
+            // Published while reconnecting, with the reconnect buffer full (or none kept).
+            || status == NATS_INSUFFICIENT_BUFFER.rawValue
+            // A pull request the server ended with a 409 status because it is going away (a
+            // restart) or the stream's leader moved: nothing was acknowledged, and the
+            // consumer delivers again.
+            || (status == NATS_ERR.rawValue && (text.contains("Server Shutdown") || text.contains("Leadership Change")))
     }
 
     /// A stream, consumer or message that is not there.

@@ -171,36 +171,14 @@ final class BridgeRig {
     ///
     /// - Returns: messages a second from the writer's start to the last message's arrival.
     @discardableResult
-    /// - Parameter restartCrashed: a bridge that crashes meanwhile is restarted, as systemd's
-    ///   `Restart=on-failure` would, after recording the crash as a known issue; otherwise
-    ///   the crash fails the test at once.
-    func finish(seconds: Double, allowedDuplicates: Int = 0, restartCrashed: Bool = false) -> Double {
+    func finish(seconds: Double, allowedDuplicates: Int = 0) -> Double {
         let bridges = [outBridge, inBridge].compactMap { $0 }
-        var arrived = false
-        let deadline = Date().addingTimeInterval(seconds)
-        while !arrived && Date() < deadline {
-            arrived = check.waitForAll(seconds: deadline.timeIntervalSinceNow) { bridges.contains { $0.child?.isRunning != true } }
-            guard !arrived, let crashed = bridges.first(where: { $0.child?.isRunning != true }) else { break }
+        let arrived = check.waitForAll(seconds: seconds) { bridges.contains { $0.child?.isRunning != true } }
+        if !arrived, let crashed = bridges.first(where: { $0.child?.isRunning != true }) {
             let status = crashed.child?.waitForExit(seconds: 5)
-            let log = crashed.child?.stderr.suffix(3000) ?? ""
-            guard restartCrashed else {
-                Issue.record("shm-bridge \(crashed.name) ended (status \(status.map(String.init) ?? "?")) before the stream did: \(log)")
-                break
-            }
-            // Under ASan (issue 15) the in-bridge stopped at the outage's disconnect with a
-            // heap-buffer-overflow READ in PullSubscription.fetch: `list.Msgs[256]` of the
-            // 256-pointer array libnats's `_fetch` had calloc'd, so natsSubscription_Fetch
-            // returned a Count above the batch, its writes past that array presumably being the
-            // corruption glibc reports. Not fixed yet.
-            withKnownIssue("shm-bridge in: heap corruption after a NATS reconnect (malloc_consolidate, SIGABRT), not understood yet", isIntermittent: true) {
-                Issue.record("shm-bridge \(crashed.name) crashed (status \(status.map(String.init) ?? "?")): \(log)")
-            }
-            do {
-                try crashed.start()
-            } catch {
-                Issue.record("shm-bridge \(crashed.name) did not restart: \(error)")
-                break
-            }
+            Issue.record(
+                "shm-bridge \(crashed.name) ended (status \(status.map(String.init) ?? "?")) before the stream did: \(crashed.child?.stderr.suffix(3000) ?? "")"
+            )
         }
         let elapsed = Date().timeIntervalSince(writerStarted)
         let trouble = bridges.map { bridge in
