@@ -32,7 +32,7 @@ struct BridgeConfigTests {
     func valid() throws {
         let bridges = try BridgeConfigLoader.parse(Self.valid, file: "bridge.toml")
         #expect(bridges.map(\.name) == ["demo-out", "demo-in"])
-        #expect(bridges[0].direction == .out && bridges[0].durable == nil && bridges[0].inFlight == 256 && bridges[0].createStream)
+        #expect(bridges[0].direction == .out && bridges[0].durable == nil && bridges[0].inFlight == 1024 && bridges[0].createStream)
         #expect(bridges[0].servers.count == 2 && bridges[0].prefix == "shmd" && bridges[0].duplicateWindowSeconds == 120)
         #expect(bridges[1].direction == .in && bridges[1].durable == "demo-in" && bridges[1].inFlight == 64)
         #expect(bridges[1].deadLetterSubject == "shmd.demo.dead" && !bridges[1].createStream && bridges[1].ackWaitSeconds == 5)

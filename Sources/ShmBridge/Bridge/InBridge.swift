@@ -24,8 +24,10 @@ import ShmKit
 ///
 /// A duplicate can reach the channel only if the bridge dies between writing a message and
 /// recording its sequence (see `SequenceFile`); it is counted by the reader, if at all.
-package struct InBridge {
+package final class InBridge {
     let runtime: BridgeRuntime
+    /// One line per 10 s at most: a stream of oversize messages is counted, not logged each.
+    private var deadLetterWarning = ThrottledWarning(intervalSeconds: 10)
 
     package init(runtime: BridgeRuntime) {
         self.runtime = runtime
@@ -143,9 +145,12 @@ package struct InBridge {
                 try jetStream.connection.publish(subject: subject, bytes: bytes)
                 try jetStream.connection.flush(timeoutMilliseconds: 5000)
             }
-            runtime.logger.warning(
-                "a message of \(bytes.count) bytes does not fit channel '\(config.channel)' (slots of \(writer.maximumMessageSize) bytes): \(config.deadLetterSubject.map { "sent to '\($0)'" } ?? "dropped (set dead-letter to keep such messages)"); raise slot-size in shmd.toml",
-                metadata: ["event": "dead-letter"])
+            if let unlogged = deadLetterWarning.occurred(at: BridgeRuntime.monotonicSeconds()) {
+                let since = unlogged > 0 ? " (and \(unlogged) more since the last such line)" : ""
+                runtime.logger.warning(
+                    "a message of \(bytes.count) bytes does not fit channel '\(config.channel)' (slots of \(writer.maximumMessageSize) bytes): \(config.deadLetterSubject.map { "sent to '\($0)'" } ?? "dropped (set dead-letter to keep such messages)")\(since); raise slot-size in shmd.toml",
+                    metadata: ["event": "dead-letter"])
+            }
             return false
         }
         while true {

@@ -111,7 +111,7 @@ package enum BridgeConfigLoader {
             if let credentials, !credentials.hasPrefix("/") {
                 throw error("credentials", "'\(credentials)' must be an absolute path (the service does not run in your folder)")
             }
-            let inFlight = try int(table, "in-flight") ?? 256
+            let inFlight = try int(table, "in-flight") ?? BridgeConfig.defaultInFlight
             guard (1...65536).contains(inFlight) else { throw error("in-flight", "\(inFlight) is out of range: 1 to 65536") }
             let create = try bool(table, "create-stream") ?? true
             let deadLetter = try string(table, "dead-letter")
