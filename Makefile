@@ -36,6 +36,8 @@ APT_NEEDS  := libsystemd-dev libnats-dev nats-server pkg-config gcc g++ binutils
 # libboost-dev and libzmq3-dev: shm-bench's peers Boost.Interprocess and ZeroMQ (make peer-roles),
 # which the benchmark measures and its tests build.
 APT_NEEDS  += libboost-dev libzmq3-dev
+# openssl: the bridge's TLS tests make a CA and a server certificate of their own.
+APT_NEEDS  += openssl
 
 .PHONY: iceoryx-role iceoryx-deps bench-bridge
 .PHONY: all deps build release test lint format sanitize fuzz fuzz-ci fuzz-build fuzz-deps fuzz-seeds fuzz-regressions demo bench bench-ab docs doc-coverage static python-test python-test-run clean install install-files uninstall

@@ -34,7 +34,7 @@ struct ShmBridgeCommand: ParsableCommand {
         .init(.unavailable, "NATS or the channel is unusable"),
         .init(.osError, "system error"),
         .init(.permissionDenied, "NATS refused the credentials, or the channel's objects"),
-        .init(.config, "invalid config"),
+        .init(.config, "invalid config, or a TLS certificate that does not check out"),
     ])
 
     @Option(name: .long, help: "The TOML file with the [[bridge]] tables.")
@@ -88,6 +88,14 @@ struct ShmBridgeCommand: ParsableCommand {
                 runtime.logger,
                 "NATS at \(bridge.servers.joined(separator: ",")) refused bridge '\(bridge.name)': \(error); check the credentials file \(bridge.credentialsFile ?? "(none configured: set credentials in \(config))")",
                 event: "permission-denied", code: .permissionDenied)
+        } catch let error as NatsError where error.isTLS {
+            let fix =
+                error.isTLSNotOffered
+                ? "the server offers no TLS: enable it there (tls {} in its config), or remove tls-ca and tls-hostname from \(config)"
+                : "set tls-ca in \(config) to the PEM file of the CA that signed the servers' certificates, and tls-hostname to the name they carry (\(bridge.tls.map { "now: tls-ca \($0.caFile ?? "(the system's)"), tls-hostname \($0.hostname ?? "(not checked)")" } ?? "neither is set"))"
+            Self.fail(
+                runtime.logger, "bridge '\(bridge.name)' found no TLS it trusts at \(bridge.servers.joined(separator: ",")): \(error); \(fix)",
+                event: "tls-error", code: .config)
         } catch let error as NatsError where error.isNotFound {
             Self.fail(
                 runtime.logger,

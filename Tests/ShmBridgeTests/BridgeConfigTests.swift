@@ -36,6 +36,7 @@ struct BridgeConfigTests {
         #expect(bridges[0].servers.count == 2 && bridges[0].prefix == "shmd" && bridges[0].duplicateWindowSeconds == 120)
         #expect(bridges[1].direction == .in && bridges[1].durable == "demo-in" && bridges[1].inFlight == 64)
         #expect(bridges[1].deadLetterSubject == "shmd.demo.dead" && !bridges[1].createStream && bridges[1].ackWaitSeconds == 5)
+        #expect(bridges[0].tls == nil && bridges[1].tls == nil)
         #expect(bridges[1].servers == ["nats://10.0.0.1:4222"])
     }
 
@@ -50,6 +51,8 @@ struct BridgeConfigTests {
             ("ack-wait = 5", "ack-wait = \"5\"", "bridge[1].ack-wait", 19, "wrong type"),
             ("dead-letter", "dead-lettr", "bridge[1].dead-lettr", 18, "unknown key"),
             ("name = \"demo-in\"", "name = \"demo-out\"", "bridge[1].name", 10, "names two bridges"),
+            ("ack-wait = 5", "ack-wait = 5\ntls-ca = \"ca.pem\"", "bridge[1].tls-ca", 20, "must be an absolute path"),
+            ("ack-wait = 5", "ack-wait = 5\ntls-hostname = \"nats:4222\"", "bridge[1].tls-hostname", 20, "not a host name"),
         ])
     func mistakes(_ find: String, _ replace: String, key: String, line: Int, reason: String) throws {
         let text = Self.valid.replacingOccurrences(of: find, with: replace)
@@ -100,5 +103,16 @@ struct BridgeConfigTests {
     @Test("reconnect backoff doubles from 100 ms and stops at 5 s")
     func backoff() {
         #expect((1...8).map { NatsBackoff.milliseconds(attempt: $0) } == [100, 200, 400, 800, 1600, 3200, 5000, 5000])
+    }
+}
+
+extension BridgeConfigTests {
+    @Test("tls-ca and tls-hostname: either one asks for TLS")
+    func tls() throws {
+        let text = Self.valid.replacingOccurrences(of: "ack-wait = 5", with: "ack-wait = 5\ntls-ca = \"/etc/shmd/nats-ca.pem\"")
+            .replacingOccurrences(of: "servers = [", with: "tls-hostname = \"nats.example.com\"\nservers = [")
+        let bridges = try BridgeConfigLoader.parse(text, file: "bridge.toml")
+        #expect(bridges[0].tls == NatsTLS(caFile: nil, hostname: "nats.example.com"))
+        #expect(bridges[1].tls == NatsTLS(caFile: "/etc/shmd/nats-ca.pem", hostname: nil))
     }
 }

@@ -17,7 +17,7 @@ extension BridgeRuntime {
                 // An in-bridge's pull requests must not wait in a reconnect buffer (see
                 // PullSubscription); an out-bridge's publishes may, the window republishes anyway.
                 let connection = try NatsConnection(
-                    servers: config.servers, name: "shm-bridge \(config.name)", credentials: credentials,
+                    servers: config.servers, name: "shm-bridge \(config.name)", credentials: credentials, tls: config.tls,
                     bufferWhileReconnecting: config.direction == .out, events: linkEvents)
                 let jetStream = try JetStream(connection: connection, maxPending: config.inFlight)
                 state("connected", "connected to NATS at \(connection.connectedServer)")

@@ -24,6 +24,8 @@ package struct BridgeConfig: Equatable, Sendable {
     package var servers: [String]
     /// The file the credentials are read from, if the server asks for them.
     package var credentialsFile: String?
+    /// The TLS the connection must use, when `tls-ca` or `tls-hostname` is set.
+    package var tls: NatsTLS? = nil
     /// The most messages published and not yet acknowledged (out), or delivered and not yet
     /// acknowledged (in).
     package var inFlight: Int

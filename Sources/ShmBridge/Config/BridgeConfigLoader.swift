@@ -9,7 +9,7 @@ package enum BridgeConfigLoader {
     package static let defaultPath = "/etc/shmd/bridge.toml"
 
     static let knownKeys = [
-        "name", "direction", "channel", "prefix", "subject", "stream", "durable", "servers", "credentials", "in-flight",
+        "name", "direction", "channel", "prefix", "subject", "stream", "durable", "servers", "credentials", "tls-ca", "tls-hostname", "in-flight",
         "create-stream", "dead-letter", "duplicate-window", "ack-wait", "state-directory", "status-directory",
     ]
 
@@ -111,6 +111,14 @@ package enum BridgeConfigLoader {
             if let credentials, !credentials.hasPrefix("/") {
                 throw error("credentials", "'\(credentials)' must be an absolute path (the service does not run in your folder)")
             }
+            let tlsCA = try string(table, "tls-ca")
+            if let tlsCA, !tlsCA.hasPrefix("/") {
+                throw error("tls-ca", "'\(tlsCA)' must be an absolute path (the service does not run in your folder)")
+            }
+            let tlsHostname = try string(table, "tls-hostname")
+            if let tlsHostname, tlsHostname.isEmpty || tlsHostname.contains(where: { $0 == " " || $0 == "/" || $0 == ":" }) {
+                throw error("tls-hostname", "'\(tlsHostname)' is not a host name: the name in the servers' certificate, e.g. nats.example.com")
+            }
             let inFlight = try int(table, "in-flight") ?? BridgeConfig.defaultInFlight
             guard (1...65536).contains(inFlight) else { throw error("in-flight", "\(inFlight) is out of range: 1 to 65536") }
             let create = try bool(table, "create-stream") ?? true
@@ -123,7 +131,9 @@ package enum BridgeConfigLoader {
             let status = try string(table, "status-directory") ?? "/run/shm-bridge"
             return BridgeConfig(
                 name: name, direction: direction, channel: channel, prefix: prefix, subject: subject, stream: stream, durable: durable,
-                servers: servers, credentialsFile: credentials, inFlight: inFlight, createStream: create, deadLetterSubject: deadLetter,
+                servers: servers, credentialsFile: credentials,
+                tls: tlsCA == nil && tlsHostname == nil ? nil : NatsTLS(caFile: tlsCA, hostname: tlsHostname), inFlight: inFlight, createStream: create,
+                deadLetterSubject: deadLetter,
                 duplicateWindowSeconds: window, ackWaitSeconds: ackWait, stateDirectory: state, statusDirectory: status)
         }
 

@@ -34,16 +34,19 @@ package final class NatsConnection: @unchecked Sendable {
     ///   - servers: `nats://host:port` URLs.
     ///   - name: the client's name, as the server's monitoring shows it.
     ///   - credentials: how to log in, if the server asks.
+    ///   - tls: the TLS the connection must use (and how to check the server), if the config
+    ///     asks for it.
     ///   - timeoutMilliseconds: how long one connect attempt may take.
     ///   - bufferWhileReconnecting: whether what is published while the link is down is kept
     ///     for the next server (libnats's default, 8 MB), or refused at once
     ///     (`NATS_INSUFFICIENT_BUFFER`, `isUnreachable`). A pull consumer must refuse: a pull
     ///     request kept for later is answered after its fetch gave up (see `PullSubscription`).
     ///   - events: called (on a libnats thread) on each change of the connection's state.
-    /// - Throws: `NatsError`: `isPermission` for refused credentials, `isUnreachable` when no
-    ///   server answered.
+    /// - Throws: `NatsError`: `isPermission` for refused credentials, `isTLS` for a certificate
+    ///   that does not check out (or a server without the TLS asked for), `isUnreachable` when
+    ///   no server answered.
     package init(
-        servers: [String], name: String, credentials: NatsCredentials?, timeoutMilliseconds: Int64 = 2000,
+        servers: [String], name: String, credentials: NatsCredentials?, tls: NatsTLS? = nil, timeoutMilliseconds: Int64 = 2000,
         bufferWhileReconnecting: Bool = true, events: @escaping @Sendable (NatsConnectionEvent) -> Void
     ) throws(NatsError) {
         self.servers = servers.joined(separator: ",")
@@ -68,6 +71,7 @@ package final class NatsConnection: @unchecked Sendable {
             try check(natsOptions_SetReconnectBufSize(options, 0), "natsOptions_SetReconnectBufSize", self.servers)
         }
         try credentials?.apply(to: options, servers: self.servers)
+        try tls?.apply(to: options, servers: self.servers)
         // The box outlives the connection on purpose: libnats may call the closed handler from
         // its own thread after natsConnection_Destroy returned. One per connection, a few bytes.
         let context = Unmanaged.passRetained(EventBox(events)).toOpaque()

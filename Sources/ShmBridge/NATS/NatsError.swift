@@ -58,9 +58,20 @@ package struct NatsError: Error, CustomStringConvertible, Sendable {
         status == NATS_NOT_FOUND.rawValue || jetStreamCode == 10059 || jetStreamCode == 10014 || jetStreamCode == 10037
     }
 
+    /// The TLS handshake failed (the certificate does not check out against the CA or the
+    /// name), or the config asks for TLS and the server does not offer it: a configuration to
+    /// fix, not to retry.
+    package var isTLS: Bool {
+        status == NATS_SSL_ERROR.rawValue || status == NATS_SECURE_CONNECTION_WANTED.rawValue
+    }
+
+    /// The config asks for TLS and the server does not offer it.
+    package var isTLSNotOffered: Bool { status == NATS_SECURE_CONNECTION_WANTED.rawValue }
+
     /// The exit status a command ends with for this failure (sysexits).
     package var exitCode: SysExit {
         if isPermission { return .permissionDenied }
+        if isTLS { return .config }
         if isUnreachable { return .unavailable }
         return .unavailable
     }

@@ -42,9 +42,11 @@ final class BridgeRig {
     ///     `[[bridge]]` tables (`@PB` stands for B's prefix, `@URL` for the server, `@DIR` for the
     ///     test's folder).
     ///   - expecting: which of the messages the reader on B should get (all by default).
+    ///   - natsArguments: more nats-server options (`--tls`).
     init(
         count: Int, maximumSize: Int = 256, twoHosts: Bool, subnet: Int, slotSizeB: Int? = nil, bridgeExtra: String = "",
-        moreChannelsB: String = "", moreBridges: String = "", expecting: ((NumberedFrames) -> [Int])? = nil
+        moreChannelsB: String = "", moreBridges: String = "", expecting: ((NumberedFrames) -> [Int])? = nil,
+        natsArguments: [String] = []
     ) throws {
         folder = try BridgeTestFolder()
         hostA = try NetworkHost("host-a")
@@ -54,7 +56,7 @@ final class BridgeRig {
         } else {
             hostB = hostA
         }
-        nats = try NatsServer(on: hostA)
+        nats = try NatsServer(on: hostA, arguments: natsArguments)
         let serverForB = twoHosts ? nats.url("10.77.\(subnet).1") : nats.url()
         channelA = """
             [[channel]]
