@@ -91,7 +91,7 @@ struct ShmBridgeCommand: ParsableCommand {
         } catch let error as NatsError where error.isTLS {
             let fix =
                 error.isTLSNotOffered
-                ? "the server offers no TLS: enable it there (tls {} in its config), or remove tls-ca and tls-hostname from \(config)"
+                ? "the server does not require TLS (none, or allow_non_tls): require it there (a tls {} block in its config), or remove tls-ca, tls-hostname and tls:// from \(config)"
                 : "set tls-ca in \(config) to the PEM file of the CA that signed the servers' certificates, and tls-hostname to the name they carry (\(bridge.tls.map { "now: tls-ca \($0.caFile ?? "(the system's)"), tls-hostname \($0.hostname ?? "(not checked)")" } ?? "neither is set"))"
             Self.fail(
                 runtime.logger, "bridge '\(bridge.name)' found no TLS it trusts at \(bridge.servers.joined(separator: ",")): \(error); \(fix)",

@@ -52,6 +52,7 @@ struct BridgeConfigTests {
             ("dead-letter", "dead-lettr", "bridge[1].dead-lettr", 18, "unknown key"),
             ("name = \"demo-in\"", "name = \"demo-out\"", "bridge[1].name", 10, "names two bridges"),
             ("ack-wait = 5", "ack-wait = 5\ntls-ca = \"ca.pem\"", "bridge[1].tls-ca", 20, "must be an absolute path"),
+            ("ack-wait = 5", "ack-wait = 5\ntls-ca = \"/etc/ca.pem\"", "bridge[1].tls-ca", 20, "needs tls-hostname beside it"),
             ("ack-wait = 5", "ack-wait = 5\ntls-hostname = \"nats:4222\"", "bridge[1].tls-hostname", 20, "not a host name"),
         ])
     func mistakes(_ find: String, _ replace: String, key: String, line: Int, reason: String) throws {
@@ -109,10 +110,15 @@ struct BridgeConfigTests {
 extension BridgeConfigTests {
     @Test("tls-ca and tls-hostname: either one asks for TLS")
     func tls() throws {
-        let text = Self.valid.replacingOccurrences(of: "ack-wait = 5", with: "ack-wait = 5\ntls-ca = \"/etc/shmd/nats-ca.pem\"")
-            .replacingOccurrences(of: "servers = [", with: "tls-hostname = \"nats.example.com\"\nservers = [")
+        let text = Self.valid.replacingOccurrences(
+            of: "ack-wait = 5", with: "ack-wait = 5\ntls-ca = \"/etc/shmd/nats-ca.pem\"\ntls-hostname = \"b.example.com\""
+        )
+        .replacingOccurrences(of: "servers = [", with: "tls-hostname = \"nats.example.com\"\nservers = [")
         let bridges = try BridgeConfigLoader.parse(text, file: "bridge.toml")
         #expect(bridges[0].tls == NatsTLS(caFile: nil, hostname: "nats.example.com"))
-        #expect(bridges[1].tls == NatsTLS(caFile: "/etc/shmd/nats-ca.pem", hostname: nil))
+        #expect(bridges[1].tls == NatsTLS(caFile: "/etc/shmd/nats-ca.pem", hostname: "b.example.com"))
+        // A tls:// URL asks for TLS too, checked against the system's CAs.
+        let url = try BridgeConfigLoader.parse(Self.valid.replacingOccurrences(of: "servers = \"nats://", with: "servers = \"tls://"), file: "bridge.toml")
+        #expect(url[1].tls == NatsTLS(caFile: nil, hostname: nil))
     }
 }

@@ -116,6 +116,12 @@ package enum BridgeConfigLoader {
                 throw error("tls-ca", "'\(tlsCA)' must be an absolute path (the service does not run in your folder)")
             }
             let tlsHostname = try string(table, "tls-hostname")
+            // libnats adds tls-ca to the system's CAs, and checks no name unless given one: a CA
+            // file alone would accept any publicly signed certificate, for any host.
+            if tlsCA != nil && tlsHostname == nil {
+                throw error(
+                    "tls-ca", "needs tls-hostname beside it: the name the servers' certificate carries (without it libnats 3.4.1 checks no name)")
+            }
             if let tlsHostname, tlsHostname.isEmpty || tlsHostname.contains(where: { $0 == " " || $0 == "/" || $0 == ":" }) {
                 throw error("tls-hostname", "'\(tlsHostname)' is not a host name: the name in the servers' certificate, e.g. nats.example.com")
             }
@@ -132,7 +138,8 @@ package enum BridgeConfigLoader {
             return BridgeConfig(
                 name: name, direction: direction, channel: channel, prefix: prefix, subject: subject, stream: stream, durable: durable,
                 servers: servers, credentialsFile: credentials,
-                tls: tlsCA == nil && tlsHostname == nil ? nil : NatsTLS(caFile: tlsCA, hostname: tlsHostname), inFlight: inFlight, createStream: create,
+                tls: tlsCA == nil && tlsHostname == nil && !servers.contains(where: { $0.hasPrefix("tls://") })
+                    ? nil : NatsTLS(caFile: tlsCA, hostname: tlsHostname), inFlight: inFlight, createStream: create,
                 deadLetterSubject: deadLetter,
                 duplicateWindowSeconds: window, ackWaitSeconds: ackWait, stateDirectory: state, statusDirectory: status)
         }

@@ -1,12 +1,14 @@
 import CNats
 
-/// How shm-bridge checks a NATS server's TLS certificate, when the config asks for TLS.
+/// How shm-bridge checks a NATS server's TLS certificate, when the config asks for TLS
+/// (`tls-ca` with `tls-hostname`, `tls-hostname` alone, or a `tls://` server URL).
 ///
-/// Without it libnats still uses TLS when the server requires it (or for `tls://` URLs), and
-/// trusts the system's CA certificates. With it the connection must be TLS: a server that does
-/// not offer it is refused (`NATS_SECURE_CONNECTION_WANTED`), never used in plain text.
+/// Without it libnats 3.4.1 still uses TLS when the server requires it, trusting the system's CA
+/// certificates and checking no name (it reads nothing from a URL's `tls://`). With it the
+/// connection must be TLS: a server that does not require it is refused
+/// (`NATS_SECURE_CONNECTION_WANTED`), never used in plain text.
 package struct NatsTLS: Sendable, Equatable {
-    /// A PEM file of the CA certificates to trust instead of the system's.
+    /// A PEM file of CA certificates to trust, besides the system's (libnats adds it to them).
     package var caFile: String?
     /// The name the servers' certificate must carry. libnats 3.4.1 checks a name only when it
     /// is given one, whatever the URL.

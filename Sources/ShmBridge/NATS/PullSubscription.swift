@@ -6,9 +6,10 @@ import CNats
 ///
 /// `natsSubscription_Fetch` in libnats 3.4.1 (Debian 12's) first takes the `k` messages already
 /// queued on the subscription, then asks the server for `batch - k` more, but stores that
-/// smaller number as the batch it loops to: with `batch / 2 < k < batch` the count passes the
-/// batch without ever equalling it, and the loop writes past its `batch`-entry array until the
-/// request times out. That is heap corruption (`malloc_consolidate(): invalid chunk size`,
+/// smaller number as the batch it loops to: with `batch / 2 <= k < batch` the count is already
+/// past it, never equals it, and the loop goes on until a status message or the deadline. When
+/// more messages than it asked for arrive meanwhile (answers to other requests), it writes them
+/// past its `batch`-entry array: heap corruption (`malloc_consolidate(): invalid chunk size`,
 /// SIGABRT, in issue 15's outage test). nats.c fixed it upstream (nats-io/nats.c#749, in 3.8.3).
 ///
 /// Messages are queued outside a fetch only by a pull request that outlived its fetch, so:
@@ -16,13 +17,15 @@ import CNats
 /// - **No request is queued while the link is down.** The in-bridge's connection keeps no
 ///   reconnect buffer (`NatsConnection(bufferWhileReconnecting: false)`), and `fetch` does not
 ///   ask while disconnected: otherwise each 200 ms fetch of an outage leaves a request in the
-///   buffer, and after the reconnect the server answers all of them at once.
+///   buffer, and after the reconnect the server answers all of them at once. (A size of 0 is
+///   taken literally by libnats 3.4.1's publish, whatever nats.h says of 0 meaning the default;
+///   1 would let one request in.)
 /// - **What a late answer queued is taken with a batch of 1.** With one message asked, `k` is 0
-///   or 1: the overflow needs `k` strictly between half the batch and the batch. `fetch` looks at
+///   or 1: the overflow needs `k` from half the batch to below the batch. `fetch` looks at
 ///   the queue first and, while it holds anything, fetches one at a time.
 ///
 /// What remains is a late answer that starts arriving in the microseconds between that look and
-/// libnats taking the subscription's lock, and reaches more than half a batch before the
+/// libnats taking the subscription's lock, and reaches half a batch before the
 /// fetch's first loop drains it; it needs a request that outlived its fetch (a timeout at the
 /// client before the server's, or a link lost and restored with the server up) at that moment.
 package final class PullSubscription {

@@ -35,14 +35,14 @@ struct BridgeTLSTests {
             switch `case` {
             case "untrusted": "tls-hostname = \"\(TestCertificates.hostname)\""
             case "wrong-name": "tls-ca = \"\(certificates.caFile)\"\ntls-hostname = \"other.test\""
-            default: "tls-ca = \"\(certificates.caFile)\""
+            default: "tls-ca = \"\(certificates.caFile)\"\ntls-hostname = \"\(TestCertificates.hostname)\""
             }
         let config = try BridgeBadInputTests.config("tls-\(`case`)", prefix: prefix, server: nats.url(), folder: folder, extra: extra)
         let bridge = try BridgeProcess("tls-\(`case`)", on: host, config: config, statusDirectory: folder.path, ready: false)
         #expect(bridge.child?.waitForExit(seconds: 30) == 78, "\(bridge.logs)")
         let log = bridge.logs
         #expect(log.contains("bridge 'tls-\(`case`)' found no TLS it trusts at \(nats.url())"), "\(log)")
-        let fix = `case` == "no-tls" ? "the server offers no TLS: enable it there" : "set tls-ca in \(config)"
+        let fix = `case` == "no-tls" ? "the server does not require TLS (none, or allow_non_tls): require it there" : "set tls-ca in \(config)"
         #expect(log.contains(fix), "\(log)")
         #expect(daemon.stop() == 0)
         #expect(host.shmFiles.isEmpty, "\(host.shmFiles)")
