@@ -127,7 +127,9 @@ public final class ChannelReader {
     /// - Throws: as `receive(timeout:_:)`. If `body` throws, the rest of the batch is dropped
     ///   (counted as dropped in the header) and the error rethrown.
     public func receiveBatch(maximum: Int, timeout: Duration? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
-        try receiveBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), body)
+        // The fast path straight from here too: it saves the general function's entry and exit.
+        if timeout == nil, let delivered = try receiveNow(maximum: maximum, timeoutSeconds: nil, body) { return delivered }
+        return try receiveBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), body)
     }
 
     /// `receive(timeout:_:)` with the timeout in seconds, as the commands and the C API take
@@ -152,11 +154,7 @@ public final class ChannelReader {
         // One message, no timeout, a fast channel, nothing borrowed: first the path below, which
         // takes a message that is already there; only when there is none (or it was abandoned)
         // does the general path run, and it then waits exactly as it would have.
-        if maximum <= 1, timeout == nil || timeout == .infinity, pendingBorrow == nil, case let .fast(fast) = discipline,
-            let delivered = try receiveOneNow(fast, body)
-        {
-            return delivered
-        }
+        if let delivered = try receiveNow(maximum: maximum, timeoutSeconds: timeout, body) { return delivered }
         // The borrow's ticket is recorded in the client table; another operation would overwrite
         // the record, and a reader killed then would leave the borrowed message unredelivered.
         if pendingBorrow != nil {
@@ -199,6 +197,16 @@ public final class ChannelReader {
             attached.entry.release() // a claim that failed holds nothing
             throw attached.failure(error)
         }
+    }
+
+    /// `receiveOneNow` when the call is one it serves: one message, no timeout, a fast channel,
+    /// nothing borrowed; otherwise `nil`.
+    @inline(__always)
+    private func receiveNow(maximum: Int, timeoutSeconds timeout: Double?, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        guard maximum <= 1, timeout == nil || timeout == .infinity, pendingBorrow == nil, case let .fast(fast) = discipline else {
+            return nil
+        }
+        return try receiveOneNow(fast, body)
     }
 
     /// The single-message fast path of `receiveBatch` on a fast channel: one claim attempt and,

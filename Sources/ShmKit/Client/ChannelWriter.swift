@@ -86,7 +86,9 @@ public final class ChannelWriter {
         maximum: Int, timeout: Duration? = nil,
         _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int
     ) throws -> Int {
-        try writeBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), fill)
+        // The fast path straight from here too: it saves the general function's entry and exit.
+        if timeout == nil, pendingClaim == nil, let written = try writeNow(maximum: maximum, timeoutSeconds: nil, fill) { return written }
+        return try writeBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), fill)
     }
 
     /// `writeBatch(maximum:timeout:_:)` with the timeout in seconds, as the commands and the C
@@ -105,11 +107,7 @@ public final class ChannelWriter {
         // One message, no timeout, a fast channel: first the path below, which takes a slot that
         // is free already; only when there is none does the general path run, and it then waits
         // exactly as it would have.
-        if maximum <= 1, timeout == nil || timeout == .infinity, case let .fast(fast) = discipline,
-            let written = try writeOneNow(fast, fill)
-        {
-            return written
-        }
+        if let written = try writeNow(maximum: maximum, timeoutSeconds: timeout, fill) { return written }
         try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
         attached.tracked?.beginOperation()
@@ -191,6 +189,14 @@ public final class ChannelWriter {
     package func send<Bytes: Sequence>(_ message: Bytes, timeoutSeconds timeout: Double?) throws where Bytes.Element == UInt8 {
         let bytes = Array(message)
         try bytes.withUnsafeBytes { try send($0, timeoutSeconds: timeout) }
+    }
+
+    /// `writeOneNow` when the call is one it serves: one message, no timeout, a fast channel
+    /// (the caller checked that no slot is claimed); otherwise `nil`.
+    @inline(__always)
+    private func writeNow(maximum: Int, timeoutSeconds timeout: Double?, _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int? {
+        guard maximum <= 1, timeout == nil || timeout == .infinity, case let .fast(fast) = discipline else { return nil }
+        return try writeOneNow(fast, fill)
     }
 
     /// The single-message fast path of `writeBatch` on a fast channel: one claim attempt and,
