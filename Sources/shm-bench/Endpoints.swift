@@ -18,6 +18,7 @@ protocol Inbox {
 struct ChannelOutbox: Outbox {
     let writer: ChannelWriter
 
+    @inline(__always)
     func send(maximum: Int, size: Int, _ stamp: (Int, UnsafeMutableRawBufferPointer) -> Void) throws -> Int {
         try writer.writeBatch(maximum: maximum) { index, slot in
             stamp(index, slot)
@@ -29,6 +30,7 @@ struct ChannelOutbox: Outbox {
 struct ChannelInbox: Inbox {
     let reader: ChannelReader
 
+    @inline(__always)
     func receive(maximum: Int, size: Int, _ body: (UnsafeRawBufferPointer) -> Void) throws -> Int {
         guard let count = try reader.receiveBatch(maximum: maximum, body) else { throw BenchError("channel closed") }
         return count

@@ -64,46 +64,53 @@ struct RoleJob {
 
     func run() throws {
         if cpu >= 0 { pin(to: cpu) }
+        // The endpoints by their concrete types, so that `measure` is specialized for each: no
+        // existential and no closure call left between the loop and the transport. That is the
+        // harness's overhead, not the transport's work (the C harness has none), and at the
+        // 64 B round trip it was about 130 instructions a side (bench/round-trip-analysis.md).
+        switch (transport.usesShmd, side) {
+        case (true, .writer):
+            try measure(ChannelOutbox(writer: try ChannelWriter(channel: channel, prefix: prefix)), nil as ChannelInbox?)
+        case (true, .reader):
+            try measure(nil as ChannelOutbox?, ChannelInbox(reader: try ChannelReader(channel: channel, prefix: prefix)))
+        case (true, .ping):
+            try measure(
+                ChannelOutbox(writer: try ChannelWriter(channel: channel, prefix: prefix)),
+                ChannelInbox(reader: try ChannelReader(channel: replyChannel, prefix: prefix)))
+        case (true, .pong):
+            try measure(
+                ChannelOutbox(writer: try ChannelWriter(channel: replyChannel, prefix: prefix)),
+                ChannelInbox(reader: try ChannelReader(channel: channel, prefix: prefix)))
+        case (false, .writer):
+            try measure(StreamOutbox(fd: RoleDescriptor.output, size: size), nil as StreamInbox?)
+        case (false, .reader):
+            try measure(nil as StreamOutbox?, StreamInbox(fd: RoleDescriptor.input, size: size))
+        case (false, .ping), (false, .pong):
+            try measure(StreamOutbox(fd: RoleDescriptor.output, size: size), StreamInbox(fd: RoleDescriptor.input, size: size))
+        }
+    }
+
+    /// The role's loop over its attached endpoints (`nil` for the direction it does not use).
+    private func measure<Out: Outbox, In: Inbox>(_ outbox: Out?, _ inbox: In?) throws {
         let size = self.size
         let count = self.count
         let batch = self.batch
         let warmup = self.warmup
-        let textual = transport.textual
         // Plain buffers, allocated once: the loops below run millions of times.
-        let template = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 16), alignment: 64)
-        template.initializeMemory(as: UInt8.self, repeating: Payload.filler)
-        let local = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 16), alignment: 64)
-        defer {
-            template.deallocate()
-            local.deallocate()
-        }
+        let copy = MessageCopy(size: size, textual: transport.textual, inPlace: transport == .inPlace)
+        defer { copy.deallocate() }
 
-        let (outbox, inbox) = try endpoints(transport)
         // Start barrier: say we are attached, then wait for the parent's go.
         var byte: UInt8 = 1
         _ = write(RoleDescriptor.ready, &byte, 1)
         _ = try Syscall.value(call: "read", object: "the start barrier") { read(RoleDescriptor.go, &byte, 1) }
         close(RoleDescriptor.ready)
 
-        let inPlace = transport == .inPlace
-        let copyIn: (Int, UnsafeMutableRawBufferPointer, UInt64) -> Void = { _, slot, sequence in
-            if inPlace {
-                InPlacePayload.fill(slot.baseAddress!, size: size, sequence: sequence)
-                return
-            }
-            slot.baseAddress!.copyMemory(from: template.baseAddress!, byteCount: size)
-            Payload.stamp(sequence, into: slot, size: size, textual: textual)
-        }
-        let copyOut: (UnsafeRawBufferPointer) -> UInt64 = { message in
-            if inPlace { return InPlacePayload.check(message) }
-            local.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count)
-            return Payload.sequence(in: UnsafeRawBufferPointer(rebasing: local[..<message.count]), textual: textual)
-        }
         var errors: UInt64 = 0
 
         switch side {
         case .writer:
-            let outbox = outbox! // unwrapped once: unwrapping copies the existential, with a retain
+            let outbox = outbox!
             let start = now()
             var next: UInt64 = 0
             if pace > 0 {
@@ -111,14 +118,14 @@ struct RoleJob {
                 while next < count {
                     pacer.wait(for: next)
                     let sequence = next
-                    next += UInt64(try outbox.send(maximum: 1, size: size) { index, slot in copyIn(index, slot, sequence) })
+                    next += UInt64(try outbox.send(maximum: 1, size: size) { _, slot in copy.fill(slot, sequence) })
                 }
             }
             while next < count {
                 let base = next
                 next += UInt64(
                     try outbox.send(maximum: min(batch, Int(count - next)), size: size) { index, slot in
-                        copyIn(index, slot, base + UInt64(index))
+                        copy.fill(slot, base + UInt64(index))
                     })
             }
             print("t0=\(start)")
@@ -127,7 +134,7 @@ struct RoleJob {
             var expected: UInt64 = 0
             while expected < count {
                 _ = try inbox.receive(maximum: min(batch, Int(count - expected)), size: size) { message in
-                    if copyOut(message) != expected { errors += 1 }
+                    if copy.check(message) != expected { errors += 1 }
                     expected += 1
                 }
             }
@@ -136,24 +143,17 @@ struct RoleJob {
             let (outbox, inbox) = (outbox!, inbox!)
             for _ in 0..<(count + warmup) {
                 var sequence: UInt64 = 0
-                _ = try inbox.receive(maximum: 1, size: size) { message in sequence = copyOut(message) }
-                _ = try outbox.send(maximum: 1, size: size) { _, slot in
-                    // In place the reply is written anew; otherwise the copy taken is sent back.
-                    if inPlace {
-                        copyIn(0, slot, sequence)
-                    } else {
-                        slot.baseAddress!.copyMemory(from: local.baseAddress!, byteCount: size)
-                    }
-                }
+                _ = try inbox.receive(maximum: 1, size: size) { message in sequence = copy.check(message) }
+                _ = try outbox.send(maximum: 1, size: size) { _, slot in copy.reply(slot, sequence) }
             }
         case .ping:
             let (outbox, inbox) = (outbox!, inbox!)
             var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
             for sequence in 0..<(count + warmup) {
                 let start = now()
-                _ = try outbox.send(maximum: 1, size: size) { index, slot in copyIn(index, slot, sequence) }
+                _ = try outbox.send(maximum: 1, size: size) { _, slot in copy.fill(slot, sequence) }
                 _ = try inbox.receive(maximum: 1, size: size) { message in
-                    if copyOut(message) != sequence { errors += 1 }
+                    if copy.check(message) != sequence { errors += 1 }
                 }
                 let elapsed = now() - start
                 if sequence >= warmup { _ = histogram.record(elapsed) }
@@ -163,34 +163,63 @@ struct RoleJob {
         withExtendedLifetime((outbox, inbox)) {}
     }
 
-    private func endpoints(_ transport: Transport) throws -> (Outbox?, Inbox?) {
-        switch (transport.usesShmd, side) {
-        case (true, .writer):
-            return (ChannelOutbox(writer: try ChannelWriter(channel: channel, prefix: prefix)), nil)
-        case (true, .reader):
-            return (nil, ChannelInbox(reader: try ChannelReader(channel: channel, prefix: prefix)))
-        case (true, .ping):
-            return (
-                ChannelOutbox(writer: try ChannelWriter(channel: channel, prefix: prefix)),
-                ChannelInbox(reader: try ChannelReader(channel: replyChannel, prefix: prefix))
-            )
-        case (true, .pong):
-            return (
-                ChannelOutbox(writer: try ChannelWriter(channel: replyChannel, prefix: prefix)),
-                ChannelInbox(reader: try ChannelReader(channel: channel, prefix: prefix))
-            )
-        case (false, .writer):
-            return (StreamOutbox(fd: RoleDescriptor.output, size: size), nil)
-        case (false, .reader):
-            return (nil, StreamInbox(fd: RoleDescriptor.input, size: size))
-        case (false, .ping), (false, .pong):
-            return (StreamOutbox(fd: RoleDescriptor.output, size: size), StreamInbox(fd: RoleDescriptor.input, size: size))
-        }
-    }
-
     private func pin(to cpu: Int) {
         if cshim_pin_to_cpu(Int32(cpu)) != 0 {
             FileHandle.standardError.write(Data("shm-bench: cannot pin to CPU \(cpu): \(String(cString: strerror(errno)))\n".utf8))
+        }
+    }
+}
+
+/// How a role writes and checks its messages: the template it copies, the copy it takes of each
+/// message received (which a pong sends back), and the sequence stamp.
+struct MessageCopy {
+    let size: Int
+    let textual: Bool
+    let inPlace: Bool
+    let template: UnsafeMutableRawBufferPointer
+    let local: UnsafeMutableRawBufferPointer
+
+    init(size: Int, textual: Bool, inPlace: Bool) {
+        self.size = size
+        self.textual = textual
+        self.inPlace = inPlace
+        template = .allocate(byteCount: max(size, 16), alignment: 64)
+        template.initializeMemory(as: UInt8.self, repeating: Payload.filler)
+        local = .allocate(byteCount: max(size, 16), alignment: 64)
+    }
+
+    func deallocate() {
+        template.deallocate()
+        local.deallocate()
+    }
+
+    /// Writes message `sequence` into `slot`.
+    @inline(__always)
+    func fill(_ slot: UnsafeMutableRawBufferPointer, _ sequence: UInt64) {
+        if inPlace {
+            InPlacePayload.fill(slot.baseAddress!, size: size, sequence: sequence)
+            return
+        }
+        slot.baseAddress!.copyMemory(from: template.baseAddress!, byteCount: size)
+        Payload.stamp(sequence, into: slot, size: size, textual: textual)
+    }
+
+    /// Takes `message` (a copy, unless in place) and returns its sequence.
+    @inline(__always)
+    func check(_ message: UnsafeRawBufferPointer) -> UInt64 {
+        if inPlace { return InPlacePayload.check(message) }
+        local.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count)
+        return Payload.sequence(in: UnsafeRawBufferPointer(rebasing: local[..<message.count]), textual: textual)
+    }
+
+    /// A pong's reply to message `sequence`: in place written anew; otherwise the copy `check`
+    /// took sent back.
+    @inline(__always)
+    func reply(_ slot: UnsafeMutableRawBufferPointer, _ sequence: UInt64) {
+        if inPlace {
+            fill(slot, sequence)
+        } else {
+            slot.baseAddress!.copyMemory(from: local.baseAddress!, byteCount: size)
         }
     }
 }

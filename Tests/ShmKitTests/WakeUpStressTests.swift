@@ -44,7 +44,8 @@ struct WakeUpStressTests {
                 var pauses = RandomPauses(period: 2_000)
                 var expected: UInt64 = 0
                 while expected < count {
-                    let seen = try reader.receiveBatch(maximum: 16) { message in
+                    // Batches of one half the time: the single-message fast path, the other half the batch path.
+                    let seen = try reader.receiveBatch(maximum: Bool.random() ? 1 : 16) { message in
                         let value = message.load(as: UInt64.self)
                         if value != expected && failure.value == nil { failure.value = "expected \(expected), got \(value)" }
                         expected += 1

@@ -127,7 +127,9 @@ public final class ChannelReader {
     /// - Throws: as `receive(timeout:_:)`. If `body` throws, the rest of the batch is dropped
     ///   (counted as dropped in the header) and the error rethrown.
     public func receiveBatch(maximum: Int, timeout: Duration? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
-        try receiveBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), body)
+        // The fast path straight from here too: it saves the general function's entry and exit.
+        if timeout == nil, let delivered = try receiveNow(maximum: maximum, timeoutSeconds: nil, body) { return delivered }
+        return try receiveBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), body)
     }
 
     /// `receive(timeout:_:)` with the timeout in seconds, as the commands and the C API take
@@ -149,6 +151,10 @@ public final class ChannelReader {
     ///
     /// - Throws: as `receiveBatch(maximum:timeout:_:)`; `.invalidArgument` for nan too.
     package func receiveBatch(maximum: Int, timeoutSeconds timeout: Double?, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        // One message, no timeout, a fast channel, nothing borrowed: first the path below, which
+        // takes a message that is already there; only when there is none (or it was abandoned)
+        // does the general path run, and it then waits exactly as it would have.
+        if let delivered = try receiveNow(maximum: maximum, timeoutSeconds: timeout, body) { return delivered }
         // The borrow's ticket is recorded in the client table; another operation would overwrite
         // the record, and a reader killed then would leave the borrowed message unredelivered.
         if pendingBorrow != nil {
@@ -191,6 +197,68 @@ public final class ChannelReader {
             attached.entry.release() // a claim that failed holds nothing
             throw attached.failure(error)
         }
+    }
+
+    /// `receiveOneNow` when the call is one it serves: one message, no timeout, a fast channel,
+    /// nothing borrowed; otherwise `nil`.
+    @inline(__always)
+    private func receiveNow(maximum: Int, timeoutSeconds timeout: Double?, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        guard maximum <= 1, timeout == nil || timeout == .infinity, pendingBorrow == nil, case let .fast(fast) = discipline else {
+            return nil
+        }
+        return try receiveOneNow(fast, body)
+    }
+
+    /// The single-message fast path of `receiveBatch` on a fast channel: one claim attempt and,
+    /// if it took a ticket, the message lent to `body` and its slot freed. Returns `nil`, holding
+    /// nothing, when the slot at the cursor is not published yet or was abandoned; the caller
+    /// then takes the general path.
+    ///
+    /// It is the general path with a batch of one and no deadline, with what that case does not
+    /// need left out (the timeout check and `Deadline`, the switch over disciplines, the
+    /// `TicketOutcome` copies, the batch loop), and the protocol unchanged:
+    /// - the same claim (`FastRing.tryClaimRead`: acquiring load of the slot's sequence, the
+    ///   client table's record of the ticket, then the cursor's compare-and-swap), and no check
+    ///   of `closing` before it, as `FastRing.claimRead`'s first attempt makes none: a published
+    ///   message is taken even after the close;
+    /// - the same free (`Ring.free`, a releasing store) before the same wake (`FastRing.freed`:
+    ///   full fence, then a post only when a writer announced that it sleeps), so the argument of
+    ///   `FastRing` for no lost wake-up holds as it is;
+    /// - the record of held tickets cleared whatever happens, after the free and inside the
+    ///   begin/end marks, as in the general path, so a signal handler never sees a record of a
+    ///   slot already freed outside an operation. A claim attempt that failed after a lost
+    ///   compare-and-swap may leave a record of a ticket it did not take; it is cleared before
+    ///   returning `nil` (the general path clears it in its `defer`).
+    /// - `body`'s error rethrown after the slot is freed (a batch of one drops nothing else), a
+    ///   `SystemCallError` mapped by `attached.failure` as the general path's `catch` does.
+    @inline(__always)
+    private func receiveOneNow(_ fast: FastRing, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int? {
+        attached.tracked?.beginOperation()
+        defer { attached.tracked?.endOperation() }
+        guard case let .tickets(ticket, _) = fast.tryClaimRead(maximum: 1) else {
+            attached.entry.release()
+            return nil
+        }
+        defer {
+            attached.entry.release()
+            attached.header.wake { try fast.freed() }
+        }
+        let ring = fast.ring
+        guard let message = ring.message(ticket) else {
+            ring.free(ticket) // abandoned: skipped, and the general path looks again
+            return nil
+        }
+        do {
+            try body(message)
+        } catch let error as SystemCallError {
+            ring.free(ticket)
+            throw attached.failure(error)
+        } catch {
+            ring.free(ticket)
+            throw error
+        }
+        ring.free(ticket)
+        return 1
     }
 
     /// A fan-out reader's batch: each message lent in turn (in place, or a checked copy), then

@@ -86,7 +86,9 @@ public final class ChannelWriter {
         maximum: Int, timeout: Duration? = nil,
         _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int
     ) throws -> Int {
-        try writeBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), fill)
+        // The fast path straight from here too: it saves the general function's entry and exit.
+        if timeout == nil, pendingClaim == nil, let written = try writeNow(maximum: maximum, timeoutSeconds: nil, fill) { return written }
+        return try writeBatch(maximum: maximum, timeoutSeconds: SecondsArgument.seconds(timeout), fill)
     }
 
     /// `writeBatch(maximum:timeout:_:)` with the timeout in seconds, as the commands and the C
@@ -102,6 +104,10 @@ public final class ChannelWriter {
         if pendingClaim != nil {
             throw ChannelError.invalidUse(channel: channel, reason: "a slot is claimed: commit or abandon it first")
         }
+        // One message, no timeout, a fast channel: first the path below, which takes a slot that
+        // is free already; only when there is none does the general path run, and it then waits
+        // exactly as it would have.
+        if let written = try writeNow(maximum: maximum, timeoutSeconds: timeout, fill) { return written }
         try SecondsArgument.check(timeout, argument: "timeout", channel: channel)
         let deadline = Deadline.after(seconds: timeout)
         attached.tracked?.beginOperation()
@@ -183,6 +189,75 @@ public final class ChannelWriter {
     package func send<Bytes: Sequence>(_ message: Bytes, timeoutSeconds timeout: Double?) throws where Bytes.Element == UInt8 {
         let bytes = Array(message)
         try bytes.withUnsafeBytes { try send($0, timeoutSeconds: timeout) }
+    }
+
+    /// `writeOneNow` when the call is one it serves: one message, no timeout, a fast channel
+    /// (the caller checked that no slot is claimed); otherwise `nil`.
+    @inline(__always)
+    private func writeNow(maximum: Int, timeoutSeconds timeout: Double?, _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int? {
+        guard maximum <= 1, timeout == nil || timeout == .infinity, case let .fast(fast) = discipline else { return nil }
+        return try writeOneNow(fast, fill)
+    }
+
+    /// The single-message fast path of `writeBatch` on a fast channel: one claim attempt and,
+    /// if it took a ticket, the slot filled and published. Returns `nil`, holding nothing, when
+    /// the channel is closing or the slot at the cursor is not free yet; the caller then takes
+    /// the general path.
+    ///
+    /// It is the general path with a batch of one and no deadline, with what that case does not
+    /// need left out (the timeout check and `Deadline`, the switch over disciplines, the
+    /// `TicketOutcome` copies, the batch loop), and the protocol unchanged:
+    /// - the same load of `closing` before the claim, the same claim (`FastRing.tryClaimWrite`:
+    ///   acquiring load of the slot's sequence, the client table's record, then the cursor's
+    ///   sequentially consistent compare-and-swap), and the same sequentially consistent load of
+    ///   `closing` after it, in `FastRing.settleWrite`, which gives up a claim the close
+    ///   overtook exactly as `claimWrite` does;
+    /// - the same publish (`Ring.publish`: length and flags, then a releasing store of the
+    ///   sequence), or the same abandon if `fill` throws or returns a bad length, before the
+    ///   same wake (`FastRing.published`: full fence, then a post only when a reader announced
+    ///   that it sleeps), so the argument of `FastRing` for no lost wake-up holds as it is;
+    /// - the record of held tickets cleared whatever happens, after the publish and inside the
+    ///   begin/end marks, as in the general path (and before returning `nil`, since a claim
+    ///   attempt that lost a compare-and-swap may leave a record of a ticket it did not take);
+    /// - errors as the general path reports them: the close as `attached.closure`, a
+    ///   `SystemCallError` mapped by `attached.failure`.
+    @inline(__always)
+    private func writeOneNow(_ fast: FastRing, _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int? {
+        attached.tracked?.beginOperation()
+        defer { attached.tracked?.endOperation() }
+        guard !attached.header.isClosing, let claimed = fast.tryClaimWrite(maximum: 1) else {
+            attached.entry.release()
+            return nil
+        }
+        let ring = fast.ring
+        do {
+            let outcome = try fast.settleWrite(claimed)
+            guard case let .tickets(ticket, _) = outcome else {
+                // Closed meanwhile (already given up and the wake done), or corrupt.
+                attached.entry.release()
+                return try fillAndPublish(outcome, ring: ring, timeout: nil, fill)
+            }
+            defer {
+                attached.entry.release()
+                attached.header.wake { try fast.published() }
+            }
+            let length: Int
+            do {
+                length = try fill(0, ring.payload(ticket))
+                guard length >= 0 && length <= ring.slotSize else {
+                    throw ChannelError.messageTooLarge(channel: channel, size: length, limit: ring.slotSize)
+                }
+            } catch {
+                // A claimed slot must be published, or readers would wait behind it forever.
+                ring.abandon(from: ticket, count: 1)
+                throw error
+            }
+            ring.publish(ticket, length: length)
+            return 1
+        } catch let error as SystemCallError {
+            attached.entry.release()
+            throw attached.failure(error)
+        }
     }
 
     private func fillAndPublish(

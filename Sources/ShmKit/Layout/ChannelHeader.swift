@@ -101,7 +101,10 @@ package struct ChannelHeader: @unchecked Sendable {
     }
 
     /// True when the daemon has started to close the channel.
-    package var isClosing: Bool { state != .open }
+    /// The raw word against `open`'s value, the same test as `state != .open` (an unknown value
+    /// counts as closing too) without building the enum: it is on the path of every message.
+    @inline(__always)
+    package var isClosing: Bool { stateRaw != ChannelState.open.rawValue }
 
     // MARK: counters and cursors
 

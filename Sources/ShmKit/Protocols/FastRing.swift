@@ -63,6 +63,13 @@ struct FastRing {
         } else {
             outcome = try waitForWrite(maximum: maximum, until: deadline)
         }
+        return try settleWrite(outcome)
+    }
+
+    /// What a writer's claim comes to once the close is looked at again; also the single-message
+    /// fast path's (`ChannelWriter.writeOneNow`).
+    @inline(__always)
+    func settleWrite(_ outcome: TicketOutcome) throws -> TicketOutcome {
         // The claim and this load are both sequentially consistent, as is the daemon's store of
         // `closing`: a claim the daemon's close overtook is given up here (published as
         // abandoned, so no reader waits for it), and the caller is told the message was not

@@ -72,15 +72,18 @@ package struct Ring: @unchecked Sendable {
     @inline(__always)
     package static func fullMark(_ ticket: UInt64) -> UInt64 { ticket &* 2 &+ 1 }
 
+    /// Unchecked conversion and, in `descriptor` and `payload`, unchecked products: the index is
+    /// below `slotCount`, and the geometry (`slotCount`, `stride`) was checked to fit in the
+    /// mapping, so neither can overflow; the checks cost instructions on every message.
     @inline(__always)
     private func index(_ ticket: UInt64) -> Int {
-        Int(mask.map { ticket & $0 } ?? ticket % slotCount)
+        Int(truncatingIfNeeded: mask.map { ticket & $0 } ?? ticket % slotCount)
     }
 
     /// The slot's descriptor: sequence at 0, length at 8, flags at 12.
     @inline(__always)
     package func descriptor(_ ticket: UInt64) -> UnsafeMutableRawPointer {
-        descriptors + index(ticket) * Layout.slotDescriptorSize
+        descriptors + index(ticket) &* Layout.slotDescriptorSize
     }
 
     @inline(__always)
@@ -91,7 +94,7 @@ package struct Ring: @unchecked Sendable {
     /// The slot's payload area, for the writer holding `ticket` to fill in place.
     @inline(__always)
     package func payload(_ ticket: UInt64) -> UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(start: payloads + index(ticket) * stride, count: slotSize)
+        UnsafeMutableRawBufferPointer(start: payloads + index(ticket) &* stride, count: slotSize)
     }
 
     /// Publishes the slot of `ticket` with `length` bytes (or as abandoned): readers may take it.
@@ -156,7 +159,7 @@ package struct Ring: @unchecked Sendable {
         let descriptor = descriptor(ticket)
         if Self.word(descriptor, 12).load(ordering: .relaxed) & SlotFlags.abandoned != 0 { return nil }
         let length = min(Int(Self.word(descriptor, 8).load(ordering: .relaxed)), slotSize)
-        return UnsafeRawBufferPointer(start: payloads + index(ticket) * stride, count: length)
+        return UnsafeRawBufferPointer(start: payloads + index(ticket) &* stride, count: length)
     }
 
     /// Frees the slot of `ticket` for the writer of ticket `ticket + N`.
