@@ -106,6 +106,15 @@ package struct ChannelHeader: @unchecked Sendable {
     @inline(__always)
     package var isClosing: Bool { stateRaw != ChannelState.open.rawValue }
 
+    /// `isClosing` with a sequentially consistent load, for a writer that has just claimed: its
+    /// claim (a sequentially consistent RMW), this load and the daemon's store of the state are
+    /// then in one total order, so either the daemon's close sees the claim or this sees the
+    /// close. An acquiring load gives that on x86 (after a locked RMW) but not on Arm.
+    @inline(__always)
+    package var isClosingAfterClaim: Bool {
+        atomic32(Layout.Offset.state).load(ordering: .sequentiallyConsistent) != ChannelState.open.rawValue
+    }
+
     // MARK: counters and cursors
 
     package typealias Counter = ChannelCounter

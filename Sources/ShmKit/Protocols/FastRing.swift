@@ -74,7 +74,7 @@ struct FastRing {
         // `closing`: a claim the daemon's close overtook is given up here (published as
         // abandoned, so no reader waits for it), and the caller is told the message was not
         // delivered, rather than it landing in a ring nobody will read again.
-        guard case let .tickets(first, count) = outcome, attached.header.isClosing else { return outcome }
+        guard case let .tickets(first, count) = outcome, attached.header.isClosingAfterClaim else { return outcome }
         ring.abandon(from: first, count: count)
         try published()
         attached.relayClose(on: attached.empty)
