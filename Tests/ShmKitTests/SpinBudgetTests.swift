@@ -10,7 +10,7 @@ import Testing
 struct SpinBudgetTests {
     static let ceiling: UInt64 = 50_000
 
-    @Test("the policy: short waits keep the full spin; long ones stop it but for probes; one short probe restores it")
+    @Test("the policy: short waits keep the full spin; long ones stop it but for probes (backing off to 1 in 16); one short probe restores it")
     func policy() {
         var budget = SpinBudget()
         #expect(budget.next(ceiling: 0) == 0, "spin-us = 0 is no spin")
@@ -36,15 +36,15 @@ struct SpinBudgetTests {
             if index.isMultiple(of: 2) { budget.caught(short: false) } else { budget.expired() }
         }
         #expect(budget.isSleeping)
-        // Then one wait in 16 spins (a probe) and the rest sleep at once.
+        // Then probes after 1, 2, 4 and 8 waits, then one wait in 16, and the rest sleep at once.
         var lengths: [UInt64] = []
-        for _ in 0..<64 {
+        for _ in 0..<70 {
             let length = budget.next(ceiling: Self.ceiling)
             lengths.append(length)
             if length > 0 { budget.caught(short: false) }
         }
         let probes = lengths.enumerated().filter { $0.element > 0 }.map(\.offset)
-        #expect(probes == [15, 31, 47, 63], "\(probes)")
+        #expect(probes == [1, 4, 9, 18, 34, 50, 66], "\(probes)")
         #expect(lengths.allSatisfy { $0 == 0 || $0 == Self.ceiling })
         #expect(budget.next(ceiling: 0) == 0, "spin-us = 0 is no spin, sleeping or not")
         // A probe that catches a message within the short part: back to the full spin.

@@ -20,19 +20,21 @@
 /// one takes off `shortWeight` (down to 0). Below `sleepScore` the waiter spins the full
 /// ceiling, as before this policy. At `sleepScore`, that is once long waits outnumber short ones
 /// by more than `shortWeight` to 1 over the recent ones, the waiter sleeps at once (no spin) on
-/// every wait but each `probePeriod`-th, which still spins the full ceiling to sample what waits
-/// are like now. One short probe is enough to take the score back below `sleepScore` and the
+/// every wait but the probes, which still spin the full ceiling to sample what waits are like
+/// now: the first after one wait, then after 2, 4 and 8, then one wait in every `probePeriod`
+/// (so that a waiter a burst of long waits stopped wrongly spins again after one or two slow
+/// waits, not 15). One short probe is enough to take the score back below `sleepScore` and the
 /// waiter back to spinning; a short wait in the first round of any spin counts the same.
 ///
 /// **What it costs where spinning pays.** At saturation and in a ping-pong round trip, waits are
 /// short, the score stays at 0 and every wait spins the full ceiling: the same as a fixed spin.
 /// A burst of long waits (the peer descheduled on a loaded machine) needs `sleepScore` of them
-/// net before a waiter stops spinning, and the first short wait after it restarts the spin; in
-/// between, a waiter that finds the stream saturated again sleeps on at most `probePeriod - 1`
-/// waits before a probe sees it (each such sleep is one announce and usually returns at once).
+/// net before a waiter stops spinning, and the first short probe after it restarts the spin; a
+/// waiter that finds the stream saturated again sleeps on at most `probePeriod - 1` waits
+/// before a probe sees it (each such sleep is one announce and usually returns at once).
 ///
 /// **What it saves at a light load.** At 100 k msg/s the waiter spins on one wait in
-/// `probePeriod` (about 9 µs, 0.6 µs a message) and sleeps on the others; and with no messages
+/// `probePeriod` once it settled (about 9 µs, 0.6 µs a message) and sleeps on the others; and with no messages
 /// at all a waiter spins one ceiling in `probePeriod` slices rather than every one.
 ///
 /// **Correctness.** The budget only decides how long the spin before the sleep lasts; the
@@ -56,6 +58,8 @@ struct SpinBudget {
     private(set) var score: UInt8 = 0
     /// Waits left before the next probe, while the score is at `sleepScore`.
     private(set) var untilProbe: UInt8 = 0
+    /// Waits slept between the last two probes: 1, 2, 4, 8, then `probePeriod - 1`.
+    private(set) var probeGap: UInt8 = 0
 
     /// Whether the waiter is sleeping at once (but for probes).
     var isSleeping: Bool { score >= Self.sleepScore }
@@ -66,7 +70,8 @@ struct SpinBudget {
     mutating func next(ceiling: UInt64) -> UInt64 {
         guard isSleeping, ceiling > 0 else { return ceiling }
         if untilProbe == 0 {
-            untilProbe = Self.probePeriod - 1
+            probeGap = min(probeGap * 2, Self.probePeriod - 1)
+            untilProbe = probeGap
             return ceiling
         }
         untilProbe -= 1
@@ -97,8 +102,11 @@ struct SpinBudget {
     private mutating func long() {
         if score < Self.sleepScore {
             score += 1
-            // The first wait after the waiter stops spinning sleeps; the probe comes after.
-            if score == Self.sleepScore { untilProbe = Self.probePeriod - 1 }
+            // The first wait after the waiter stops spinning sleeps; the first probe comes after.
+            if score == Self.sleepScore {
+                untilProbe = 1
+                probeGap = 1
+            }
         }
     }
 }
