@@ -15,6 +15,8 @@ final class AttachedChannel {
     let clientTable: ClientTable
     /// A fan-out client's own side: its cursor and losses, or its gate (see `FanoutRing`).
     let fanout = FanoutState()
+    /// This waiter's adaptive spin, process-local (`SpinBudget`): the fast protocol's.
+    let spinBudget = SpinBudgetCell()
     private let registration: Int
     /// This client's entry in the header's table, where it records what it holds. Every client
     /// has one: a client without a record could not be repaired after it dies, so a full table
