@@ -25,15 +25,9 @@ final class BridgeProcess: @unchecked Sendable {
 
     deinit { child?.terminate() }
 
-    /// How many times it was started again.
-    private(set) var restarts = 0
-
     /// Starts the bridge (again).
     func start(ready: Bool = true) throws {
-        if let child {
-            earlierLogs += child.stderr
-            restarts += 1
-        }
+        if let child { earlierLogs += child.stderr }
         let socket = try FakeNotifySocket()
         let command = host.launcher + [Executables.path("shm-bridge"), "--config", configPath, name]
         let started = try ChildProcess(command[0], Array(command.dropFirst()), environment: ["NOTIFY_SOCKET": socket.path])
