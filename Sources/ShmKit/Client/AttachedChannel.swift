@@ -16,7 +16,9 @@ final class AttachedChannel {
     /// A fan-out client's own side: its cursor and losses, or its gate (see `FanoutRing`).
     let fanout = FanoutState()
     /// This waiter's adaptive spin, process-local (`SpinBudget`): the fast protocol's.
-    let spinBudget = SpinBudgetCell()
+    let spinBudget = LocalCell(SpinBudget())
+    /// What this writer knows of the slots ahead of the write cursor (`FreeSlotRun`): the fast protocol's.
+    let freeSlotRun = LocalCell(FreeSlotRun())
     private let registration: Int
     /// This client's entry in the header's table, where it records what it holds. Every client
     /// has one: a client without a record could not be repaired after it dies, so a full table

@@ -42,12 +42,15 @@ struct FastRing {
     let spinNanoseconds: UInt64
     /// This waiter's adaptive spin (`SpinBudget`), owned by `attached`.
     let budget: UnsafeMutablePointer<SpinBudget>
+    /// The slots this writer saw free ahead of its cursor (`FreeSlotRun`), owned by `attached`.
+    let freeSlotRun: UnsafeMutablePointer<FreeSlotRun>
 
     init(ring: Ring, attached: AttachedChannel) {
         self.ring = ring
         self.attached = attached
         self.spinNanoseconds = min(ring.header.spinNanoseconds, Layout.spinRange.upperBound)
-        self.budget = attached.spinBudget.budget
+        self.budget = attached.spinBudget.pointer
+        self.freeSlotRun = attached.freeSlotRun.pointer
     }
 
     // MARK: writer
@@ -140,11 +143,27 @@ struct FastRing {
     /// A writer's exchange is sequentially consistent, to order it with the daemon's store of
     /// `closing` (see `claimWrite`); a reader's may be relaxed: the acquiring load of the slot's
     /// sequence already ordered the message before it.
+    ///
+    /// A writer's single claim of a ticket whose slot it already saw free (`FreeSlotRun`) skips
+    /// the look at the slot; every other claim looks, and a writer's also notes which slots in
+    /// the rest of that descriptor's cache line are free, for the claims after it.
     @inline(__always)
     private func tryClaim(_ role: ClientRole, maximum: Int) -> TicketOutcome? {
         let cursor = role == .writer ? attached.header.writeCursor : attached.header.readCursor
         let ready = Ring.readyPhase(role)
         var position = cursor.load(ordering: .relaxed)
+        if role == .writer && maximum == 1 && freeSlotRun.pointee.covers(position) {
+            attached.entry.hold(position, count: 1)
+            let (exchanged, actual) = cursor.weakCompareExchange(
+                expected: position, desired: position &+ 1,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+            if exchanged {
+                freeSlotRun.pointee.taken(before: position &+ 1)
+                return .tickets(first: position, count: 1)
+            }
+            // Another writer took it: look at the slot of the ticket the cursor is at now.
+            position = actual
+        }
         var stale = 0
         while true {
             let difference = ring.phase(position) &- ready
@@ -161,6 +180,15 @@ struct FastRing {
             while count < maximum && ring.phase(position &+ UInt64(count)) == ready {
                 count += 1
             }
+            var seenFree = count
+            if role == .writer {
+                // The rest of the last claimed slot's line is in this core's cache now: see
+                // `FreeSlotRun`.
+                let lineEnd = count &+ ring.descriptorsLeftInLine(position &+ UInt64(count &- 1)) &- 1
+                while seenFree < lineEnd && ring.phase(position &+ UInt64(seenFree)) == ready {
+                    seenFree += 1
+                }
+            }
             attached.entry.hold(position, count: count)
             let desired = position &+ UInt64(count)
             // Orderings must be constants (swift-atomics), hence two calls.
@@ -172,7 +200,10 @@ struct FastRing {
                 : cursor.weakCompareExchange(
                     expected: position, desired: desired,
                     successOrdering: .relaxed, failureOrdering: .relaxed)
-            if exchanged { return .tickets(first: position, count: count) }
+            if exchanged {
+                if role == .writer { freeSlotRun.pointee.record(from: desired, to: position &+ UInt64(seenFree)) }
+                return .tickets(first: position, count: count)
+            }
             position = actual
         }
     }

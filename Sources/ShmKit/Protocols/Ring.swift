@@ -86,6 +86,15 @@ package struct Ring: @unchecked Sendable {
         descriptors + index(ticket) &* Layout.slotDescriptorSize
     }
 
+    /// How many descriptors from the one of `ticket` on are left in its cache line (1 to 4): the
+    /// slots whose sequences a load of `ticket`'s brings into the cache with it. The descriptor
+    /// array starts page-aligned, so lines hold the descriptors of four consecutive indices.
+    @inline(__always)
+    func descriptorsLeftInLine(_ ticket: UInt64) -> Int {
+        let perLine = Layout.cacheLine / Layout.slotDescriptorSize
+        return perLine &- index(ticket) % perLine
+    }
+
     @inline(__always)
     package func sequence(_ ticket: UInt64) -> UnsafeAtomic<UInt64> {
         UnsafeAtomic(at: descriptor(ticket).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))

@@ -110,20 +110,3 @@ struct SpinBudget {
         }
     }
 }
-
-/// A waiter's `SpinBudget`, at a fixed address for as long as the attachment lives, so that
-/// `FastRing` (a struct, copied on every operation) can keep a plain pointer to it: no
-/// reference counting and no exclusivity check on the hot path.
-final class SpinBudgetCell {
-    let budget: UnsafeMutablePointer<SpinBudget>
-
-    init() {
-        budget = .allocate(capacity: 1)
-        budget.initialize(to: SpinBudget())
-    }
-
-    deinit {
-        budget.deinitialize(count: 1)
-        budget.deallocate()
-    }
-}
