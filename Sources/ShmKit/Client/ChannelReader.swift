@@ -241,7 +241,7 @@ public final class ChannelReader {
         }
         defer {
             attached.entry.release()
-            attached.header.wake { try fast.freed() }
+            attached.header.wake { try FastRing.freed(attached) }
         }
         let ring = fast.ring
         guard let message = ring.message(ticket) else {

@@ -235,11 +235,11 @@ public final class ChannelWriter {
             guard case let .tickets(ticket, _) = outcome else {
                 // Closed meanwhile (already given up and the wake done), or corrupt.
                 attached.entry.release()
-                return try fillAndPublish(outcome, ring: ring, timeout: nil, fill)
+                throw failure(of: outcome, timeout: nil)
             }
             defer {
                 attached.entry.release()
-                attached.header.wake { try fast.published() }
+                attached.header.wake { try FastRing.published(attached) }
             }
             let length: Int
             do {
@@ -264,13 +264,7 @@ public final class ChannelWriter {
         _ outcome: TicketOutcome, ring: Ring, timeout: Double?,
         _ fill: (Int, UnsafeMutableRawBufferPointer) throws -> Int
     ) throws -> Int {
-        let (first, count): (UInt64, Int)
-        switch outcome {
-        case let .tickets(start, claimed): (first, count) = (start, claimed)
-        case .closed: throw attached.closure
-        case .timedOut: throw ChannelError.timedOut(channel: channel, operation: "send (channel full)", seconds: timeout ?? 0)
-        case let .corrupt(detail): throw ChannelError.corrupt(channel: channel, detail: detail)
-        }
+        guard case let .tickets(first, count) = outcome else { throw failure(of: outcome, timeout: timeout) }
         for index in 0..<count {
             let ticket = first &+ UInt64(index)
             let length: Int
@@ -287,5 +281,17 @@ public final class ChannelWriter {
             ring.publish(ticket, length: length)
         }
         return count
+    }
+
+    /// What a claim that took no ticket (`outcome`) reports: the close, the timeout or the damage.
+    /// No ring is passed, so that a fast path calling it keeps its ring in registers.
+    @inline(never)
+    private func failure(of outcome: TicketOutcome, timeout: Double?) -> Error {
+        switch outcome {
+        case .tickets: preconditionFailure("failure(of:) is for outcomes without tickets")
+        case .closed: attached.closure
+        case .timedOut: ChannelError.timedOut(channel: channel, operation: "send (channel full)", seconds: timeout ?? 0)
+        case let .corrupt(detail): ChannelError.corrupt(channel: channel, detail: detail)
+        }
     }
 }

@@ -103,6 +103,14 @@ struct FastRing {
     /// After publishing: wakes readers if any announced that they sleep.
     @inline(__always)
     func published() throws {
+        try Self.published(attached)
+    }
+
+    /// `published()` for the channel `attached`: the fast paths call it from their `defer`,
+    /// which then captures one reference instead of this whole struct (a copy of it to the stack
+    /// on every message).
+    @inline(__always)
+    static func published(_ attached: AttachedChannel) throws {
         // The semaphore is fetched only when a reader sleeps: see `claimWrite`.
         try NamedSemaphore.wakeAnnounced(attached.header.readersWaiting) { attached.full }
     }
@@ -211,6 +219,12 @@ struct FastRing {
     /// After freeing slots: wakes writers if any announced that they sleep.
     @inline(__always)
     func freed() throws {
+        try Self.freed(attached)
+    }
+
+    /// `freed()` for the channel `attached` (see `published(_:)`).
+    @inline(__always)
+    static func freed(_ attached: AttachedChannel) throws {
         try NamedSemaphore.wakeAnnounced(attached.header.writersWaiting) { attached.empty }
     }
 

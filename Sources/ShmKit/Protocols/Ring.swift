@@ -132,6 +132,7 @@ package struct Ring: @unchecked Sendable {
     /// Each slot is marked as being written first: a fan-out slot a dead writer claimed may
     /// still hold the previous lap's message, which a lapped reader may be copying; the mark
     /// tells it the descriptor is changing. A queue slot held by a writer holds that mark already.
+    @inline(__always)
     package func abandon(from first: UInt64, count: Int = 1) {
         for index in 0..<count { markWriting(first &+ UInt64(index)) }
         atomicMemoryFence(ordering: .releasing)
