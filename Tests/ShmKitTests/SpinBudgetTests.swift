@@ -59,10 +59,15 @@ struct SpinBudgetTests {
         #expect(budget.isSleeping)
     }
 
-    @Test("the short part of a spin is 5 µs, or the whole spin if that is shorter")
+    @Test("the short part of a spin is 5 µs and two copies of a slot at 16 GB/s, or the whole spin if that is shorter")
     func shortEnd() {
-        #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 50_000) == 6_000)
-        #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 2_000) == 3_000)
+        #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 50_000, slotSize: 0) == 6_000)
+        #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 50_000, slotSize: 64) == 6_008)
+        #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 2_000, slotSize: 64) == 3_000)
+        // A 64 KiB round trip's waits (5–7 µs a hop here) are short: the waiter keeps spinning.
+        #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 50_000, slotSize: 65_536) == 14_192)
+        // From about 360 KiB on, only a spin that runs out is long.
+        #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 50_000, slotSize: 1 << 20) == 51_000)
     }
 
     /// The writer sends a message every few hundred microseconds, well inside a 2 ms spin: a

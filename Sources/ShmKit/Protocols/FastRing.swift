@@ -294,7 +294,7 @@ struct FastRing {
         guard length > 0 else { return nil }
         let start = Deadline.now.nanoseconds
         let end = start &+ length
-        let shortEnd = SpinBudget.shortEnd(start: start, ceiling: length)
+        let shortEnd = SpinBudget.shortEnd(start: start, ceiling: length, slotSize: ring.slotSize)
         var short = true
         var rounds = 0
         while true {
