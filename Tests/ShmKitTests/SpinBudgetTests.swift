@@ -66,7 +66,7 @@ struct SpinBudgetTests {
         #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 2_000, slotSize: 64) == 3_000)
         // A 64 KiB round trip's waits (5–7 µs a hop here) are short: the waiter keeps spinning.
         #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 50_000, slotSize: 65_536) == 14_192)
-        // From about 360 KiB on, only a spin that runs out is long.
+        // From about 350 KiB on, only a spin that runs out is long.
         #expect(SpinBudget.shortEnd(start: 1_000, ceiling: 50_000, slotSize: 1 << 20) == 51_000)
     }
 

@@ -50,7 +50,7 @@
 /// hop on this machine, so a fixed 5 µs made every such wait long and the waiter slept, and the
 /// round trip went from 8.4 µs to 55 µs (the wake-up latency, twice). The allowance is two
 /// copies of a full slot at 16 GB/s: 8 µs more for 64 KiB slots, 0.1 µs for 1 KiB ones; from
-/// about 360 KiB on it exceeds the default 50 µs ceiling, and only a spin that runs out is long.
+/// about 350 KiB (45 µs × 8 bytes a nanosecond) on it exceeds the default 50 µs ceiling, and only a spin that runs out is long.
 struct SpinBudget {
     /// A wait caught within this, plus the slot's copy allowance (or within the ceiling, if
     /// that is less), is short: a sleep would have cost as much CPU (2–3 µs) and far more
