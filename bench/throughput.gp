@@ -1,8 +1,10 @@
 # Renders shm-bench's --plot-data file: median throughput per transport and message size.
 # gnuplot -e "datafile='bench/throughput.dat'; output='bench/throughput.png'" bench/throughput.gp
+# (add "rounds=7" to -e when the run had other than 5 rounds)
 set terminal pngcairo size 1100,560 font "DejaVu Sans,11" noenhanced
 set output output
-set title "Messages per second, writer and reader on different cores (median of 5 rounds; log scale)"
+if (!exists("rounds")) rounds = 5
+set title sprintf("Messages per second, writer and reader on different cores (median of %d rounds; log scale)", rounds)
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1

@@ -132,7 +132,7 @@ struct MeasurementRunner {
         // iceoryx's subscriber queue and the peers' queues are as deep as shmd's ring of that size.
         let queues = benchCase.mode == .roundTrip ? 2 : 1
         let extra =
-            benchCase.transport == .iceoryx || benchCase.transport.roles == .peer
+            benchCase.transport.roles == .iceoryx || benchCase.transport.roles == .peer
             ? ["--capacity", "\(PeerRoles.capacity(benchCase.transport, size: benchCase.size, queues: queues))"] : []
         let paced = benchCase.mode == .paced ? ["--pace", "\(pace)"] : []
         let program = try roleCommand(benchCase)

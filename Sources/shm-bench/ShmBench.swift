@@ -51,7 +51,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help:
-            "Transports, comma-separated: fast, fanout, in-place, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue, with --iceoryx-role also iceoryx, with --peer-roles also boost-mq, zmq-pushpull, zmq-pair, posix-mq."
+            "Transports, comma-separated: fast, fanout, in-place, classic, seed, pipe, socketpair; with --c-role also c, with --python-roles also python, iceoryx2-python, mp-queue, with --iceoryx-role also iceoryx, iceoryx-copy, with --peer-roles also boost-mq, zmq-pushpull, zmq-pair, posix-mq."
     )
     var transports = "fast,fanout,classic,seed,pipe,socketpair"
 
@@ -102,7 +102,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The C role program over iceoryx's C binding (built from Sources/shm-bench/Roles/iceoryx_role.c by make iceoryx-role): adds the transport iceoryx, run under an iox-roudi of shm-bench's own.",
+            "The C role program over iceoryx's C binding (built from Sources/shm-bench/Roles/iceoryx_role.c by make iceoryx-role): adds the transports iceoryx and iceoryx-copy (each subscriber copies every chunk out, as shmd fast's reader does), run under an iox-roudi of shm-bench's own.",
             valueName: "path"))
     var iceoryxRole: String?
 
@@ -214,7 +214,7 @@ struct RunCommand: ParsableCommand {
         var named = try transports.split(separator: ",").map { name -> Transport in
             guard let transport = Transport(rawValue: String(name)), transport.roles != .baseline else {
                 throw ValidationError(
-                    "--transports: unknown transport '\(name)' (fast, fanout, in-place, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx, boost-mq, zmq-pushpull, zmq-pair, posix-mq)"
+                    "--transports: unknown transport '\(name)' (fast, fanout, in-place, classic, seed, pipe, socketpair, c, python, iceoryx2-python, mp-queue, iceoryx, iceoryx-copy, boost-mq, zmq-pushpull, zmq-pair, posix-mq)"
                 )
             }
             switch transport.roles {
@@ -230,7 +230,7 @@ struct RunCommand: ParsableCommand {
         // The options name their transports; each is measured once.
         let added =
             (cRole == nil ? [] : [Transport.c]) + (pythonRoles == nil ? [] : [.python, .iceoryx2Python, .multiprocessingQueue])
-            + (iceoryxRole == nil ? [] : [.iceoryx]) + (peerRoles == nil ? [] : Transport.peers)
+            + (iceoryxRole == nil ? [] : [.iceoryx, .iceoryxCopy]) + (peerRoles == nil ? [] : Transport.peers)
         named += added.filter { !named.contains($0) }
         return spsc == nil ? named : named + [.cRing, .cRingSmall]
     }
@@ -246,14 +246,14 @@ struct RunCommand: ParsableCommand {
             progress("skipping iceoryx2-python: \(python) cannot import iceoryx2 (pip install iceoryx2==0.10.0)")
             transportList.removeAll { $0 == .iceoryx2Python }
         }
-        if transportList.contains(.iceoryx) {
+        if transportList.contains(where: { $0.roles == .iceoryx }) {
             // Skipped, not failed: the other rows still mean something.
             if iceoryxRole == nil {
                 progress("skipping iceoryx: no --iceoryx-role PATH (make iceoryx-role builds it from Sources/shm-bench/Roles/iceoryx_role.c)")
-                transportList.removeAll { $0 == .iceoryx }
+                transportList.removeAll { $0.roles == .iceoryx }
             } else if let why = IceoryxRoudi.unavailable() {
                 progress("skipping iceoryx: \(why)")
-                transportList.removeAll { $0 == .iceoryx }
+                transportList.removeAll { $0.roles == .iceoryx }
             }
         }
         let peers = peerRoles.map { PeerRoles(directory: $0) }
@@ -276,7 +276,8 @@ struct RunCommand: ParsableCommand {
         let daemon = try BenchDaemon(
             directory: directory, sizes: sizeList, transports: transportList,
             spinNanoseconds: spinUs.map { UInt64($0 * 1000) })
-        let roudi = try transportList.contains(.iceoryx) ? IceoryxRoudi(prefix: daemon.prefix, sizes: sizeList, readers: readerCounts) : nil
+        let roudi =
+            try transportList.contains(where: { $0.roles == .iceoryx }) ? IceoryxRoudi(prefix: daemon.prefix, sizes: sizeList, readers: readerCounts) : nil
         let prefix = daemon.prefix
         DaemonReaper.armLeftovers(prefix: prefix, sizes: sizeList)
         let sweep = {

@@ -33,6 +33,11 @@ enum Transport: String, CaseIterable, Codable {
     /// busy-polling subscribers (Roles/iceoryx_role.c, `--iceoryx-role`), under a RouDi that
     /// shm-bench starts; one publisher and `--fanout-readers` subscribers.
     case iceoryx
+    /// The same, with each subscriber copying every chunk out and checking the copy, as shmd's
+    /// fast reader does (`--transports iceoryx-copy`, one subscriber): the like-for-like peer of
+    /// a copying reader. The plain `iceoryx` reader reads 8 bytes of each message, so at 64 KiB
+    /// its payload never crosses cores.
+    case iceoryxCopy = "iceoryx-copy"
     /// Boost.Interprocess `message_queue` in /dev/shm (Roles/boost_role.cpp, `--peer-roles`).
     case boostMQ = "boost-mq"
     /// ZeroMQ PUSH/PULL sockets over ipc:// (Roles/zmq_role.c, `--peer-roles`).
@@ -66,7 +71,7 @@ enum Transport: String, CaseIterable, Codable {
         case .cRing, .cRingSmall: return .baseline
         case .c: return .c
         case .python, .iceoryx2Python, .multiprocessingQueue: return .python
-        case .iceoryx: return .iceoryx
+        case .iceoryx, .iceoryxCopy: return .iceoryx
         case .boostMQ, .zmqPushPull, .zmqPair, .posixMQ: return .peer
         }
     }
@@ -106,6 +111,7 @@ enum Transport: String, CaseIterable, Codable {
         case .iceoryx2Python: return "iceoryx2 0.10 Python"
         case .multiprocessingQueue: return "multiprocessing.Queue"
         case .iceoryx: return "iceoryx 2.0.3 C"
+        case .iceoryxCopy: return "iceoryx 2.0.3 C, copied out"
         case .boostMQ: return "Boost.Interprocess mq"
         case .zmqPushPull: return "ZeroMQ PUSH/PULL ipc"
         case .zmqPair: return "ZeroMQ PAIR ipc"

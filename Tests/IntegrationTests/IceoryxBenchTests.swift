@@ -48,7 +48,7 @@ enum IceoryxAvailability {
     "shm-bench: fan-out 1 → 1 and 1 → 3 against iceoryx", .enabled(if: IceoryxAvailability.missing == nil, Comment(rawValue: IceoryxAvailability.missing ?? ""))
 )
 struct IceoryxBenchTests {
-    @Test("fanout and iceoryx rows at 1 and 3 readers, every message checked, the targets computed, nothing left behind")
+    @Test("fanout and iceoryx rows at 1 and 3 readers, iceoryx copied out at 1, every message checked, the targets computed, nothing left behind")
     func fanoutAgainstIceoryx() throws {
         let role = try IceoryxAvailability.buildRole()
         defer { try? FileManager.default.removeItem(atPath: (role as NSString).deletingLastPathComponent) }
@@ -66,8 +66,8 @@ struct IceoryxBenchTests {
         let rows = try #require(report["rows"] as? [[String: Any]])
         #expect(
             rows.map { "\($0["transport"]!) \($0["readers"]!) \($0["mode"]!)" } == [
-                "fanout 1 throughput", "fanout 3 throughput", "iceoryx 1 throughput", "iceoryx 3 throughput",
-                "fanout 1 round-trip", "iceoryx 1 round-trip",
+                "fanout 1 throughput", "fanout 3 throughput", "iceoryx 1 throughput", "iceoryx 3 throughput", "iceoryx-copy 1 throughput",
+                "fanout 1 round-trip", "iceoryx 1 round-trip", "iceoryx-copy 1 round-trip",
             ])
         for row in rows {
             let samples = row["samples"] as? [[String: Any]] ?? []
@@ -78,6 +78,7 @@ struct IceoryxBenchTests {
         #expect(comparisons == ["iceoryx 1 throughput", "iceoryx 3 throughput", "iceoryx 1 round-trip"], "\(report["comparisons"] ?? "")")
         #expect(child.stdout.contains("shmd fanout 1 → 3"), "\(child.stdout)")
         #expect(child.stdout.contains("oversubscribed"), "\(child.stdout)")
+        #expect(child.stdout.contains("iceoryx 2.0.3 C, copied out"), "\(child.stdout)")
         #expect(child.stdout.contains("every message arrived, in order, intact"), "\(child.stdout)")
 
         // RouDi stopped, and neither it nor the roles left anything.

@@ -12,7 +12,10 @@
 // (ConsumerTooSlowPolicy_WAIT_FOR_CONSUMER, QueueFullPolicy_BLOCK_PRODUCER), the queue holds Q
 // chunks (shm-bench passes the slot count of its shmd channels of that size), and no history.
 // Every message is a loaned chunk written in place and published; the subscriber takes it,
-// checks the sequence number in its first 8 bytes (little-endian) and releases it. Subscribers
+// checks the sequence number in its first 8 bytes (little-endian) and releases it. As the
+// `iceoryx-copy` transport, the subscriber first copies the whole chunk out and checks the copy,
+// as shmd's fast reader does: the like-for-like row for a reader that reads what it receives
+// (the plain reader touches 8 bytes of the message, so its payload never crosses cores). Subscribers
 // busy-poll iox_sub_take_chunk: no waitset, no sleep, a core burnt while waiting, the fastest way
 // iceoryx offers.
 //
@@ -64,6 +67,13 @@ static const char *allocation_error(enum iox_AllocationResult result) {
     case AllocationResult_TOO_MANY_CHUNKS_ALLOCATED_IN_PARALLEL: return "too many chunks loaned at once";
     default: return "allocation failed";
     }
+}
+
+// What the reader checks: the chunk itself, or (`copy` given) its copy of all `size` bytes.
+static const void *received(const void *chunk, unsigned char *copy, size_t size) {
+    if (!copy) return chunk;
+    memcpy(copy, chunk, size);
+    return copy;
 }
 
 // Loans a chunk of `size` bytes, fills it, stamps `sequence` and publishes it; blocks while a
@@ -124,10 +134,11 @@ static void wait_for_probe(iox_sub_t subscriber, const char *service) {
 
 int main(int argc, char **argv) {
     struct role_args args;
-    int usage = role_parse(argc, argv, "iceoryx", &args);
+    int usage = role_parse(argc, argv, "iceoryx|iceoryx-copy", &args);
     if (usage) return usage;
-    if (strcmp(args.transport, "iceoryx") != 0) {
-        fprintf(stderr, "iceoryx_role: unknown transport '%s' (iceoryx)\n", args.transport);
+    int copies = !strcmp(args.transport, "iceoryx-copy");
+    if (strcmp(args.transport, "iceoryx") != 0 && !copies) {
+        fprintf(stderr, "iceoryx_role: unknown transport '%s' (iceoryx, iceoryx-copy)\n", args.transport);
         return 64;
     }
     if (args.size > UINT32_MAX) {
@@ -169,7 +180,9 @@ int main(int argc, char **argv) {
     }
 
     unsigned char *fill = malloc(size);
-    if (!fill) return 71;
+    // The reader's own copy of each message, for `iceoryx-copy` (NULL: checked in the chunk).
+    unsigned char *copy = copies ? malloc(size) : NULL;
+    if (!fill || (copies && !copy)) return 71;
     memset(fill, 'x', size);
     uint64_t errors = 0;
     if (writer) {
@@ -196,7 +209,7 @@ int main(int argc, char **argv) {
         role_wait_for_go();
         for (uint64_t expected = 0; expected < count; expected++) {
             const void *chunk = take_message(subscriber);
-            if (sequence_of(chunk) != expected) errors++;
+            if (sequence_of(received(chunk, copy, size)) != expected) errors++;
             iox_sub_release_chunk(subscriber, chunk);
         }
         role_print_end(errors);
@@ -253,7 +266,7 @@ int main(int argc, char **argv) {
             uint64_t start = role_now_ns();
             publish(publisher, size, sequence, fill);
             const void *chunk = take_message(subscriber);
-            if (sequence_of(chunk) != sequence) errors++;
+            if (sequence_of(received(chunk, copy, size)) != sequence) errors++;
             iox_sub_release_chunk(subscriber, chunk);
             uint64_t elapsed = role_now_ns() - start;
             if (sequence >= warmup) trips[sequence - warmup] = elapsed;
@@ -265,5 +278,6 @@ int main(int argc, char **argv) {
     if (publisher) iox_pub_deinit(publisher);
     iox_runtime_shutdown();
     free(fill);
+    free(copy);
     return 0;
 }
